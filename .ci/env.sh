@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Prepares this machine for RunLens development, then runs the given command.
+#   bash .ci/env.sh <command...>
+# - Node 24 from the npm registry (package node-linux-<arch>) when the machine's Node is older.
+# - Debian packages that code-server and the browser tests need, when missing (skipped off Debian).
+# - The project's npm dependencies, and code-server, into this checkout (.tools/, node_modules/).
+# Nothing is installed globally except Debian packages.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+say() { printf '[runlens setup] %s\n' "$*" >&2; }
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+
+node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# 1. Node 24
+case "$(uname -m)" in x86_64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+nodepkg="$tools/node/node_modules/node-linux-$arch"
+if [ "$(node_major)" -lt 24 ]; then
+  if [ ! -x "$nodepkg/bin/node" ]; then
+    say "machine Node is $(node --version 2>/dev/null || echo missing); installing Node 24 from the npm registry into .tools/node"
+    mkdir -p "$tools/node"
+    npm install --silent --no-save --no-package-lock --prefix "$tools/node" "node-linux-$arch@24" >&2
+  fi
+  export PATH="$nodepkg/bin:$PATH"
+  export npm_config_nodedir="$nodepkg"
+else
+  export npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")"
+fi
+say "using Node $(node --version) at $(command -v node)"
+
+# 2. Debian packages (code-server's native modules, headless Chromium, git, python3)
+if [ -f /etc/debian_version ] && command -v dpkg-query >/dev/null; then
+  want=(build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev chromium git python3)
+  missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    say "installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+else
+  say "not Debian: skipping apt; install code-server's build deps and Chromium yourself"
+fi
+
+# 3. The project's dependencies
+stamp="$root/node_modules/.runlens-lock"
+if [ ! -f "$stamp" ] || ! cmp -s "$root/package-lock.json" "$stamp"; then
+  say "installing npm dependencies"
+  (cd "$root" && if [ -f package-lock.json ]; then npm ci --no-fund --no-audit; else npm install --no-fund --no-audit; fi) >&2
+  cp "$root/package-lock.json" "$stamp"
+fi
+
+# 4. code-server (VS Code in the browser: the real extension host for tests and npm start)
+cs_version="4.139.1"
+cs="$tools/code-server/node_modules/.bin/code-server"
+if [ ! -x "$cs" ] || [ "$(cat "$tools/code-server/.version" 2>/dev/null)" != "$cs_version" ]; then
+  say "installing code-server $cs_version into .tools/code-server (about 2 minutes)"
+  rm -rf "$tools/code-server"; mkdir -p "$tools/code-server"
+  npm install --no-save --no-package-lock --no-fund --no-audit --prefix "$tools/code-server" "code-server@$cs_version" >&2
+  echo "$cs_version" > "$tools/code-server/.version"
+fi
+export RUNLENS_CODE_SERVER="$cs"
+export RUNLENS_CHROMIUM="${RUNLENS_CHROMIUM:-$(command -v chromium || true)}"
+
+[ $# -gt 0 ] && exec "$@"

@@ -1,0 +1,63 @@
+// Bundles the extension (Node, CommonJS) and each webview entry (browser, IIFE).
+//   node esbuild.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import { readdirSync, existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const withTests = !production;
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'info',
+  legalComments: 'linked',
+};
+
+/** The extension host bundle. vscode is provided by the host; better-sqlite3 ships a native addon. */
+const extension = {
+  ...common,
+  entryPoints: { extension: 'src/extension.ts' },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  external: ['vscode', 'better-sqlite3'],
+};
+
+/** One browser bundle per folder in webview/ that has an index.ts. */
+const webviewEntries = Object.fromEntries(
+  (existsSync('webview') ? readdirSync('webview', { withFileTypes: true }) : [])
+    .filter((d) => d.isDirectory() && existsSync(`webview/${d.name}/index.ts`))
+    .map((d) => [`webview/${d.name}`, `webview/${d.name}/index.ts`]),
+);
+const webviews = {
+  ...common,
+  entryPoints: webviewEntries,
+  outdir: 'dist',
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+};
+
+/** The integration suite that runs inside the extension host (not shipped). */
+const integration = {
+  ...common,
+  entryPoints: { 'test/integration': 'test/integration/index.ts' },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  external: ['vscode', 'better-sqlite3', 'mocha'],
+};
+
+const configs = [extension];
+if (Object.keys(webviewEntries).length) configs.push(webviews);
+if (withTests && existsSync('test/integration/index.ts')) configs.push(integration);
+
+if (watch) {
+  for (const c of configs) await (await esbuild.context(c)).watch();
+} else {
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+}

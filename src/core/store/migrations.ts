@@ -1,0 +1,116 @@
+import type { Db } from './database.ts';
+import { StoreError } from './database.ts';
+
+/**
+ * Schema versions, applied in order and recorded in PRAGMA user_version.
+ * Never edit a released step: append a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: experiments, runs, params, tags, metric keys, chunked metric points and their summaries.
+  `
+  CREATE TABLE experiments (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+    status TEXT NOT NULL CHECK (status IN ('queued','running','finished','failed','stopped','crashed')),
+    command TEXT,
+    cwd TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL,
+    exit_code INTEGER,
+    git_commit TEXT,
+    git_branch TEXT,
+    git_dirty INTEGER,
+    notes TEXT NOT NULL DEFAULT '',
+    starred INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_newest ON runs (created_at DESC, id DESC);
+  CREATE INDEX runs_by_experiment ON runs (experiment_id, created_at DESC, id DESC);
+  CREATE INDEX runs_by_status ON runs (status);
+
+  CREATE TABLE params (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('number','string','bool')),
+    value,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX params_by_key ON params (key, value);
+
+  CREATE TABLE tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE metric_keys (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+  );
+
+  -- Points are kept in chunks of up to CHUNK_SIZE, appended in log order.
+  -- steps, times and vals are packed little-endian float64 arrays of n entries.
+  -- The summary columns let range queries skip chunks and answer min/max/last without decoding.
+  CREATE TABLE metric_chunks (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key_id INTEGER NOT NULL REFERENCES metric_keys(id),
+    seq INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    step_lo REAL NOT NULL,
+    step_hi REAL NOT NULL,
+    step_last REAL NOT NULL,
+    time_lo REAL NOT NULL,
+    time_hi REAL NOT NULL,
+    v_min REAL,
+    v_max REAL,
+    v_last REAL,
+    steps BLOB NOT NULL,
+    times BLOB NOT NULL,
+    vals BLOB NOT NULL,
+    PRIMARY KEY (run_id, key_id, seq)
+  ) WITHOUT ROWID;
+
+  -- One row per (run, key): what lists and tables show without touching the points.
+  CREATE TABLE metric_summaries (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key_id INTEGER NOT NULL REFERENCES metric_keys(id),
+    count INTEGER NOT NULL,
+    first_step REAL NOT NULL,
+    last_step REAL NOT NULL,
+    last_value REAL,
+    min_value REAL,
+    max_value REAL,
+    last_time REAL NOT NULL,
+    PRIMARY KEY (run_id, key_id)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database up to SCHEMA_VERSION. Safe when two windows start at once. */
+export function migrate(db: Db): void {
+  const current = () => db.pragma('user_version', { simple: true }) as number;
+  if (current() === SCHEMA_VERSION) return;
+  db.exec('BEGIN IMMEDIATE'); // takes the write lock, so only one window migrates
+  try {
+    const from = current();
+    if (from > SCHEMA_VERSION) {
+      throw new StoreError(`This RunLens store was written by a newer RunLens (schema ${from}, this one knows ${SCHEMA_VERSION}). Update the extension; the store was not changed.`);
+    }
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}

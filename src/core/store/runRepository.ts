@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from './database.ts';
+import { generateRunName } from '../names.ts';
+import {
+  type Experiment, type NewRun, type ParamValue, type Run, type RunQuery, type RunStatus, type RunUpdate, RUN_STATUSES,
+} from '../types.ts';
+
+export const DEFAULT_EXPERIMENT = 'default';
+
+interface RunRow {
+  id: number; uid: string; name: string; experiment_id: number; experiment: string; status: RunStatus;
+  command: string | null; cwd: string | null; created_at: number; started_at: number | null; ended_at: number | null;
+  exit_code: number | null; git_commit: string | null; git_branch: string | null; git_dirty: number | null;
+  notes: string; starred: number;
+}
+
+const RUN_COLUMNS = `r.id, r.uid, r.name, r.experiment_id, e.name AS experiment, r.status, r.command, r.cwd,
+  r.created_at, r.started_at, r.ended_at, r.exit_code, r.git_commit, r.git_branch, r.git_dirty, r.notes, r.starred`;
+
+function toRun(r: RunRow): Run {
+  return {
+    id: r.id, uid: r.uid, name: r.name, experimentId: r.experiment_id, experiment: r.experiment, status: r.status,
+    command: r.command === null ? null : JSON.parse(r.command) as string[] | string,
+    cwd: r.cwd, createdAt: r.created_at, startedAt: r.started_at, endedAt: r.ended_at, exitCode: r.exit_code,
+    git: r.git_commit === null ? null : { commit: r.git_commit, branch: r.git_branch, dirty: r.git_dirty === 1 },
+    notes: r.notes, starred: r.starred === 1,
+  };
+}
+
+function paramType(v: ParamValue): 'number' | 'string' | 'bool' {
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'string';
+  throw new TypeError(`a param must be a number, string or boolean, not ${typeof v}`);
+}
+
+/** Experiments, runs, params and tags. */
+export class RunRepository {
+  private readonly db: Db;
+  private readonly now: () => number;
+
+  constructor(db: Db, now: () => number = Date.now) {
+    this.db = db;
+    this.now = now;
+  }
+
+  ensureExperiment(name: string): number {
+    const trimmed = name.trim() || DEFAULT_EXPERIMENT;
+    this.db.prepare('INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)').run(trimmed, this.now());
+    return (this.db.prepare('SELECT id FROM experiments WHERE name = ?').get(trimmed) as { id: number }).id;
+  }
+
+  experiments(): Experiment[] {
+    return (this.db.prepare(`SELECT e.id, e.name, e.created_at, count(r.id) AS run_count,
+        max(r.created_at) AS newest FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id
+        GROUP BY e.id ORDER BY newest DESC NULLS LAST, e.name`).all() as
+      { id: number; name: string; created_at: number; run_count: number }[])
+      .map((e) => ({ id: e.id, name: e.name, createdAt: e.created_at, runCount: e.run_count }));
+  }
+
+  create(input: NewRun = {}): Run {
+    const id = this.db.transaction(() => {
+      const experimentId = this.ensureExperiment(input.experiment ?? DEFAULT_EXPERIMENT);
+      const status = input.status ?? 'queued';
+      if (!RUN_STATUSES.includes(status)) throw new RangeError(`unknown run status ${status}`);
+      const info = this.db.prepare(`INSERT INTO runs (uid, name, experiment_id, status, command, cwd, created_at,
+          started_at, git_commit, git_branch, git_dirty) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        randomUUID(), input.name?.trim() || generateRunName(), experimentId, status,
+        input.command == null ? null : JSON.stringify(input.command), input.cwd ?? null, this.now(),
+        input.startedAt ?? null, input.git?.commit ?? null, input.git?.branch ?? null,
+        input.git ? (input.git.dirty ? 1 : 0) : null);
+      const runId = Number(info.lastInsertRowid);
+      if (input.params) this.setParams(runId, input.params);
+      if (input.tags) this.setTags(runId, input.tags);
+      return runId;
+    }).immediate();
+    return this.get(id)!;
+  }
+
+  get(id: number): Run | undefined {
+    const row = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
+      WHERE r.id = ?`).get(id) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  getByUid(uid: string): Run | undefined {
+    const row = this.db.prepare('SELECT id FROM runs WHERE uid = ?').get(uid) as { id: number } | undefined;
+    return row && this.get(row.id);
+  }
+
+  /** Newest first, one page at a time (keyset paging, so deep pages stay fast). */
+  list(query: RunQuery = {}): Run[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.experimentId !== undefined) { where.push('r.experiment_id = ?'); args.push(query.experimentId); }
+    if (query.status?.length) { where.push(`r.status IN (${query.status.map(() => '?').join(',')})`); args.push(...query.status); }
+    if (query.before) {
+      where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))');
+      args.push(query.before.createdAt, query.before.createdAt, query.before.id);
+    }
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, query.limit ?? 200) as RunRow[]).map(toRun);
+  }
+
+  count(query: Pick<RunQuery, 'experimentId' | 'status'> = {}): number {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.experimentId !== undefined) { where.push('experiment_id = ?'); args.push(query.experimentId); }
+    if (query.status?.length) { where.push(`status IN (${query.status.map(() => '?').join(',')})`); args.push(...query.status); }
+    const sql = `SELECT count(*) AS n FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    return (this.db.prepare(sql).get(...args) as { n: number }).n;
+  }
+
+  update(id: number, change: RunUpdate): Run {
+    const columns: Record<keyof RunUpdate, string> = {
+      name: 'name', status: 'status', startedAt: 'started_at', endedAt: 'ended_at', exitCode: 'exit_code',
+      notes: 'notes', starred: 'starred',
+    };
+    const sets: string[] = [];
+    const args: (string | number | null)[] = [];
+    for (const [k, v] of Object.entries(change) as [keyof RunUpdate, RunUpdate[keyof RunUpdate]][]) {
+      if (v === undefined) continue;
+      if (k === 'name' && !String(v).trim()) throw new RangeError('a run name cannot be empty');
+      if (k === 'status' && !RUN_STATUSES.includes(v as RunStatus)) throw new RangeError(`unknown run status ${v}`);
+      sets.push(`${columns[k]} = ?`);
+      args.push(typeof v === 'boolean' ? (v ? 1 : 0) : k === 'name' ? String(v).trim() : v);
+    }
+    if (sets.length) {
+      const info = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+      if (info.changes === 0) throw new RangeError(`run ${id} does not exist`);
+    }
+    const run = this.get(id);
+    if (!run) throw new RangeError(`run ${id} does not exist`);
+    return run;
+  }
+
+  /** Deletes a run with its params, tags and points. Returns false when it was already gone. */
+  delete(id: number): boolean {
+    return this.db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
+  }
+
+  setParams(runId: number, params: Record<string, ParamValue>): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO params (run_id, key, type, value) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(params)) {
+        const type = paramType(value);
+        put.run(runId, key, type, type === 'bool' ? (value ? 1 : 0) : value);
+      }
+    })();
+  }
+
+  params(runId: number): Record<string, ParamValue> {
+    const rows = this.db.prepare('SELECT key, type, value FROM params WHERE run_id = ? ORDER BY key').all(runId) as
+      { key: string; type: string; value: number | string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.type === 'bool' ? r.value === 1 : r.value]));
+  }
+
+  setTags(runId: number, tags: Record<string, string>): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(tags)) put.run(runId, key, String(value));
+    })();
+  }
+
+  removeTag(runId: number, key: string): void {
+    this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(runId, key);
+  }
+
+  tags(runId: number): Record<string, string> {
+    const rows = this.db.prepare('SELECT key, value FROM tags WHERE run_id = ? ORDER BY key').all(runId) as
+      { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+}

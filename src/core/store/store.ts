@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { type Db, explain, openDatabase } from './database.ts';
+import { MetricRepository } from './metricRepository.ts';
+import { RunRepository } from './runRepository.ts';
+
+export const DB_FILE = 'runs.db';
+
+/** The workspace's run store: one SQLite database in `<storeDir>/runs.db`. */
+export class Store {
+  readonly dir: string;
+  readonly file: string;
+  readonly runs: RunRepository;
+  readonly metrics: MetricRepository;
+  private readonly db: Db;
+  private readonly versionStmt;
+
+  private constructor(dir: string, file: string, db: Db, now: () => number) {
+    this.dir = dir;
+    this.file = file;
+    this.db = db;
+    this.runs = new RunRepository(db, now);
+    this.metrics = new MetricRepository(db);
+    this.versionStmt = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** Opens or creates the store in `dir`, migrating it to the current schema. */
+  static open(dir: string, options: { readonly?: boolean; now?: () => number } = {}): Store {
+    const file = join(dir, DB_FILE);
+    return new Store(dir, file, openDatabase(file, options), options.now ?? Date.now);
+  }
+
+  /** Changes whenever another connection (another window or process) commits. Cheap to poll. */
+  dataVersion(): number {
+    try {
+      return this.versionStmt.get() as number;
+    } catch (err) {
+      throw explain(err, this.file);
+    }
+  }
+
+  /** Runs fn in one write transaction (all or nothing). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
