@@ -65,7 +65,7 @@ test('a batch with mismatched columns is refused and nothing of it is stored', (
   store.close();
 });
 
-/** The reference: every point assigned to its bucket by brute force. */
+/** The reference for zoomed-in views: every point assigned to its bucket by brute force. */
 function bruteForce(steps: number[], values: number[], lo: number, hi: number, buckets: number) {
   const w = (hi - lo) / buckets;
   const out = new Map<number, { min: number; max: number; last: number; count: number }>();
@@ -85,16 +85,22 @@ function bruteForce(steps: number[], values: number[], lo: number, hi: number, b
   return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
 
-test('downsampling matches a brute-force scan for many ranges and bucket counts', () => {
-  const { store, runId } = setup();
+function noisySeries(store: Store, runId: number, n: number) {
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const n = 5000;
   const values = Array.from({ length: n }, (_, i) => (i % 97 === 0 ? NaN : Math.sin(i / 50) + rand()));
   store.metrics.append(runId, 'v', series(0, n, (s) => values[s]!));
-  for (const [lo, hi, buckets] of [[0, n - 1, 100], [0, n - 1, 7], [123.5, 4000, 333], [1000, 1300, 1000], [0, n - 1, 4999], [2500, 2500, 10]] as const) {
+  return values;
+}
+
+test('zoomed in (buckets narrower than a chunk), downsampling equals a brute-force scan', () => {
+  const { store, runId } = setup();
+  const n = 5000;
+  const values = noisySeries(store, runId, n);
+  const steps = Array.from({ length: n }, (_, i) => i);
+  for (const [lo, hi, buckets] of [[0, n - 1, 100], [123.5, 4000, 333], [1000, 1300, 1000], [0, n - 1, 4999], [2500, 2500, 10]] as const) {
     const got = store.metrics.downsample(runId, 'v', { axis: 'step', lo, hi, buckets });
-    const want = bruteForce(Array.from({ length: n }, (_, i) => i), values, lo, hi, buckets);
+    const want = bruteForce(steps, values, lo, hi, buckets);
     assert.equal(got.count.length, want.length, `bucket count for ${lo}..${hi}/${buckets}`);
     want.forEach((w, i) => {
       assert.equal(got.count[i], w.count);
@@ -102,6 +108,33 @@ test('downsampling matches a brute-force scan for many ranges and bucket counts'
       assert.equal(String(got.max[i]), String(w.max));
       assert.equal(String(got.last[i]), String(w.last));
     });
+  }
+  store.close();
+});
+
+test('zoomed out, every point is in exactly one bucket, inside its min..max, and buckets stay within a pixel of their place', () => {
+  const { store, runId } = setup();
+  const n = 20_000;
+  const values = noisySeries(store, runId, n);
+  for (const [lo, hi, buckets] of [[0, n - 1, 7], [0, n - 1, 60], [1234, 17_000.5, 50]] as const) {
+    const got = store.metrics.downsample(runId, 'v', { axis: 'step', lo, hi, buckets });
+    const width = (hi - lo) / buckets;
+    const inRange = values.map((v, s) => [s, v] as const).filter(([s]) => s >= lo && s <= hi);
+    assert.equal(got.count.reduce((a, b) => a + b, 0), inRange.length, 'every point counted once');
+    for (let b = 0; b < got.count.length; b++) {
+      assert.ok(got.x[b]! - got.xFirst[b]! <= 2 * width, 'a bucket spans at most two nominal widths');
+      if (b > 0) assert.ok(got.xFirst[b]! > got.x[b - 1]!, 'buckets do not overlap');
+      assert.equal(String(got.last[b]), String(values[got.x[b]!]), 'last is the value at the bucket\'s last x');
+    }
+    let b = 0;
+    for (const [s, v] of inRange) {
+      while (s > got.x[b]!) b++;
+      assert.ok(s >= got.xFirst[b]!, `step ${s} lies in a bucket`);
+      if (!Number.isNaN(v)) assert.ok(v >= got.min[b]! && v <= got.max[b]!, `value at ${s} within its bucket band`);
+    }
+    const finite = inRange.map(([, v]) => v).filter((v) => !Number.isNaN(v));
+    assert.equal(Math.min(...got.min), Math.min(...finite));
+    assert.equal(Math.max(...got.max), Math.max(...finite));
   }
   store.close();
 });

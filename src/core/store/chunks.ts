@@ -26,16 +26,26 @@ export interface ChunkSummary {
   last: number | null;
 }
 
-export function pack(a: Float64Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** Packs a chunk into one blob: n steps, n times, n values, as little-endian float64. */
+export function pack(c: Columns): Buffer {
+  const n = c.values.length;
+  const out = new Float64Array(n * 3);
+  out.set(c.steps, 0);
+  out.set(c.times, n);
+  out.set(c.values, 2 * n);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/** Reads a packed float64 array. Copies only when the blob is not 8-byte aligned. */
-export function unpack(b: Uint8Array): Float64Array {
-  if (b.byteOffset % 8 === 0) return new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
-  const out = new Float64Array(b.byteLength / 8);
-  new Uint8Array(out.buffer).set(b);
-  return out;
+/** Reads a packed chunk. Copies only when the blob is not 8-byte aligned. */
+export function unpack(b: Uint8Array): Columns {
+  let all: Float64Array;
+  if (b.byteOffset % 8 === 0) all = new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
+  else {
+    all = new Float64Array(b.byteLength / 8);
+    new Uint8Array(all.buffer).set(b);
+  }
+  const n = all.length / 3;
+  return { steps: all.subarray(0, n), times: all.subarray(n, 2 * n), values: all.subarray(2 * n) };
 }
 
 export function summarize(c: Columns, from = 0, to = c.values.length): ChunkSummary {

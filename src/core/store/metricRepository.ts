@@ -13,8 +13,12 @@ export interface DownsampleRequest {
   buckets: number;
 }
 
-/** Non-empty buckets only, in x order. x is the x of the bucket's last point. */
+/**
+ * Non-empty buckets only, in x order. Each bucket reports the real x range of the points it holds
+ * (xFirst..x), the x and value of its last point, and the min and max of all its points.
+ */
 export interface Downsampled {
+  xFirst: Float64Array;
   x: Float64Array;
   last: Float64Array;
   min: Float64Array;
@@ -22,7 +26,11 @@ export interface Downsampled {
   count: Uint32Array;
 }
 
+type ChunkRow = [seq: number, n: number, xLo: number, xHi: number, xLast: number,
+  vMin: number | null, vMax: number | null, vLast: number | null];
+
 const nanIfNull = (v: number | null) => (v === null ? NaN : v);
+const EMPTY: Columns = { steps: new Float64Array(), times: new Float64Array(), values: new Float64Array() };
 
 /** Metric points, kept in packed chunks, and their per-run summaries. */
 export class MetricRepository {
@@ -32,14 +40,20 @@ export class MetricRepository {
 
   constructor(db: Db) {
     this.db = db;
+    const chunkRange = (lo: string, hi: string, last: string) => db.prepare(
+      `SELECT seq, n, ${lo}, ${hi}, ${last}, v_min, v_max, v_last FROM metric_chunks
+       WHERE run_id = ? AND key_id = ? AND ${hi} >= ? AND ${lo} <= ? ORDER BY seq`).raw();
     this.q = {
       keyId: db.prepare<[string], { id: number }>('SELECT id FROM metric_keys WHERE name = ?'),
       addKey: db.prepare('INSERT OR IGNORE INTO metric_keys (name) VALUES (?)'),
-      tail: db.prepare<[number, number], { seq: number; n: number; steps: Buffer; times: Buffer; vals: Buffer }>(
-        'SELECT seq, n, steps, times, vals FROM metric_chunks WHERE run_id = ? AND key_id = ? ORDER BY seq DESC LIMIT 1'),
-      putChunk: db.prepare(`INSERT OR REPLACE INTO metric_chunks
-        (run_id, key_id, seq, n, step_lo, step_hi, step_last, time_lo, time_hi, v_min, v_max, v_last, steps, times, vals)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      tail: db.prepare<[number, number], { seq: number; n: number; data: Buffer }>(
+        `SELECT c.seq, c.n, p.data FROM metric_chunks c JOIN metric_chunk_points p
+          ON p.run_id = c.run_id AND p.key_id = c.key_id AND p.seq = c.seq
+          WHERE c.run_id = ? AND c.key_id = ? ORDER BY c.seq DESC LIMIT 1`),
+      putSummary: db.prepare(`INSERT OR REPLACE INTO metric_chunks
+        (run_id, key_id, seq, n, step_lo, step_hi, step_last, time_lo, time_hi, v_min, v_max, v_last)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      putPoints: db.prepare('INSERT OR REPLACE INTO metric_chunk_points (run_id, key_id, seq, data) VALUES (?, ?, ?, ?)'),
       summarize: db.prepare(`INSERT INTO metric_summaries
         (run_id, key_id, count, first_step, last_step, last_value, min_value, max_value, last_time)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -53,11 +67,12 @@ export class MetricRepository {
       summaries: db.prepare<[number], SummaryRow>(`SELECT k.name AS key, s.count, s.first_step, s.last_step, s.last_value,
         s.min_value, s.max_value, s.last_time FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id
         WHERE s.run_id = ? ORDER BY k.name`),
-      chunks: db.prepare<[number, number], { steps: Buffer; times: Buffer; vals: Buffer }>(
-        'SELECT steps, times, vals FROM metric_chunks WHERE run_id = ? AND key_id = ? ORDER BY seq'),
+      points: db.prepare<[number, number, number, number]>(
+        'SELECT data FROM metric_chunk_points WHERE run_id = ? AND key_id = ? AND seq BETWEEN ? AND ? ORDER BY seq').pluck(),
       range: {
-        step: this.rangeQuery('step'),
-        time: this.rangeQuery('time'),
+        step: chunkRange('step_lo', 'step_hi', 'step_last'),
+        // times are non-decreasing in practice, so the newest time stands for the last point's
+        time: chunkRange('time_lo', 'time_hi', 'time_hi'),
       },
     };
   }
@@ -81,10 +96,10 @@ export class MetricRepository {
   /** Every point of one series, in log order. */
   points(runId: number, key: string): Columns {
     const keyId = this.findKey(key);
-    if (keyId === undefined) return { steps: new Float64Array(), times: new Float64Array(), values: new Float64Array() };
-    let out: Columns = { steps: new Float64Array(), times: new Float64Array(), values: new Float64Array() };
-    for (const c of this.q.chunks.iterate(runId, keyId)) {
-      out = concat(out, { steps: unpack(c.steps), times: unpack(c.times), values: unpack(c.vals) });
+    if (keyId === undefined) return EMPTY;
+    let out = EMPTY;
+    for (const data of this.q.points.iterate(runId, keyId, 0, Number.MAX_SAFE_INTEGER)) {
+      out = concat(out, unpack(data as Buffer));
     }
     return out;
   }
@@ -97,57 +112,51 @@ export class MetricRepository {
   }
 
   /**
-   * Per-bucket min / max / last over [lo, hi]. Chunks that lie inside one bucket are answered
-   * from their stored summary; only chunks that cross a bucket edge are decoded. Every point
-   * counts, so a one-step spike always shows in its bucket's max.
+   * Per-bucket min / max / last over [lo, hi]; every point in range counts exactly once, so a
+   * one-step spike always shows in its bucket's max. A chunk narrower than a bucket is answered
+   * from its stored summary and goes whole to the bucket where it starts (the bucket's reported
+   * x range says where its points really are); wider chunks, and chunks at the range ends, are decoded.
    */
   downsample(runId: number, key: string, req: DownsampleRequest): Downsampled {
     const { lo, hi } = req;
     const buckets = Math.max(1, Math.floor(req.buckets));
     const keyId = this.findKey(key);
-    const min = new Float64Array(buckets).fill(NaN);
-    const max = new Float64Array(buckets).fill(NaN);
-    const last = new Float64Array(buckets).fill(NaN);
-    const x = new Float64Array(buckets).fill(NaN);
-    const count = new Uint32Array(buckets);
-    if (keyId !== undefined && hi >= lo) {
-      const width = hi > lo ? (hi - lo) / buckets : 1;
-      const bucketOf = (v: number) => Math.min(buckets - 1, Math.floor((v - lo) / width));
-      const take = (b: number, xv: number, vmin: number, vmax: number, vlast: number, n: number) => {
-        if (vmin === vmin && !(vmin >= min[b]!)) min[b] = vmin; // NaN never wins; an empty bucket is NaN
-        if (vmax === vmax && !(vmax <= max[b]!)) max[b] = vmax;
-        last[b] = vlast;
-        x[b] = xv;
-        count[b]! += n;
-      };
-      const rows = this.q.range[req.axis].iterate({ run: runId, key: keyId, lo, hi, width, top: buckets - 1 });
-      for (const r of rows as Iterable<RangeRow>) {
-        if (r.vals === null) {
-          take(bucketOf(r.x_lo), r.x_last, nanIfNull(r.v_min), nanIfNull(r.v_max), nanIfNull(r.v_last), r.n);
-          continue;
-        }
-        const xs = unpack(r.xs!), vs = unpack(r.vals);
-        for (let i = 0; i < vs.length; i++) {
-          const xv = xs[i]!;
-          if (xv < lo || xv > hi) continue;
-          const v = vs[i]!;
-          take(bucketOf(xv), xv, v, v, v, 1);
-        }
+    const out = new Buckets(buckets);
+    if (keyId === undefined || !(hi >= lo)) return out.compact();
+    const width = hi > lo ? (hi - lo) / buckets : 1;
+    const bucketOf = (v: number) => Math.min(buckets - 1, Math.floor((v - lo) / width));
+    const rows = this.q.range[req.axis].all(runId, keyId, lo, hi) as ChunkRow[];
+    const whole = (r: ChunkRow) => r[2] >= lo && r[3] <= hi && r[3] - r[2] <= width;
+    const decoded = this.decode(runId, keyId, rows.filter((r) => !whole(r)).map((r) => r[0]));
+    const useTime = req.axis === 'time';
+    for (const r of rows) {
+      const [seq, n, xLo, , xLast, vMin, vMax, vLast] = r;
+      const points = decoded.get(seq);
+      if (!points) {
+        out.add(bucketOf(xLo), xLo, xLast, nanIfNull(vMin), nanIfNull(vMax), nanIfNull(vLast), n);
+        continue;
+      }
+      const xs = useTime ? points.times : points.steps;
+      const vs = points.values;
+      for (let i = 0; i < vs.length; i++) {
+        const xv = xs[i]!;
+        if (xv >= lo && xv <= hi) out.add(bucketOf(xv), xv, xv, vs[i]!, vs[i]!, vs[i]!, 1);
       }
     }
-    return compact({ x, last, min, max, count });
+    return out.compact();
   }
 
-  /** Chunks overlapping [lo, hi]; the point arrays come back only for chunks that cross a bucket edge. */
-  private rangeQuery(axis: Axis) {
-    const [xlo, xhi, xlast, xs] = axis === 'step'
-      ? ['step_lo', 'step_hi', 'step_last', 'steps']
-      : ['time_lo', 'time_hi', 'time_hi', 'times'];
-    const crosses = `(${xlo} < :lo OR ${xhi} > :hi OR
-      min(CAST((${xlo} - :lo) / :width AS INTEGER), :top) != min(CAST((${xhi} - :lo) / :width AS INTEGER), :top))`;
-    return this.db.prepare(`SELECT n, ${xlo} AS x_lo, ${xlast} AS x_last, v_min, v_max, v_last,
-        CASE WHEN ${crosses} THEN ${xs} END AS xs, CASE WHEN ${crosses} THEN vals END AS vals
-      FROM metric_chunks WHERE run_id = :run AND key_id = :key AND ${xhi} >= :lo AND ${xlo} <= :hi ORDER BY seq`);
+  /** Decodes the given chunks, reading each contiguous run of sequence numbers with one range scan. */
+  private decode(runId: number, keyId: number, seqs: number[]): Map<number, Columns> {
+    const out = new Map<number, Columns>();
+    for (let i = 0; i < seqs.length;) {
+      let j = i;
+      while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
+      let seq = seqs[i]!;
+      for (const data of this.q.points.iterate(runId, keyId, seqs[i]!, seqs[j]!)) out.set(seq++, unpack(data as Buffer));
+      i = j + 1;
+    }
+    return out;
   }
 
   private appendOne(runId: number, key: string, points: Columns): void {
@@ -163,8 +172,7 @@ export class MetricRepository {
     if (tail && tail.n < CHUNK_SIZE) {
       // Top up the open chunk so chunks stay full; its earlier points are rewritten, never lost.
       from = Math.min(total, CHUNK_SIZE - tail.n);
-      const old = { steps: unpack(tail.steps), times: unpack(tail.times), values: unpack(tail.vals) };
-      this.putChunk(runId, keyId, seq, concat(old, slice(points, 0, from)));
+      this.putChunk(runId, keyId, seq, concat(unpack(tail.data), slice(points, 0, from)));
     }
     for (; from < total; from += CHUNK_SIZE) {
       this.putChunk(runId, keyId, ++seq, slice(points, from, Math.min(total, from + CHUNK_SIZE)));
@@ -175,8 +183,8 @@ export class MetricRepository {
 
   private putChunk(runId: number, keyId: number, seq: number, c: Columns): void {
     const s = summarize(c);
-    this.q.putChunk.run(runId, keyId, seq, s.n, s.stepLo, s.stepHi, s.stepLast, s.timeLo, s.timeHi,
-      s.min, s.max, s.last, pack(c.steps), pack(c.times), pack(c.values));
+    this.q.putSummary.run(runId, keyId, seq, s.n, s.stepLo, s.stepHi, s.stepLast, s.timeLo, s.timeHi, s.min, s.max, s.last);
+    this.q.putPoints.run(runId, keyId, seq, pack(c));
   }
 
   private findKey(key: string): number | undefined {
@@ -200,19 +208,40 @@ interface SummaryRow {
   min_value: number | null; max_value: number | null; last_time: number;
 }
 
-interface RangeRow {
-  n: number; x_lo: number; x_last: number; v_min: number | null; v_max: number | null; v_last: number | null;
-  xs: Buffer | null; vals: Buffer | null;
-}
+/** Accumulates min / max / last per bucket. NaN never wins min or max; an empty bucket stays NaN. */
+class Buckets {
+  readonly xFirst: Float64Array;
+  readonly x: Float64Array;
+  readonly last: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly count: Uint32Array;
 
-function compact(d: Downsampled): Downsampled {
-  const keep: number[] = [];
-  for (let i = 0; i < d.count.length; i++) if (d.count[i]! > 0) keep.push(i);
-  const pick = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T) => {
-    const out = make(keep.length);
-    keep.forEach((k, j) => { out[j] = a[k]!; });
-    return out;
-  };
-  const f = (n: number) => new Float64Array(n);
-  return { x: pick(d.x, f), last: pick(d.last, f), min: pick(d.min, f), max: pick(d.max, f), count: pick(d.count, (n) => new Uint32Array(n)) };
+  constructor(n: number) {
+    this.xFirst = new Float64Array(n).fill(NaN);
+    this.x = new Float64Array(n).fill(NaN);
+    this.last = new Float64Array(n).fill(NaN);
+    this.min = new Float64Array(n).fill(NaN);
+    this.max = new Float64Array(n).fill(NaN);
+    this.count = new Uint32Array(n);
+  }
+
+  add(b: number, xFirst: number, xLast: number, vMin: number, vMax: number, vLast: number, n: number): void {
+    if (vMin === vMin && !(vMin >= this.min[b]!)) this.min[b] = vMin;
+    if (vMax === vMax && !(vMax <= this.max[b]!)) this.max[b] = vMax;
+    if (!(xFirst >= this.xFirst[b]!)) this.xFirst[b] = xFirst;
+    this.last[b] = vLast;
+    this.x[b] = xLast;
+    this.count[b]! += n;
+  }
+
+  compact(): Downsampled {
+    const keep: number[] = [];
+    for (let i = 0; i < this.count.length; i++) if (this.count[i]! > 0) keep.push(i);
+    const pick = (a: Float64Array) => Float64Array.from(keep, (k) => a[k]!);
+    return {
+      xFirst: pick(this.xFirst), x: pick(this.x), last: pick(this.last), min: pick(this.min), max: pick(this.max),
+      count: Uint32Array.from(keep, (k) => this.count[k]!),
+    };
+  }
 }

@@ -56,9 +56,9 @@ const MIGRATIONS: readonly string[] = [
     name TEXT NOT NULL UNIQUE
   );
 
-  -- Points are kept in chunks of up to CHUNK_SIZE, appended in log order.
-  -- steps, times and vals are packed little-endian float64 arrays of n entries.
-  -- The summary columns let range queries skip chunks and answer min/max/last without decoding.
+  -- Points are kept in chunks of up to CHUNK_SIZE, appended in log order. metric_chunks holds each
+  -- chunk's summary (small rows: range queries scan them and skip or answer whole chunks);
+  -- metric_chunk_points holds the points: one blob of n steps, n times, then n values (float64 LE).
   CREATE TABLE metric_chunks (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     key_id INTEGER NOT NULL REFERENCES metric_keys(id),
@@ -72,9 +72,13 @@ const MIGRATIONS: readonly string[] = [
     v_min REAL,
     v_max REAL,
     v_last REAL,
-    steps BLOB NOT NULL,
-    times BLOB NOT NULL,
-    vals BLOB NOT NULL,
+    PRIMARY KEY (run_id, key_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE metric_chunk_points (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
     PRIMARY KEY (run_id, key_id, seq)
   ) WITHOUT ROWID;
 

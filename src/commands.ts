@@ -1,0 +1,132 @@
+import * as vscode from 'vscode';
+import type { Run } from './core/types.ts';
+import type { WorkspaceStore } from './workspaceStore.ts';
+import type { RunsNode, RunsTreeProvider } from './views/runsTree.ts';
+import { STATUS_LABEL, ago } from './format.ts';
+
+/**
+ * How a command names its run(s): a Runs view node (with the view's multi-selection),
+ * a run id, a run uid, or nothing (then the user picks).
+ */
+type RunRef = RunsNode | number | string | undefined;
+
+export interface CommandDeps {
+  store: WorkspaceStore;
+  tree: RunsTreeProvider;
+  log: vscode.LogOutputChannel;
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { store, tree, log } = deps;
+  const changed = () => store.notifyChanged();
+  const register = (id: string, fn: (...args: never[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        log.error(`${id}: ${message}`);
+        void vscode.window.showErrorMessage(`RunLens: ${message}`);
+        return undefined;
+      }
+    });
+
+  return [
+    register('runlens.refresh', () => tree.refresh()),
+    register('runlens.showLog', () => log.show()),
+    register('runlens.loadMoreRuns', (experimentId: number) => tree.showMore(experimentId)),
+
+    register('runlens.revealStore', async () => {
+      const dir = store.dir;
+      if (!dir) throw new Error('Open a folder to use RunLens.');
+      store.require();
+      await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
+    }),
+
+    register('runlens.renameRun', async (ref: RunRef, newName?: string) => {
+      const run = await resolveRun(store, ref, 'Rename which run?');
+      if (!run) return;
+      const name = typeof newName === 'string' ? newName : await vscode.window.showInputBox({
+        title: 'Rename Run', value: run.name, prompt: `New name for ${run.name}`,
+        validateInput: (v) => (v.trim() ? undefined : 'A run name cannot be empty.'),
+      });
+      if (name === undefined) return;
+      store.require().runs.update(run.id, { name });
+      changed();
+    }),
+
+    register('runlens.addNote', async (ref: RunRef, text?: string) => {
+      const run = await resolveRun(store, ref, 'Add a note to which run?');
+      if (!run) return;
+      const notes = typeof text === 'string' ? text : await vscode.window.showInputBox({
+        title: `Note for ${run.name}`, value: run.notes, prompt: 'What was tried, what was learned. Empty clears the note.',
+      });
+      if (notes === undefined) return;
+      store.require().runs.update(run.id, { notes: notes.trim() });
+      changed();
+    }),
+
+    register('runlens.toggleStar', async (ref: RunRef) => {
+      const run = await resolveRun(store, ref, 'Star which run?');
+      if (!run) return;
+      store.require().runs.update(run.id, { starred: !run.starred });
+      changed();
+    }),
+
+    register('runlens.copyRunId', async (ref: RunRef) => {
+      const run = await resolveRun(store, ref, 'Copy the id of which run?');
+      if (!run) return;
+      await vscode.env.clipboard.writeText(run.uid);
+      vscode.window.setStatusBarMessage(`Copied run id ${run.uid}`, 3000);
+    }),
+
+    register('runlens.deleteRun', async (ref: RunRef, second?: RunsNode[] | { confirmed: true }) => {
+      const selected = Array.isArray(second) && second.length > 1 ? second : [ref];
+      const runs: Run[] = [];
+      for (const r of selected) {
+        const run = await resolveRun(store, r, 'Delete which run?');
+        if (run) runs.push(run);
+      }
+      if (!runs.length) return;
+      const confirmed = (second as { confirmed?: unknown } | undefined)?.confirmed === true;
+      if (!confirmed) {
+        const what = runs.length === 1 ? `run "${runs[0]!.name}"` : `${runs.length} runs`;
+        const answer = await vscode.window.showWarningMessage(
+          `Delete ${what}? Its params, metrics and notes are removed from the store. This cannot be undone.`,
+          { modal: true }, 'Delete');
+        if (answer !== 'Delete') return;
+      }
+      const s = store.require();
+      s.transaction(() => { for (const run of runs) s.runs.delete(run.id); });
+      log.info(`Deleted ${runs.map((r) => `${r.name} (${r.uid})`).join(', ')}`);
+      changed();
+    }),
+  ];
+}
+
+/** Finds the run a command is about, asking the user when nothing was given. */
+async function resolveRun(store: WorkspaceStore, ref: RunRef, placeHolder: string): Promise<Run | undefined> {
+  const s = store.get();
+  if (!s) throw new Error(store.error ?? 'There are no runs in this workspace yet.');
+  if (typeof ref === 'object' && ref !== null && 'kind' in ref) {
+    if (ref.kind !== 'run') return undefined;
+    return fresh(s.runs.get(ref.run.id), ref.run.uid);
+  }
+  if (typeof ref === 'number') return fresh(s.runs.get(ref), String(ref));
+  if (typeof ref === 'string' && ref) return fresh(s.runs.getByUid(ref) ?? s.runs.get(Number(ref)), ref);
+  const runs = s.runs.list({ limit: 200 });
+  if (!runs.length) throw new Error('There are no runs in this workspace yet.');
+  const pick = await vscode.window.showQuickPick(
+    runs.map((run) => ({
+      label: `${run.starred ? '$(star-full) ' : ''}${run.name}`,
+      description: `${run.experiment} · ${STATUS_LABEL[run.status].toLowerCase()} · ${ago(run.startedAt ?? run.createdAt)}`,
+      run,
+    })),
+    { placeHolder, matchOnDescription: true });
+  return pick?.run;
+}
+
+function fresh(run: Run | undefined, ref: string): Run {
+  if (!run) throw new Error(`Run ${ref} no longer exists; it may have been deleted in another window.`);
+  return run;
+}

@@ -1,0 +1,35 @@
+import * as vscode from 'vscode';
+import { WorkspaceStore } from './workspaceStore.ts';
+import { RunsTreeProvider } from './views/runsTree.ts';
+import { registerCommands } from './commands.ts';
+
+/** What activate() returns: used by the integration tests and by other extensions. */
+export interface RunLensApi {
+  readonly activationMs: number;
+  /** Folder of the RunLens log file. */
+  readonly logUri: vscode.Uri;
+  readonly store: WorkspaceStore;
+  readonly runsTree: RunsTreeProvider;
+}
+
+/** Composition root: wires the store, the views and the commands. No heavy work here. */
+export function activate(context: vscode.ExtensionContext): RunLensApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('RunLens', { log: true });
+  const store = new WorkspaceStore(log);
+  const runsTree = new RunsTreeProvider(store);
+  const runsView = vscode.window.createTreeView('runlens.runs', {
+    treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true,
+  });
+  context.subscriptions.push(
+    log, store, runsTree, runsView,
+    store.onDidChangeError((message) => { runsView.message = message; }),
+    ...registerCommands({ store, tree: runsTree, log }),
+  );
+  const activationMs = performance.now() - started;
+  log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
+    + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
+  return { activationMs, logUri: context.logUri, store, runsTree };
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,157 @@
+import * as vscode from 'vscode';
+import type { Experiment, Run, RunStatus } from '../core/types.ts';
+import type { WorkspaceStore } from '../workspaceStore.ts';
+import { STATUS_LABEL, ago, duration, metricValue, runDuration } from '../format.ts';
+import { config } from '../config.ts';
+
+export type RunsNode =
+  | { kind: 'experiment'; experiment: Experiment }
+  | { kind: 'run'; run: Run }
+  | { kind: 'more'; experimentId: number; after: Run; remaining: number };
+
+const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
+  queued: ['clock', 'charts.yellow'],
+  running: ['sync~spin', 'charts.blue'],
+  finished: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  stopped: ['debug-stop', 'disabledForeground'],
+  crashed: ['warning', 'charts.orange'],
+};
+
+/** The Runs view: experiments, then their runs newest first, one page at a time. */
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** How many runs each experiment shows; grows with "Load more". */
+  private readonly shown = new Map<number, number>();
+  private readonly store: WorkspaceStore;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(store: WorkspaceStore) {
+    this.store = store;
+    this.subscription = store.onDidChange(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  showMore(experimentId: number): void {
+    this.shown.set(experimentId, (this.shown.get(experimentId) ?? config.pageSize()) + config.pageSize());
+    this.refresh();
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] {
+    const store = this.store.get();
+    if (!store) return [];
+    if (!node) {
+      const experiments = store.runs.experiments().filter((e) => e.runCount > 0);
+      return experiments.map((experiment) => ({ kind: 'experiment', experiment }));
+    }
+    if (node.kind !== 'experiment') return [];
+    const { id, runCount } = node.experiment;
+    const limit = this.shown.get(id) ?? config.pageSize();
+    const runs = store.runs.list({ experimentId: id, limit });
+    const children: RunsNode[] = runs.map((run) => ({ kind: 'run', run }));
+    if (runCount > runs.length && runs.length > 0) {
+      children.push({ kind: 'more', experimentId: id, after: runs[runs.length - 1]!, remaining: runCount - runs.length });
+    }
+    return children;
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'experiment': {
+        const e = node.experiment;
+        const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `experiment:${e.id}`;
+        item.description = `${e.runCount} run${e.runCount === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('beaker');
+        item.contextValue = 'experiment';
+        return item;
+      }
+      case 'run':
+        return runItem(node.run);
+      case 'more': {
+        const item = new vscode.TreeItem(`Load more runs… (${node.remaining} more)`);
+        item.id = `more:${node.experimentId}:${node.after.id}`;
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'runlens.loadMoreRuns', title: 'Load More Runs', arguments: [node.experimentId] };
+        return item;
+      }
+    }
+  }
+
+  /** Tooltips need params and metrics: built only when the user hovers. */
+  resolveTreeItem(item: vscode.TreeItem, node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'run') item.tooltip = this.tooltip(node.run);
+    return item;
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  private tooltip(run: Run): vscode.MarkdownString {
+    const store = this.store.get();
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${escape(run.name)}** · ${STATUS_LABEL[run.status]}`);
+    if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
+    md.appendMarkdown(`\n\n$(beaker) ${escape(run.experiment)}`);
+    if (run.startedAt !== null) md.appendMarkdown(` · started ${new Date(run.startedAt).toLocaleString()}`);
+    const d = runDuration(run);
+    if (d !== undefined) md.appendMarkdown(` · ${duration(d)}`);
+    md.appendMarkdown('\n\n');
+    md.appendMarkdown(run.git
+      ? `$(git-commit) \`${run.git.commit.slice(0, 8)}\`${run.git.branch ? ` on ${escape(run.git.branch)}` : ''}${run.git.dirty ? ' · **uncommitted changes**' : ''}`
+      : '$(git-commit) no git');
+    if (run.command !== null) {
+      md.appendMarkdown('\n\n');
+      md.appendCodeblock(Array.isArray(run.command) ? run.command.join(' ') : run.command, 'shell');
+    }
+    if (store) {
+      const params = Object.entries(store.runs.params(run.id));
+      if (params.length) {
+        md.appendMarkdown('\n\n**Params**\n\n| | |\n|:--|--:|\n');
+        for (const [k, v] of params.slice(0, 20)) md.appendMarkdown(`| ${escape(k)} | ${escape(String(v))} |\n`);
+        if (params.length > 20) md.appendMarkdown(`| … ${params.length - 20} more | |\n`);
+      }
+      const metrics = store.metrics.summaries(run.id);
+      if (metrics.length) {
+        md.appendMarkdown('\n\n**Metrics** (last · min · max)\n\n| | | | |\n|:--|--:|--:|--:|\n');
+        for (const m of metrics.slice(0, 20)) {
+          md.appendMarkdown(`| ${escape(m.key)} | ${metricValue(m.last)} | ${m.min === null ? '' : metricValue(m.min)} | ${m.max === null ? '' : metricValue(m.max)} |\n`);
+        }
+      }
+    }
+    if (run.notes) md.appendMarkdown(`\n\n$(note) ${escape(run.notes)}`);
+    return md;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+function runItem(run: Run): vscode.TreeItem {
+  const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+  item.id = `run:${run.uid}`;
+  const [icon, color] = STATUS_ICON[run.status];
+  item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+  const parts: string[] = [];
+  if (run.starred) parts.push('★');
+  parts.push(STATUS_LABEL[run.status].toLowerCase());
+  const d = runDuration(run);
+  if (d !== undefined) parts.push(duration(d));
+  parts.push(ago(run.startedAt ?? run.createdAt));
+  item.description = parts.join(' · ');
+  item.contextValue = `run ${run.status}${run.starred ? ' starred' : ''}`;
+  item.accessibilityInformation = { label: `Run ${run.name}, ${item.description}` };
+  return item;
+}
+
+/** Escapes markdown in user text (run names, notes, params). */
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

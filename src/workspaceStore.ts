@@ -1,0 +1,154 @@
+import * as vscode from 'vscode';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DB_FILE, Store } from './core/store/store.ts';
+import { excludeFromGit } from './core/gitExclude.ts';
+import { config } from './config.ts';
+
+/**
+ * The store of the first workspace folder, opened on first use (never at activation).
+ * Fires onDidChange when this window or another process changes it.
+ */
+export class WorkspaceStore implements vscode.Disposable {
+  private store: Store | undefined;
+  private lastError: string | undefined;
+  private lastVersion = -1;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly errorChanged = new vscode.EventEmitter<string | undefined>();
+  /** Fires when the store starts or stops failing to open. */
+  readonly onDidChangeError = this.errorChanged.event;
+  private readonly log: vscode.LogOutputChannel;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(log: vscode.LogOutputChannel) {
+    this.log = log;
+    this.disposables.push(
+      this.changed,
+      this.errorChanged,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('runlens.storeDir')) this.reopen();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.reopen()),
+    );
+  }
+
+  get folder(): vscode.WorkspaceFolder | undefined {
+    return vscode.workspace.workspaceFolders?.[0];
+  }
+
+  get dir(): string | undefined {
+    return this.folder && config.storeDir(this.folder);
+  }
+
+  /** The last error that kept the store from opening, if any. */
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /**
+   * The open store, or undefined when there is none yet (and `create` is false) or it cannot be opened.
+   * Viewing never creates a store; recording a run does.
+   */
+  get(options: { create?: boolean } = {}): Store | undefined {
+    if (this.store?.isOpen) return this.store;
+    const dir = this.dir;
+    if (dir && existsSync(dir) && !statSync(dir).isDirectory()) {
+      this.setError(`The RunLens store folder ${dir} is a file, not a folder. Change the runlens.storeDir setting.`);
+      return undefined;
+    }
+    if (!dir || (!options.create && !existsSync(join(dir, DB_FILE)))) {
+      this.setError(undefined);
+      this.startWatching();
+      return undefined;
+    }
+    const started = performance.now();
+    try {
+      this.store = this.openWritableOrReadOnly(dir);
+      this.setError(undefined);
+      this.log.info(`Opened run store ${this.store.file} in ${(performance.now() - started).toFixed(1)} ms`);
+      this.lastVersion = this.store.dataVersion();
+      this.startWatching();
+      return this.store;
+    } catch (err) {
+      this.setError(err instanceof Error ? err.message : String(err));
+      this.log.error(`Could not open the run store in ${dir}: ${this.lastError}`);
+      return undefined;
+    }
+  }
+
+  /** The store for a write; throws with a readable message when it cannot be had. */
+  require(): Store {
+    const store = this.get({ create: true });
+    if (!store) throw new Error(this.lastError ?? 'Open a folder to use RunLens.');
+    return store;
+  }
+
+  /** Tell listeners this window changed the store. */
+  notifyChanged(): void {
+    if (this.store?.isOpen) this.lastVersion = this.store.dataVersion();
+    this.changed.fire();
+  }
+
+  private openWritableOrReadOnly(dir: string): Store {
+    try {
+      const store = Store.open(dir);
+      try {
+        const pattern = excludeFromGit(dir);
+        if (pattern) this.log.debug(`Store excluded from git as ${pattern}`);
+      } catch (err) {
+        this.log.warn(`Could not add the store to .git/info/exclude: ${String(err)}`);
+      }
+      return store;
+    } catch (err) {
+      if (!existsSync(join(dir, DB_FILE)) || !/read-only/.test(String(err))) throw err;
+      this.log.warn(`${String(err)} Opening it read-only: runs can be browsed but not changed.`);
+      return Store.open(dir, { readonly: true });
+    }
+  }
+
+  private setError(message: string | undefined): void {
+    if (message === this.lastError) return;
+    this.lastError = message;
+    void vscode.commands.executeCommand('setContext', 'runlens.storeError', message !== undefined);
+    this.errorChanged.fire(message);
+  }
+
+  /** Polls PRAGMA data_version (or the store's appearance): cheap, and sees other windows' commits. */
+  private startWatching(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.poll(), config.watchInterval());
+    this.timer.unref?.();
+  }
+
+  private poll(): void {
+    try {
+      if (!this.store?.isOpen) {
+        const dir = this.dir;
+        if (dir && existsSync(join(dir, DB_FILE)) && this.get()) this.changed.fire();
+        return;
+      }
+      const v = this.store.dataVersion();
+      if (v !== this.lastVersion) {
+        this.lastVersion = v;
+        this.changed.fire();
+      }
+    } catch (err) {
+      this.log.warn(`Store check failed: ${String(err)}`);
+    }
+  }
+
+  private reopen(): void {
+    this.store?.close();
+    this.store = undefined;
+    this.setError(undefined);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.store?.close();
+    for (const d of this.disposables) d.dispose();
+  }
+}

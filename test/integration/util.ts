@@ -1,0 +1,56 @@
+import * as vscode from 'vscode';
+import { execFileSync } from 'node:child_process';
+import type { RunLensApi } from '../../src/extension.ts';
+import type { RunsNode } from '../../src/views/runsTree.ts';
+
+export const EXTENSION_ID = 'runlens.runlens';
+
+export async function activate(): Promise<RunLensApi> {
+  const ext = vscode.extensions.getExtension<RunLensApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
+  return ext.activate();
+}
+
+export function workspaceDir(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('the tests need a workspace folder');
+  return folder.uri.fsPath;
+}
+
+/** Waits until check() returns a truthy value (the view refreshes asynchronously). */
+export async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The Runs view as a user sees it: experiments, each with its rows (label and description). */
+export function viewRows(api: RunLensApi): { label: string; description: string; children: ReturnType<typeof row>[] }[] {
+  const tree = api.runsTree;
+  return tree.getChildren().map((e) => ({ ...row(api, e), children: tree.getChildren(e).map((c) => row(api, c)) }));
+}
+
+export function row(api: RunLensApi, node: RunsNode) {
+  const item = api.runsTree.getTreeItem(node);
+  return {
+    node,
+    label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+    description: String(item.description ?? ''),
+    icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined,
+    contextValue: item.contextValue,
+    command: item.command?.command,
+  };
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+}

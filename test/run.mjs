@@ -1,0 +1,99 @@
+// npm test: every tier, then one summary line. Run through .ci/env.sh (Node 24, code-server, Chromium).
+//   unit         node:test over src/core, on real SQLite files
+//   integration  mocha inside the real VS Code extension host (code-server + headless Chromium)
+//   e2e          the workbench UI in headless Chromium, with screenshots in docs/images/
+// RUNLENS_TIERS=unit,integration limits the tiers.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runExtensionTests } from './harness/extensionTests.mjs';
+import { prepareDemoWorkspace } from './harness/demoWorkspace.mjs';
+
+const root = join(import.meta.dirname, '..');
+const results = join(root, 'test-results');
+const tiers = (process.env.RUNLENS_TIERS ?? 'unit,integration,e2e').split(',');
+const counts = {};
+const started = Date.now();
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+
+function step(title, cmd, args) {
+  console.log(`\n== ${title}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${title} failed (exit ${r.status})`);
+}
+
+async function tier(name, fn) {
+  if (!tiers.includes(name)) return;
+  console.log(`\n== ${name} tests`);
+  try {
+    counts[name] = await fn();
+  } catch (err) {
+    console.error(`${name} tests could not run: ${err.stack ?? err}`);
+    counts[name] = { passed: counts[name]?.passed ?? 0, failed: (counts[name]?.failed ?? 0) + 1 };
+  }
+}
+
+let fatal = false;
+try {
+  step('typecheck', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root, '--noEmit']);
+  step('build', process.execPath, [join(root, 'esbuild.mjs')]);
+} catch (err) {
+  console.error(String(err.message));
+  fatal = true;
+}
+
+if (!fatal) {
+  await tier('unit', async () => {
+    const tap = join(results, 'unit.tap');
+    spawnSync(process.execPath, ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', '--test',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`, 'test/unit/**/*.test.ts'], { cwd: root, stdio: 'inherit' });
+    const text = readFileSync(tap, 'utf8');
+    const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const passed = count('pass'), failed = count('fail');
+    if (Number.isNaN(passed) || Number.isNaN(failed)) throw new Error('the unit test report has no totals');
+    return { passed, failed };
+  });
+
+  await tier('integration', async () => {
+    const workspace = prepareDemoWorkspace();
+    const r = await runExtensionTests({
+      extensionDevelopmentPath: root,
+      extensionTestsPath: join(root, 'dist', 'test', 'integration.js'),
+      workspace,
+      resultsFile: join(results, 'integration.json'),
+      artifactsDir: results,
+      label: 'integration',
+    });
+    for (const t of r.tests) {
+      console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
+      if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+    }
+    return { passed: r.passed, failed: r.failed };
+  });
+
+  await tier('e2e', async () => {
+    let passed = 0, failed = 0;
+    for (const file of readdirSync(join(root, 'test', 'e2e')).filter((f) => f.endsWith('.e2e.mjs')).sort()) {
+      const { tests } = await import(join(root, 'test', 'e2e', file));
+      for (const [title, fn] of Object.entries(tests)) {
+        const t0 = Date.now();
+        try {
+          await fn();
+          passed++;
+          console.log(`  ✔ ${title} (${Date.now() - t0} ms)`);
+        } catch (err) {
+          failed++;
+          console.log(`  ✖ ${title}\n      ${String(err.stack ?? err).split('\n').join('\n      ')}`);
+        }
+      }
+    }
+    return { passed, failed };
+  });
+}
+
+const total = Object.values(counts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed }), { passed: 0, failed: fatal ? 1 : 0 });
+console.log(`\n${Object.entries(counts).map(([k, c]) => `${k}: ${c.passed} passed, ${c.failed} failed`).join(' · ')} · ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(`${total.passed} passed, ${total.failed} failed`);
+process.exit(total.failed > 0 || total.passed === 0 ? 1 : 0);
