@@ -112,13 +112,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (store) {
       const params = Object.entries(store.runs.params(run.id));
       if (params.length) {
-        md.appendMarkdown('\n\n**Params**\n\n| | |\n|:--|--:|\n');
+        md.appendMarkdown('\n\n| Param | Value |\n|:--|--:|\n');
         for (const [k, v] of params.slice(0, 20)) md.appendMarkdown(`| ${escape(k)} | ${escape(String(v))} |\n`);
         if (params.length > 20) md.appendMarkdown(`| … ${params.length - 20} more | |\n`);
       }
       const metrics = store.metrics.summaries(run.id);
       if (metrics.length) {
-        md.appendMarkdown('\n\n**Metrics** (last · min · max)\n\n| | | | |\n|:--|--:|--:|--:|\n');
+        md.appendMarkdown('\n\n| Metric | Last | Min | Max |\n|:--|--:|--:|--:|\n');
         for (const m of metrics.slice(0, 20)) {
           md.appendMarkdown(`| ${escape(m.key)} | ${metricValue(m.last)} | ${m.min === null ? '' : metricValue(m.min)} | ${m.max === null ? '' : metricValue(m.max)} |\n`);
         }

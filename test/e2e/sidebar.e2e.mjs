@@ -8,9 +8,27 @@ import { seedDemoRuns } from '../fixtures/seedDemoRuns.ts';
 const repoRoot = join(import.meta.dirname, '..', '..');
 const images = join(repoRoot, 'docs', 'images');
 
-async function openSidebar(page) {
+async function openSidebar(page, width = 460) {
   await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
-  await page.locator('.part.sidebar .title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
+  const sidebar = page.locator('.part.sidebar');
+  await sidebar.locator('.title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
+  // Widen the sidebar by dragging its edge, as a user would, so descriptions are not cut off.
+  const box = await sidebar.boundingBox();
+  const edge = box.x + box.width + 2;
+  await page.mouse.move(edge, box.y + 300);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, box.y + 300, { steps: 8 });
+  await page.mouse.up();
+  await page.mouse.move(box.x + width + 400, box.y + 500); // off the sash, so it is not highlighted
+  await page.waitForTimeout(400);
+}
+
+/** Moves the mouse onto a row and a little within it, which is what opens a workbench hover. */
+async function hoverRow(page, row) {
+  const box = await row.boundingBox();
+  await page.mouse.move(box.x + 30, box.y + box.height / 2);
+  await page.waitForTimeout(200);
+  await page.mouse.move(box.x + 60, box.y + box.height / 2, { steps: 4 });
 }
 
 export const tests = {
@@ -38,8 +56,8 @@ export const tests = {
         assert.ok(texts.some((t) => /demo\s*3 runs/.test(t)), `an experiment row "demo 3 runs" in ${JSON.stringify(texts)}`);
         assert.equal(texts.filter((t) => /finished/.test(t)).length, 3, 'three finished runs');
         // Hover the first run for its tooltip: params, commit and metrics.
-        await rows.filter({ hasText: 'finished' }).first().hover();
-        const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Params' }).first();
+        await hoverRow(page, rows.filter({ hasText: 'finished' }).last());
+        const hover = page.locator('.monaco-hover').filter({ hasText: 'Param' }).first();
         await hover.waitFor({ timeout: 15_000 });
         const hoverText = await hover.innerText();
         assert.match(hoverText, /train\.lr/);
