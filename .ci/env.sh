@@ -20,7 +20,7 @@ if [ "$(node_major)" -lt 24 ]; then
   if [ ! -x "$nodepkg/bin/node" ]; then
     say "machine Node is $(node --version 2>/dev/null || echo missing); installing Node 24 from the npm registry into .tools/node"
     mkdir -p "$tools/node"
-    npm install --silent --no-save --no-package-lock --prefix "$tools/node" "node-linux-$arch@24" >&2
+    npm install --silent --no-save --no-package-lock --loglevel=error --prefix "$tools/node" "node-linux-$arch@24" >&2
   fi
   export PATH="$nodepkg/bin:$PATH"
   export npm_config_nodedir="$nodepkg"
@@ -38,9 +38,11 @@ if [ -f /etc/debian_version ] && command -v dpkg-query >/dev/null; then
   done
   if [ ${#missing[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    say "installing Debian packages: ${missing[*]}"
-    $sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    say "installing Debian packages: ${missing[*]} (log: .tools/apt.log)"
+    mkdir -p "$tools"
+    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } > "$tools/apt.log" 2>&1; then
+      tail -20 "$tools/apt.log" >&2; say "apt-get failed; see .tools/apt.log"; exit 1
+    fi
   fi
 else
   say "not Debian: skipping apt; install code-server's build deps and Chromium yourself"
@@ -50,7 +52,7 @@ fi
 stamp="$root/node_modules/.runlens-lock"
 if [ ! -f "$stamp" ] || ! cmp -s "$root/package-lock.json" "$stamp"; then
   say "installing npm dependencies"
-  (cd "$root" && if [ -f package-lock.json ]; then npm ci --no-fund --no-audit; else npm install --no-fund --no-audit; fi) >&2
+  (cd "$root" && if [ -f package-lock.json ]; then npm ci --no-fund --no-audit --loglevel=error; else npm install --no-fund --no-audit --loglevel=error; fi) >&2
   cp "$root/package-lock.json" "$stamp"
 fi
 
@@ -60,7 +62,7 @@ cs="$tools/code-server/node_modules/.bin/code-server"
 if [ ! -x "$cs" ] || [ "$(cat "$tools/code-server/.version" 2>/dev/null)" != "$cs_version" ]; then
   say "installing code-server $cs_version into .tools/code-server (about 2 minutes)"
   rm -rf "$tools/code-server"; mkdir -p "$tools/code-server"
-  npm install --no-save --no-package-lock --no-fund --no-audit --prefix "$tools/code-server" "code-server@$cs_version" >&2
+  npm install --no-save --no-package-lock --no-fund --no-audit --loglevel=error --prefix "$tools/code-server" "code-server@$cs_version" >&2
   echo "$cs_version" > "$tools/code-server/.version"
 fi
 export RUNLENS_CODE_SERVER="$cs"

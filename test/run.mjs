@@ -70,6 +70,7 @@ if (!fatal) {
       console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
       if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
     }
+    for (const [k, v] of Object.entries(r.measured ?? {})) console.log(`  measured: ${k} = ${Number(v).toFixed(1)}`);
     return { passed: r.passed, failed: r.failed };
   });
 

@@ -3,6 +3,7 @@
 // because exit codes do not travel back through the browser.
 import { writeFileSync } from 'node:fs';
 import Mocha from 'mocha';
+import { measured } from './util.ts';
 import { registerActivationTests } from './activation.test.ts';
 import { registerRunsViewTests } from './runsView.test.ts';
 import { registerCommandTests } from './commands.test.ts';
@@ -20,7 +21,7 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const passed = results.filter((r) => r.state === 'passed').length;
-      const summary = { passed, failed: results.length - passed, tests: results };
+      const summary = { passed, failed: results.length - passed, measured, tests: results };
       if (process.env.RUNLENS_TEST_RESULTS) writeFileSync(process.env.RUNLENS_TEST_RESULTS, JSON.stringify(summary, null, 2));
       if (failures > 0) reject(new Error(`${failures} integration tests failed`));
       else resolve();

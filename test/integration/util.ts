@@ -5,6 +5,9 @@ import type { RunsNode } from '../../src/views/runsTree.ts';
 
 export const EXTENSION_ID = 'runlens.runlens';
 
+/** Figures the tests measured (e.g. activation time), written with the results. */
+export const measured: Record<string, number> = {};
+
 export async function activate(): Promise<RunLensApi> {
   const ext = vscode.extensions.getExtension<RunLensApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
