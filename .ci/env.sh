@@ -9,6 +9,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
 say() { printf '[runlens setup] %s\n' "$*" >&2; }
+# `npm test` on the machine's old Node exports npm_* variables (user agent "node/v20", its execpath);
+# nested installs would inherit them and build for the wrong Node. Start clean.
+for v in $(compgen -e | grep '^npm_' || true); do unset "$v"; done
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
 node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
