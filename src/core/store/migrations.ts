@@ -96,6 +96,15 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, key_id)
   ) WITHOUT ROWID;
   `,
+  // 2: how far each of a run's files has been read, committed with the points it produced.
+  `
+  CREATE TABLE ingest_offsets (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    PRIMARY KEY (run_id, source)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -38,6 +38,18 @@ export class Store {
     }
   }
 
+  /** How many bytes of a run's file (`source`) are already in the store. */
+  offset(runId: number, source: string): number {
+    const row = this.db.prepare('SELECT offset FROM ingest_offsets WHERE run_id = ? AND source = ?').get(runId, source) as
+      { offset: number } | undefined;
+    return row?.offset ?? 0;
+  }
+
+  /** Records a read position; call inside the transaction that stored what was read. */
+  setOffset(runId: number, source: string, offset: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO ingest_offsets (run_id, source, offset) VALUES (?, ?, ?)').run(runId, source, offset);
+  }
+
   /** Runs fn in one write transaction (all or nothing). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();

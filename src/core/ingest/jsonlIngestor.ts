@@ -1,0 +1,176 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { Store } from '../store/store.ts';
+import type { Columns } from '../store/chunks.ts';
+import type { ParamValue } from '../types.ts';
+import { LineError, type MetricSink, type Record, decodeInto } from './jsonl.ts';
+
+export interface IngestStats {
+  lines: number;
+  points: number;
+  /** Lines skipped because they are not valid records; the reasons of the first few are kept. */
+  malformed: number;
+  /** Metric values skipped because they are not numbers. */
+  skippedValues: number;
+  problems: string[];
+}
+
+/** Growing float64 columns for one metric key, plus its automatic step counter. */
+class SeriesBuffer {
+  private steps = new Float64Array(1024);
+  private times = new Float64Array(1024);
+  private values = new Float64Array(1024);
+  length = 0;
+  nextStep: number;
+  constructor(nextStep: number) {
+    this.nextStep = nextStep;
+  }
+  push(step: number | undefined, time: number, value: number): void {
+    if (this.length === this.values.length) this.grow();
+    const s = step ?? this.nextStep;
+    this.nextStep = s + 1;
+    this.steps[this.length] = s;
+    this.times[this.length] = time;
+    this.values[this.length++] = value;
+  }
+  take(): Columns {
+    const n = this.length;
+    this.length = 0;
+    return { steps: this.steps.slice(0, n), times: this.times.slice(0, n), values: this.values.slice(0, n) };
+  }
+  private grow(): void {
+    const bigger = (a: Float64Array) => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
+    this.steps = bigger(this.steps);
+    this.times = bigger(this.times);
+    this.values = bigger(this.values);
+  }
+}
+
+const READ_SIZE = 4 << 20;
+
+/**
+ * Reads a run's metrics file from where the store says it stopped, up to the last complete line.
+ * Points, params and tags are committed together with the new offset, so a reload resumes with
+ * nothing lost and nothing duplicated. A partial last line waits for its newline.
+ */
+export class JsonlIngestor {
+  private readonly store: Store;
+  private readonly runId: number;
+  private readonly file: string;
+  private readonly source: string;
+  private series: Map<string, SeriesBuffer> | undefined;
+  readonly stats: IngestStats = { lines: 0, points: 0, malformed: 0, skippedValues: 0, problems: [] };
+  /** Called with artifact and model records, which other parts of RunLens handle. */
+  onRecord: ((record: Record) => void) | undefined;
+
+  constructor(store: Store, runId: number, file: string, source = 'metrics.jsonl') {
+    this.store = store;
+    this.runId = runId;
+    this.file = file;
+    this.source = source;
+  }
+
+  /** Ingests everything complete that was appended since the last call. Returns the points added. */
+  poll(): number {
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0; // not written yet
+      throw err;
+    }
+    const before = this.stats.points;
+    try {
+      const size = fstatSync(fd).size;
+      let offset = this.store.offset(this.runId, this.source);
+      if (size < offset) {
+        this.problem(`the file shrank from ${offset} to ${size} bytes; reading it again from the start is not done, to avoid duplicates`);
+        return 0;
+      }
+      const buf = Buffer.allocUnsafe(READ_SIZE);
+      let carry = Buffer.alloc(0);
+      while (offset + carry.length < size) {
+        const n = readSync(fd, buf, 0, Math.min(READ_SIZE, size - offset - carry.length), offset + carry.length);
+        if (n <= 0) break;
+        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+        const end = data.lastIndexOf(0x0a);
+        if (end < 0) { carry = Buffer.from(data); continue; } // no complete line yet
+        const text = data.toString('utf8', 0, end + 1);
+        offset += end + 1;
+        this.commit(text, offset);
+        carry = Buffer.from(data.subarray(end + 1));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.stats.points - before;
+  }
+
+  private commit(text: string, offset: number): void {
+    const params: { [k: string]: ParamValue } = {};
+    const tags: { [k: string]: string } = {};
+    const others: Record[] = [];
+    let hasParams = false, hasTags = false;
+    const series = this.seriesState();
+    const sink: MetricSink = {
+      point: (key, step, time, value) => {
+        let s = series.get(key);
+        if (!s) series.set(key, (s = new SeriesBuffer(this.nextStepFromStore(key))));
+        s.push(step, time, value);
+      },
+      skip: () => { this.stats.skippedValues++; },
+    };
+    let start = 0;
+    while (start < text.length) {
+      const nl = text.indexOf('\n', start);
+      const line = text.slice(start, nl).trim();
+      start = nl + 1;
+      if (!line) continue;
+      this.stats.lines++;
+      let record: Record | undefined;
+      try {
+        record = decodeInto(line, sink);
+      } catch (err) {
+        this.stats.malformed++;
+        if (this.stats.problems.length < 20) {
+          this.problem(`line ${this.stats.lines}: ${err instanceof LineError ? err.message : String(err)}: ${line.slice(0, 120)}`);
+        }
+        continue;
+      }
+      if (!record) continue; // metrics went straight to the sink
+      switch (record.kind) {
+        case 'metrics': break;
+        case 'params': Object.assign(params, record.params); hasParams = true; break;
+        case 'tags': Object.assign(tags, record.tags); hasTags = true; break;
+        default: others.push(record);
+      }
+    }
+    const batch: [string, Columns][] = [];
+    for (const [key, s] of series) if (s.length) batch.push([key, s.take()]);
+    this.store.transaction(() => {
+      if (batch.length) this.store.metrics.appendMany(this.runId, batch);
+      if (hasParams) this.store.runs.setParams(this.runId, params);
+      if (hasTags) this.store.runs.setTags(this.runId, tags);
+      this.store.setOffset(this.runId, this.source, offset);
+    });
+    for (const [, c] of batch) this.stats.points += c.values.length;
+    for (const r of others) this.onRecord?.(r);
+  }
+
+  /** Per-key step counters survive a reload: they continue from the stored last step. */
+  private seriesState(): Map<string, SeriesBuffer> {
+    if (!this.series) this.series = new Map();
+    return this.series;
+  }
+
+  private lastSteps: Map<string, number> | undefined;
+
+  private nextStepFromStore(key: string): number {
+    if (!this.lastSteps) this.lastSteps = new Map(this.store.metrics.summaries(this.runId).map((s) => [s.key, s.lastStep]));
+    const last = this.lastSteps.get(key);
+    return last === undefined ? 0 : last + 1;
+  }
+
+  private problem(message: string): void {
+    this.stats.problems.push(message);
+  }
+}

@@ -1,0 +1,69 @@
+// Ingest end to end: JSONL lines on disk -> store, against a naive one-row-per-point loop.
+import Database from 'better-sqlite3';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { Store } from '../../src/core/store/store.ts';
+import { JsonlIngestor } from '../../src/core/ingest/jsonlIngestor.ts';
+import { type Report, tempDir, timeIt } from './util.ts';
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const POINTS = Math.round(4_000_000 * scale);
+const KEYS = 2;
+
+async function writeLines(file: string, batch: boolean): Promise<void> {
+  const out = createWriteStream(file);
+  const steps = POINTS / KEYS;
+  const t0 = 1_700_000_000;
+  if (batch) {
+    for (let from = 0; from < steps; from += 2000) {
+      const entries: string[] = [];
+      for (let i = from; i < Math.min(steps, from + 2000); i++) entries.push(`[${i},${t0 + i / 100},{"loss":${Math.exp(-i / 1e5)},"acc":${1 - Math.exp(-i / 1e5)}}]`);
+      if (!out.write(`{"t":${t0 + from / 100},"batch":[${entries.join(',')}]}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+  } else {
+    for (let i = 0; i < steps; i++) {
+      const line = `{"t":${t0 + i / 100},"step":${i},"metrics":{"loss":${Math.exp(-i / 1e5)},"acc":${1 - Math.exp(-i / 1e5)}}}\n`;
+      if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+  }
+  await new Promise<void>((r) => out.end(r));
+}
+
+export async function benchIngest(report: Report): Promise<void> {
+  const dir = tempDir();
+  // Baseline: the naive prepared-insert loop, one row per point (values already in memory).
+  const db = new Database(join(dir, 'naive.db'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE points (run_id INTEGER, key_id INTEGER, step REAL, time REAL, value REAL, PRIMARY KEY (run_id, key_id, step)) WITHOUT ROWID');
+  const insert = db.prepare('INSERT INTO points VALUES (?, ?, ?, ?, ?)');
+  const naiveMs = timeIt(() => {
+    for (let from = 0; from < POINTS / KEYS; from += 10_000) {
+      db.transaction(() => {
+        for (let i = from; i < Math.min(POINTS / KEYS, from + 10_000); i++) {
+          insert.run(1, 1, i, 1.7e12 + i * 10, Math.exp(-i / 1e5));
+          insert.run(1, 2, i, 1.7e12 + i * 10, 1 - Math.exp(-i / 1e5));
+        }
+      })();
+    }
+  });
+  db.close();
+
+  const results: [string, number][] = [];
+  for (const batch of [true, false]) {
+    const file = join(dir, `metrics-${batch}.jsonl`);
+    await writeLines(file, batch);
+    const store = Store.open(join(dir, `store-${batch}`));
+    const run = store.runs.create({ name: 'bench' });
+    const ingest = new JsonlIngestor(store, run.id, file);
+    let points = 0;
+    const ms = timeIt(() => { points = ingest.poll(); });
+    if (points !== POINTS) throw new Error(`ingested ${points} points, expected ${POINTS}`);
+    results.push([batch ? 'batch lines (what the Python helper writes)' : 'one line per step', POINTS / (ms / 1000)]);
+    store.close();
+  }
+  const naive = POINTS / (naiveMs / 1000);
+  for (const [label, rate] of results) {
+    report(`ingest ${label}: JSONL on disk -> store`, rate, 'points/s', [['naive one-row-per-point insert loop (no parsing)', naive]],
+      { higherIsBetter: true, target: '>= 2,000,000 points/s and >= 2x naive' });
+  }
+}
