@@ -121,3 +121,10 @@ test('artifact and model records are handed on', () => {
   assert.equal(decodeLine('{"model": {"name": "x", "path": "p"}}').kind, 'model');
   store.close();
 });
+
+test('decodeLine gives one record per line, with non-numeric values listed as skipped', () => {
+  assert.deepEqual(decodeLine('{"t": 2, "step": 3, "metrics": {"a": 1, "b": "x", "c": true}}'), {
+    kind: 'metrics', time: 2000, points: [{ step: 3, time: 2000, values: [['a', 1], ['c', 1]] }], skipped: ['b'],
+  });
+  assert.throws(() => decodeLine('{"t": 1, "step": "x", "metrics": {"a": 1}}'), /step is not a number/);
+});

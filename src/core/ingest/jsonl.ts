@@ -66,11 +66,8 @@ export interface MetricSink {
   skip(key: string): void;
 }
 
-/**
- * Decodes one line, sending metric points straight to `sink` (the fast path for large files).
- * Returns the record for params, tags, artifacts and models, or undefined for metrics.
- */
-export function decodeInto(line: string, sink: MetricSink): Record | undefined {
+/** A decoded JSON object and its wall time in ms (now, when the line has none). */
+function parseObject(line: string): { obj: { [k: string]: unknown }; time: number } {
   let obj: unknown;
   try {
     obj = parseLenient(line);
@@ -78,63 +75,34 @@ export function decodeInto(line: string, sink: MetricSink): Record | undefined {
     throw new LineError('not valid JSON');
   }
   if (!isObject(obj)) throw new LineError('not a JSON object');
-  const time = typeof obj.t === 'number' && Number.isFinite(obj.t) ? obj.t * 1000 : Date.now();
-  const batch = obj.batch;
-  if (Array.isArray(batch)) {
-    for (let i = 0; i < batch.length; i++) {
-      const entry = batch[i];
+  return { obj, time: typeof obj.t === 'number' && Number.isFinite(obj.t) ? obj.t * 1000 : Date.now() };
+}
+
+function stepOf(v: unknown, what: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const step = Number(v);
+  if (!Number.isFinite(step)) throw new LineError(`${what} is not a number`);
+  return step;
+}
+
+/**
+ * Decodes one line, sending metric points straight to `sink` (the fast path for large files).
+ * Returns the record for params, tags, artifacts and models, or undefined for metrics.
+ * Throws LineError with a short reason for a line that is not a valid record.
+ */
+export function decodeInto(line: string, sink: MetricSink): Record | undefined {
+  const { obj, time } = parseObject(line);
+  if (Array.isArray(obj.batch)) {
+    for (const entry of obj.batch as unknown[]) {
       if (!Array.isArray(entry) || entry.length !== 3 || !isObject(entry[2])) throw new LineError('a batch entry is not [step, t, {metrics}]');
-      const step = entry[0] === null || entry[0] === undefined ? undefined : Number(entry[0]);
-      if (step !== undefined && !Number.isFinite(step)) throw new LineError('a batch step is not a number');
       const t = typeof entry[1] === 'number' && Number.isFinite(entry[1]) ? entry[1] * 1000 : time;
-      sendMetrics(entry[2], step, t, sink);
+      sendMetrics(entry[2], stepOf(entry[0], 'a batch step'), t, sink);
     }
     return undefined;
   }
   if (isObject(obj.metrics)) {
-    const step = obj.step === undefined || obj.step === null ? undefined : Number(obj.step);
-    if (step !== undefined && !Number.isFinite(step)) throw new LineError('step is not a number');
-    sendMetrics(obj.metrics, step, time, sink);
+    sendMetrics(obj.metrics, stepOf(obj.step, 'step'), time, sink);
     return undefined;
-  }
-  return decodeLine(line);
-}
-
-function sendMetrics(values: { [k: string]: unknown }, step: number | undefined, time: number, sink: MetricSink): void {
-  for (const key in values) {
-    const raw = values[key];
-    const v = typeof raw === 'number' ? raw : metricNumber(raw);
-    if (v === undefined) sink.skip(key);
-    else sink.point(key, step, time, v);
-  }
-}
-
-/** Decodes one line. Throws LineError with a short reason for a line that is not a valid record. */
-export function decodeLine(line: string): Record {
-  let obj: unknown;
-  try {
-    obj = parseLenient(line);
-  } catch {
-    throw new LineError('not valid JSON');
-  }
-  if (!isObject(obj)) throw new LineError('not a JSON object');
-  const time = typeof obj.t === 'number' && Number.isFinite(obj.t) ? obj.t * 1000 : Date.now();
-  if (isObject(obj.metrics)) {
-    const step = obj.step === undefined || obj.step === null ? undefined : Number(obj.step);
-    if (step !== undefined && !Number.isFinite(step)) throw new LineError('step is not a number');
-    const skipped: string[] = [];
-    return { kind: 'metrics', time, points: [{ step, time, values: metricEntries(obj.metrics, skipped) }], skipped };
-  }
-  if (Array.isArray(obj.batch)) {
-    const skipped: string[] = [];
-    const points = obj.batch.map((entry): MetricRecord => {
-      if (!Array.isArray(entry) || entry.length !== 3 || !isObject(entry[2])) throw new LineError('a batch entry is not [step, t, {metrics}]');
-      const [step, t, values] = entry as [unknown, unknown, { [k: string]: unknown }];
-      const s = step === null || step === undefined ? undefined : Number(step);
-      if (s !== undefined && !Number.isFinite(s)) throw new LineError('a batch step is not a number');
-      return { step: s, time: typeof t === 'number' && Number.isFinite(t) ? t * 1000 : time, values: metricEntries(values, skipped) };
-    });
-    return { kind: 'metrics', time, points, skipped };
   }
   if (isObject(obj.params)) {
     const params: { [key: string]: ParamValue } = {};
@@ -151,13 +119,26 @@ export function decodeLine(line: string): Record {
   throw new LineError('no metrics, batch, params, tags, artifact or model');
 }
 
-/** Numeric metric entries; keys whose value is not a number go to `skipped`. */
-function metricEntries(values: { [k: string]: unknown }, skipped: string[]): [string, number][] {
-  const out: [string, number][] = [];
+/** Decodes one line into a record, metrics included (convenient for small inputs and tests). */
+export function decodeLine(line: string): Record {
+  const points: MetricRecord[] = [];
+  const skipped: string[] = [];
+  const record = decodeInto(line, {
+    point(key, step, time, value) {
+      const last = points[points.length - 1];
+      if (last && last.step === step && last.time === time) last.values.push([key, value]);
+      else points.push({ step, time, values: [[key, value]] });
+    },
+    skip(key) { skipped.push(key); },
+  });
+  return record ?? { kind: 'metrics', time: points[0]?.time ?? Date.now(), points, skipped };
+}
+
+function sendMetrics(values: { [k: string]: unknown }, step: number | undefined, time: number, sink: MetricSink): void {
   for (const key in values) {
-    const v = metricNumber(values[key]);
-    if (v === undefined) skipped.push(key);
-    else out.push([key, v]);
+    const raw = values[key];
+    const v = typeof raw === 'number' ? raw : metricNumber(raw);
+    if (v === undefined) sink.skip(key);
+    else sink.point(key, step, time, v);
   }
-  return out;
 }
