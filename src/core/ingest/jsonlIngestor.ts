@@ -1,8 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
 import type { ParamValue } from '../types.ts';
 import { LineError, type MetricSink, type Record, decodeInto } from './jsonl.ts';
+import { tailLines } from './tail.ts';
 
 export interface IngestStats {
   lines: number;
@@ -45,8 +45,6 @@ class SeriesBuffer {
   }
 }
 
-const READ_SIZE = 4 << 20;
-
 /**
  * Reads a run's metrics file from where the store says it stopped, up to the last complete line.
  * Points, params and tags are committed together with the new offset, so a reload resumes with
@@ -71,36 +69,11 @@ export class JsonlIngestor {
 
   /** Ingests everything complete that was appended since the last call. Returns the points added. */
   poll(): number {
-    let fd: number;
-    try {
-      fd = openSync(this.file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0; // not written yet
-      throw err;
-    }
     const before = this.stats.points;
     try {
-      const size = fstatSync(fd).size;
-      let offset = this.store.offset(this.runId, this.source);
-      if (size < offset) {
-        this.problem(`the file shrank from ${offset} to ${size} bytes; reading it again from the start is not done, to avoid duplicates`);
-        return 0;
-      }
-      const buf = Buffer.allocUnsafe(READ_SIZE);
-      let carry = Buffer.alloc(0);
-      while (offset + carry.length < size) {
-        const n = readSync(fd, buf, 0, Math.min(READ_SIZE, size - offset - carry.length), offset + carry.length);
-        if (n <= 0) break;
-        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-        const end = data.lastIndexOf(0x0a);
-        if (end < 0) { carry = Buffer.from(data); continue; } // no complete line yet
-        const text = data.toString('utf8', 0, end + 1);
-        offset += end + 1;
-        this.commit(text, offset);
-        carry = Buffer.from(data.subarray(end + 1));
-      }
-    } finally {
-      closeSync(fd);
+      tailLines(this.file, this.store.offset(this.runId, this.source), (text, end) => this.commit(text, end));
+    } catch (err) {
+      this.problem(err instanceof Error ? err.message : String(err));
     }
     return this.stats.points - before;
   }

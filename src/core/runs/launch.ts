@@ -1,0 +1,38 @@
+import { appendFileSync } from 'node:fs';
+import type { Store } from '../store/store.ts';
+import type { GitState, ParamValue, Run } from '../types.ts';
+import { type LaunchSpec, runFolder, startProcess } from './runProcess.ts';
+
+export interface LaunchRequest {
+  name?: string;
+  experiment?: string;
+  spec: LaunchSpec;
+  params?: { [key: string]: ParamValue };
+  tags?: { [key: string]: string };
+  git?: GitState | null;
+}
+
+/** Records a new run as running and starts its process. A process that cannot start leaves a failed run. */
+export function launch(store: Store, storeDir: string, wrapper: string, req: LaunchRequest, nodePath?: string): Run {
+  const { spec } = req;
+  const run = store.runs.create({
+    name: req.name, experiment: req.experiment, status: 'running', startedAt: Date.now(),
+    command: spec.shell ? spec.command : [spec.command, ...spec.args], cwd: spec.cwd,
+    params: req.params, tags: req.tags, git: req.git,
+  });
+  try {
+    startProcess(storeDir, run.uid, spec, wrapper, nodePath);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    try { appendFileSync(runFolder(storeDir, run.uid).log, `RunLens could not start the run: ${message}\n`); } catch { /* folder missing */ }
+    store.runs.update(run.id, { status: 'failed', endedAt: Date.now() });
+    throw err;
+  }
+  return store.runs.get(run.id)!;
+}
+
+/** The environment for a run: the helper package on PYTHONPATH, unbuffered Python output. */
+export function runEnvironment(base: { [k: string]: string | undefined }, helperDir: string, delimiter: string): { [k: string]: string | undefined } {
+  const pythonPath = base.PYTHONPATH ? `${helperDir}${delimiter}${base.PYTHONPATH}` : helperDir;
+  return { ...base, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' };
+}
