@@ -3,6 +3,9 @@ import type { Run } from './core/types.ts';
 import type { WorkspaceStore } from './workspaceStore.ts';
 import type { RunsNode, RunsTreeProvider } from './views/runsTree.ts';
 import { STATUS_LABEL, ago } from './format.ts';
+import type { RunController } from './runs/runController.ts';
+import { pickAndStart } from './runs/startRun.ts';
+import { openRunTerminal } from './runs/runTerminal.ts';
 
 /**
  * How a command names its run(s): a Runs view node (with the view's multi-selection),
@@ -14,10 +17,16 @@ export interface CommandDeps {
   store: WorkspaceStore;
   tree: RunsTreeProvider;
   log: vscode.LogOutputChannel;
+  runs: RunController;
+  state: vscode.Memento;
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { store, tree, log } = deps;
+  const { store, tree, log, runs, state } = deps;
+  const showOutput = (run: Run) => {
+    const file = runs.logFile(run);
+    if (file) openRunTerminal(run.name, file, () => runs.running.includes(run.id));
+  };
   const changed = () => store.notifyChanged();
   const register = (id: string, fn: (...args: never[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: never[]) => {
@@ -35,6 +44,30 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('runlens.refresh', () => tree.refresh()),
     register('runlens.showLog', () => log.show()),
     register('runlens.loadMoreRuns', (experimentId: number) => tree.showMore(experimentId)),
+
+    register('runlens.startRun', async (preset?: string) => {
+      const run = await pickAndStart(runs, state, typeof preset === 'string' ? preset : undefined);
+      if (run) showOutput(run);
+      return run?.id;
+    }),
+
+    register('runlens.stopRun', async (ref: RunRef) => {
+      const run = await resolveRun(store, ref, 'Stop which run?');
+      if (!run) return;
+      if (run.status !== 'running') throw new Error(`Run ${run.name} is not running (${run.status}).`);
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Stopping ${run.name}…` }, () => runs.stop(run));
+    }),
+
+    register('runlens.showOutput', async (ref: RunRef) => {
+      const run = await resolveRun(store, ref, 'Show the output of which run?');
+      if (run) showOutput(run);
+    }),
+
+    register('runlens.openLog', async (ref: RunRef) => {
+      const run = await resolveRun(store, ref, 'Open the log of which run?');
+      const file = run && runs.logFile(run);
+      if (file) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+    }),
 
     register('runlens.revealStore', async () => {
       const dir = store.dir;

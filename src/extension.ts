@@ -2,6 +2,9 @@ import * as vscode from 'vscode';
 import { WorkspaceStore } from './workspaceStore.ts';
 import { RunsTreeProvider } from './views/runsTree.ts';
 import { registerCommands } from './commands.ts';
+import { RunController } from './runs/runController.ts';
+import { createRunsStatusBar } from './runs/statusBar.ts';
+import { readProjectConfig } from './runs/startRun.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -10,6 +13,7 @@ export interface RunLensApi {
   readonly logUri: vscode.Uri;
   readonly store: WorkspaceStore;
   readonly runsTree: RunsTreeProvider;
+  readonly runs: RunController;
 }
 
 /** Composition root: wires the store, the views and the commands. No heavy work here. */
@@ -21,15 +25,23 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const runsView = vscode.window.createTreeView('runlens.runs', {
     treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true,
   });
+  const runs = new RunController(store, context.extensionPath, log);
+  const primaryMetric = () => {
+    const folder = store.folder;
+    return folder ? readProjectConfig(folder)?.primaryMetric?.name : undefined;
+  };
   context.subscriptions.push(
-    log, store, runsTree, runsView,
+    log, store, runsTree, runsView, runs,
     store.onDidChangeError((message) => { runsView.message = message; }),
-    ...registerCommands({ store, tree: runsTree, log }),
+    createRunsStatusBar(store, runs, primaryMetric),
+    ...registerCommands({ store, tree: runsTree, log, runs, state: context.workspaceState }),
   );
+  // Runs a previous window left going: picked up right after activation, not during it.
+  setTimeout(() => runs.recover(), 0);
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
     + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
-  return { activationMs, logUri: context.logUri, store, runsTree };
+  return { activationMs, logUri: context.logUri, store, runsTree, runs };
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,116 @@
+import * as vscode from 'vscode';
+import { delimiter, join } from 'node:path';
+import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { Run } from '../core/types.ts';
+import { RunMonitor } from '../core/runs/runMonitor.ts';
+import { type LaunchRequest, launch, runEnvironment } from '../core/runs/launch.ts';
+import { readProcess, runFolder, stopProcess } from '../core/runs/runProcess.ts';
+import { StdoutParser } from '../core/ingest/stdoutParser.ts';
+
+const TICK_MS = 250;
+
+/**
+ * Starts, follows and stops runs for this window. Following is a single-flight timer that runs only
+ * while runs are going; a reloaded window picks up runs that are still alive.
+ */
+export class RunController implements vscode.Disposable {
+  private readonly store: WorkspaceStore;
+  private readonly extensionPath: string;
+  private readonly log: vscode.LogOutputChannel;
+  private monitor: RunMonitor | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private metricPatterns: string[] = [];
+  private readonly changed = new vscode.EventEmitter<number[]>();
+  /** Fires with the ids of runs that got new points or ended. */
+  readonly onDidChangeRuns = this.changed.event;
+
+  constructor(store: WorkspaceStore, extensionPath: string, log: vscode.LogOutputChannel) {
+    this.store = store;
+    this.extensionPath = extensionPath;
+    this.log = log;
+  }
+
+  /** Reattaches to runs left running by a previous window, if there is a store. */
+  recover(): void {
+    const monitor = this.ensureMonitor(false);
+    if (!monitor) return;
+    const { reattached, ended } = monitor.recover();
+    if (reattached || ended) this.log.info(`Reattached to ${reattached} running run(s); ${ended} ended while no window was watching`);
+    if (ended) this.store.notifyChanged();
+    this.schedule();
+  }
+
+  get running(): number[] {
+    return this.monitor?.runningIds ?? [];
+  }
+
+  setMetricPatterns(patterns: string[]): void {
+    if (patterns.join('\n') === this.metricPatterns.join('\n')) return;
+    this.metricPatterns = patterns;
+    this.monitor = undefined; // rebuilt with the new parser on next use; runs are reattached
+    this.recover();
+  }
+
+  start(req: Omit<LaunchRequest, 'spec'> & { spec: Omit<LaunchRequest['spec'], 'env'> & { env?: { [k: string]: string } } }): Run {
+    if (!vscode.workspace.isTrusted) throw new Error('RunLens does not start runs in an untrusted workspace. Trust the workspace to launch runs; stored runs can still be browsed.');
+    const store = this.store.require();
+    const monitor = this.ensureMonitor(true)!;
+    const env = runEnvironment({ ...process.env, ...req.spec.env }, join(this.extensionPath, 'media', 'python'), delimiter);
+    const run = launch(store, store.dir, join(this.extensionPath, 'media', 'run-wrapper.cjs'), { ...req, spec: { ...req.spec, env } });
+    this.log.info(`Started run ${run.name} (${run.uid}): ${Array.isArray(run.command) ? run.command.join(' ') : run.command}`);
+    monitor.track(run);
+    this.store.notifyChanged();
+    this.schedule();
+    return run;
+  }
+
+  async stop(run: Run): Promise<void> {
+    const store = this.store.require();
+    const info = readProcess(store.dir, run.uid);
+    this.monitor?.markStopping(run.id);
+    if (!info) throw new Error(`Run ${run.name} has no process to stop.`);
+    const signal = await stopProcess(info);
+    this.log.info(`Stopped run ${run.name} (${signal ?? 'it had already ended'})`);
+    this.tick();
+  }
+
+  logFile(run: Run): string | undefined {
+    const dir = this.store.dir;
+    return dir ? runFolder(dir, run.uid).log : undefined;
+  }
+
+  private ensureMonitor(create: boolean): RunMonitor | undefined {
+    if (this.monitor) return this.monitor;
+    const store = this.store.get({ create });
+    if (!store) return undefined;
+    const parser = new StdoutParser({ patterns: this.metricPatterns });
+    this.monitor = new RunMonitor(store, store.dir, { parse: (l) => parser.parse(l), log: (m) => this.log.warn(m) });
+    return this.monitor;
+  }
+
+  private schedule(): void {
+    if (this.timer || !this.running.length) return;
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  private tick(): void {
+    try {
+      const changed = this.monitor?.tick() ?? [];
+      if (changed.length) {
+        this.store.notifyChanged();
+        this.changed.fire(changed);
+      }
+    } catch (err) {
+      this.log.error(`Following runs failed: ${String(err)}`);
+    }
+    if (!this.running.length && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.changed.dispose();
+  }
+}

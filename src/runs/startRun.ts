@@ -1,0 +1,105 @@
+import * as vscode from 'vscode';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { ParamValue, Run } from '../core/types.ts';
+import { type ProjectConfig, type RunConfig, parseRunConfig } from '../core/config/runConfig.ts';
+import type { RunController } from './runController.ts';
+
+/** What "Run last again" repeats. */
+export interface LaunchPlan {
+  label: string;
+  command: string;
+  args: string[];
+  shell: boolean;
+  cwd: string;
+  env: { [k: string]: string };
+  experiment?: string;
+  params: { [k: string]: ParamValue };
+}
+
+const LAST = 'runlens.lastLaunch';
+
+export function readProjectConfig(folder: vscode.WorkspaceFolder): ProjectConfig | undefined {
+  const file = join(folder.uri.fsPath, 'runlens.yaml');
+  if (!existsSync(file)) return undefined;
+  return parseRunConfig(readFileSync(file, 'utf8')).config;
+}
+
+/** The interpreter for `python`/`python3` commands: the Python extension's choice when set, else python3. */
+function interpreter(folder: vscode.WorkspaceFolder): string {
+  const chosen = vscode.workspace.getConfiguration('python', folder.uri).get<string>('defaultInterpreterPath', '');
+  return chosen && chosen !== 'python' ? chosen : 'python3';
+}
+
+/** Params files (YAML or JSON), flattened with dots; later files win. */
+export function readParams(files: string[], cwd: string): { [k: string]: ParamValue } {
+  const out: { [k: string]: ParamValue } = {};
+  const flatten = (v: unknown, prefix: string) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k);
+    } else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[prefix] = v;
+    else if (v !== null && v !== undefined) out[prefix] = JSON.stringify(v);
+  };
+  for (const f of files) {
+    const path = isAbsolute(f) ? f : join(cwd, f);
+    flatten(parseYaml(readFileSync(path, 'utf8')) as unknown, '');
+  }
+  return out;
+}
+
+export function planFromConfig(folder: vscode.WorkspaceFolder, project: ProjectConfig, run: RunConfig): LaunchPlan {
+  const cwd = run.cwd ? (isAbsolute(run.cwd) ? run.cwd : join(folder.uri.fsPath, run.cwd)) : folder.uri.fsPath;
+  const python = interpreter(folder);
+  const [command, ...args] = Array.isArray(run.command)
+    ? run.command.map((a, i) => (i === 0 && (a === 'python' || a === 'python3') ? python : a))
+    : [run.command];
+  return {
+    label: run.name, command: command!, args, shell: !Array.isArray(run.command), cwd, env: run.env,
+    experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd),
+  };
+}
+
+export function planForFile(folder: vscode.WorkspaceFolder, file: string, project?: ProjectConfig): LaunchPlan {
+  return {
+    label: relative(folder.uri.fsPath, file), command: interpreter(folder), args: [file], shell: false,
+    cwd: dirname(file), env: {}, experiment: project?.experiment, params: {},
+  };
+}
+
+/** "RunLens: Start Run": the active Python file, a runlens.yaml configuration, or the last run again. */
+export async function pickAndStart(controller: RunController, state: vscode.Memento, preset?: string): Promise<Run | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('Open a folder to start runs.');
+  const project = readProjectConfig(folder);
+  type Item = vscode.QuickPickItem & { plan: () => LaunchPlan };
+  const items: Item[] = [];
+  for (const run of project?.runs ?? []) {
+    const cmd = Array.isArray(run.command) ? run.command.join(' ') : run.command;
+    items.push({ label: `$(gear) ${run.name}`, description: cmd, detail: 'runlens.yaml', plan: () => planFromConfig(folder, project!, run) });
+  }
+  const editor = vscode.window.activeTextEditor;
+  if (editor?.document.languageId === 'python' && editor.document.uri.scheme === 'file') {
+    const file = editor.document.uri.fsPath;
+    items.unshift({ label: `$(file-code) ${relative(folder.uri.fsPath, file)}`, description: 'the active Python file', plan: () => planForFile(folder, file, project) });
+  }
+  const last = state.get<LaunchPlan>(LAST);
+  if (last) items.push({ label: `$(history) ${last.label}`, description: 'the last run again', plan: () => last });
+  let picked: Item | undefined;
+  if (preset) {
+    picked = items.find((i) => i.label.endsWith(` ${preset}`));
+    if (!picked) throw new Error(`No run configuration named "${preset}" in runlens.yaml.`);
+  } else if (!items.length) {
+    throw new Error('Nothing to run: open a Python file, or add run configurations to runlens.yaml.');
+  } else {
+    picked = await vscode.window.showQuickPick(items, { title: 'RunLens: Start Run', placeHolder: 'What should run?', matchOnDescription: true });
+  }
+  if (!picked) return undefined;
+  const plan = picked.plan();
+  await state.update(LAST, plan);
+  return controller.start({
+    experiment: plan.experiment,
+    params: plan.params,
+    spec: { command: plan.command, args: plan.args, shell: plan.shell, cwd: plan.cwd, env: plan.env },
+  });
+}
