@@ -7,6 +7,7 @@ import { measured } from './util.ts';
 import { registerActivationTests } from './activation.test.ts';
 import { registerRunsViewTests } from './runsView.test.ts';
 import { registerCommandTests } from './commands.test.ts';
+import { registerStartRunTests } from './startRun.test.ts';
 
 interface TestResult { title: string; state: 'passed' | 'failed'; durationMs: number; error?: string }
 
@@ -16,6 +17,7 @@ export function run(): Promise<void> {
   registerActivationTests();
   registerRunsViewTests();
   registerCommandTests();
+  registerStartRunTests();
 
   const results: TestResult[] = [];
   return new Promise((resolve, reject) => {

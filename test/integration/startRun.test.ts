@@ -1,0 +1,39 @@
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { activate, eventually, git, workspaceDir } from './util.ts';
+
+export function registerStartRunTests(): void {
+  describe('Start Run', () => {
+    it('launches the demo training from runlens.yaml, streams its metrics and finishes', async () => {
+      const api = await activate();
+      const runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'train');
+      assert.equal(typeof runId, 'number');
+      const store = api.store.get()!;
+      assert.equal(store.runs.get(runId)!.status, 'running');
+      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to end', 60_000);
+      assert.equal(run.status, 'finished', `exit ${run.exitCode}`);
+      assert.equal(run.exitCode, 0);
+      assert.equal(run.experiment, 'demo');
+      const acc = store.metrics.points(runId, 'val_acc');
+      assert.equal(acc.values.length, 30);
+      assert.deepEqual(Array.from(acc.steps), Array.from({ length: 30 }, (_, i) => i + 1), 'every epoch, in order, once');
+      assert.ok(acc.values[29]! > acc.values[0]!, 'the model learned something');
+      assert.equal(store.runs.params(runId)['train.lr'], 0.3, 'params.yaml is recorded');
+      const log = readFileSync(api.runs.logFile(run)!, 'utf8');
+      assert.match(log, /epoch=30 step=30/);
+      assert.equal(git(workspaceDir(), 'status', '--porcelain', '--', '.runlens'), '', 'run files stay out of git');
+    });
+
+    it('stops a running run and marks it stopped', async () => {
+      const api = await activate();
+      const runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'train');
+      const store = api.store.get()!;
+      await vscode.commands.executeCommand('runlens.stopRun', runId);
+      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to stop', 20_000);
+      assert.equal(run.status, 'stopped');
+      assert.ok(existsSync(join(store.dir, 'runs', run.uid, 'output.log')));
+    });
+  });
+}
