@@ -105,6 +105,53 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, source)
   ) WITHOUT ROWID;
   `,
+  // 3: provenance: content-addressed blobs (patches), per-run code and environment, dataset hashes.
+  `
+  CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE run_provenance (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    git_remote TEXT,
+    patch_sha256 TEXT,
+    untracked TEXT,
+    interpreter TEXT,
+    interpreter_version TEXT,
+    os TEXT,
+    hostname TEXT,
+    gpu TEXT,
+    command_line TEXT,
+    env TEXT
+  );
+  -- Per-file hashes keyed by (path, device, inode, size, mtime), as DVC's state DB does.
+  CREATE TABLE file_hash_cache (
+    path TEXT PRIMARY KEY,
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE run_datasets (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    file_count INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (run_id, path)
+  ) WITHOUT ROWID;
+  CREATE TABLE run_dataset_files (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    dataset TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (run_id, dataset, path)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type Db, explain, openDatabase } from './database.ts';
 import { MetricRepository } from './metricRepository.ts';
 import { RunRepository } from './runRepository.ts';
+import { ProvenanceRepository } from './provenanceRepository.ts';
 
 export const DB_FILE = 'runs.db';
 
@@ -11,6 +12,7 @@ export class Store {
   readonly file: string;
   readonly runs: RunRepository;
   readonly metrics: MetricRepository;
+  readonly provenance: ProvenanceRepository;
   private readonly db: Db;
   private readonly versionStmt;
 
@@ -20,6 +22,7 @@ export class Store {
     this.db = db;
     this.runs = new RunRepository(db, now);
     this.metrics = new MetricRepository(db);
+    this.provenance = new ProvenanceRepository(db);
     this.versionStmt = db.prepare('PRAGMA data_version').pluck();
   }
 
