@@ -51,6 +51,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return run?.id;
     }),
 
+    register('runlens.startRunWithOverrides', async (preset?: string, overrides?: string) => {
+      const run = await pickAndStart(runs, state, typeof preset === 'string' ? preset : undefined, typeof overrides === 'string' ? overrides : true);
+      if (run) showOutput(run);
+      return run?.id;
+    }),
+
     register('runlens.stopRun', async (ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Stop which run?');
       if (!run) return;

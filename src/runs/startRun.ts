@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ParamValue, Run } from '../core/types.ts';
 import { type ProjectConfig, type RunConfig, parseRunConfig } from '../core/config/runConfig.ts';
 import type { RunController } from './runController.ts';
+import { applyOverrides, overrideArgs, parseOverrides } from '../core/config/overrides.ts';
 
 /** What "Run last again" repeats. */
 export interface LaunchPlan {
@@ -16,6 +17,7 @@ export interface LaunchPlan {
   env: { [k: string]: string };
   experiment?: string;
   params: { [k: string]: ParamValue };
+  overrideStyle: 'argparse' | 'hydra' | 'file';
 }
 
 const LAST = 'runlens.lastLaunch';
@@ -56,19 +58,23 @@ export function planFromConfig(folder: vscode.WorkspaceFolder, project: ProjectC
     : [run.command];
   return {
     label: run.name, command: command!, args, shell: !Array.isArray(run.command), cwd, env: run.env,
-    experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd),
+    experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd), overrideStyle: run.overrideStyle,
   };
 }
 
 export function planForFile(folder: vscode.WorkspaceFolder, file: string, project?: ProjectConfig): LaunchPlan {
   return {
     label: relative(folder.uri.fsPath, file), command: interpreter(folder), args: [file], shell: false,
-    cwd: dirname(file), env: {}, experiment: project?.experiment, params: {},
+    cwd: dirname(file), env: {}, experiment: project?.experiment, params: {}, overrideStyle: 'argparse',
   };
 }
 
-/** "RunLens: Start Run": the active Python file, a runlens.yaml configuration, or the last run again. */
-export async function pickAndStart(controller: RunController, state: vscode.Memento, preset?: string): Promise<Run | undefined> {
+/**
+ * "RunLens: Start Run": the active Python file, a runlens.yaml configuration, or the last run again.
+ * With `overrides` (true: ask; a string: use it) params are overridden on the command line; the
+ * user's params files are never edited.
+ */
+export async function pickAndStart(controller: RunController, state: vscode.Memento, preset?: string, overrides?: string | true): Promise<Run | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('Open a folder to start runs.');
   const project = readProjectConfig(folder);
@@ -96,10 +102,29 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
   }
   if (!picked) return undefined;
   const plan = picked.plan();
+  let args = plan.args;
+  let params = plan.params;
+  let tags: { [k: string]: string } | undefined;
+  if (overrides !== undefined) {
+    const text = typeof overrides === 'string' ? overrides : await vscode.window.showInputBox({
+      title: `Start ${plan.label} with Overrides`,
+      prompt: `key=value pairs, passed ${plan.overrideStyle === 'hydra' ? 'Hydra-style (train.lr=0.1)' : 'as flags (--lr 0.1)'}`,
+      placeHolder: Object.keys(plan.params).slice(0, 3).map((k) => `${k}=${plan.params[k]}`).join(' ') || 'lr=0.01 epochs=5',
+      validateInput: (v) => { try { parseOverrides(v); return undefined; } catch (err) { return (err as Error).message; } },
+    });
+    if (text === undefined) return undefined;
+    const parsed = parseOverrides(text);
+    if (plan.overrideStyle === 'file') throw new Error('override_style: file is not supported yet; use argparse or hydra.');
+    if (plan.shell) throw new Error('Overrides need a command given as a list of arguments in runlens.yaml, not a shell string.');
+    args = [...args, ...overrideArgs(plan.overrideStyle, parsed)];
+    params = applyOverrides(params, parsed);
+    tags = { 'runlens.overrides': text.trim() };
+  }
   await state.update(LAST, plan);
   return controller.start({
     experiment: plan.experiment,
-    params: plan.params,
-    spec: { command: plan.command, args: plan.args, shell: plan.shell, cwd: plan.cwd, env: plan.env },
+    params,
+    tags,
+    spec: { command: plan.command, args, shell: plan.shell, cwd: plan.cwd, env: plan.env },
   });
 }

@@ -26,6 +26,19 @@ export function registerStartRunTests(): void {
       assert.equal(git(workspaceDir(), 'status', '--porcelain', '--', '.runlens'), '', 'run files stay out of git');
     });
 
+    it('passes overrides on the command line and records them, leaving params.yaml untouched', async () => {
+      const api = await activate();
+      const before = readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8');
+      const runId = await vscode.commands.executeCommand<number>('runlens.startRunWithOverrides', 'train', 'train.lr=0.05 train.epochs=4');
+      const store = api.store.get()!;
+      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to end', 60_000);
+      assert.equal(run.status, 'finished');
+      assert.deepEqual(run.command, ['python3', 'train.py', '--lr', '0.05', '--epochs', '4']);
+      assert.equal(store.runs.params(runId)['train.lr'], 0.05);
+      assert.equal(store.metrics.points(runId, 'val_acc').values.length, 4, 'the program saw --epochs 4');
+      assert.equal(readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8'), before);
+    });
+
     it('stops a running run and marks it stopped', async () => {
       const api = await activate();
       const runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'train');
