@@ -8,10 +8,11 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExtensionTests } from './harness/extensionTests.mjs';
 import { prepareDemoWorkspace } from './harness/demoWorkspace.mjs';
+import { seedDemoRuns } from './fixtures/seedDemoRuns.ts';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, 'test-results');
-const tiers = (process.env.RUNLENS_TIERS ?? 'unit,integration,e2e').split(',');
+const tiers = (process.env.RUNLENS_TIERS ?? 'unit,integration,untrusted,e2e').split(',');
 const counts = {};
 const started = Date.now();
 rmSync(results, { recursive: true, force: true });
@@ -71,6 +72,25 @@ if (!fatal) {
       if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
     }
     for (const [k, v] of Object.entries(r.measured ?? {})) console.log(`  measured: ${k} = ${Number(v).toFixed(1)}`);
+    return { passed: r.passed, failed: r.failed };
+  });
+
+  await tier('untrusted', async () => {
+    const workspace = prepareDemoWorkspace();
+    seedDemoRuns(workspace, { lrs: [0.3], epochs: 3 });
+    const r = await runExtensionTests({
+      extensionDevelopmentPath: root,
+      extensionTestsPath: join(root, 'dist', 'test', 'untrusted.js'),
+      workspace,
+      resultsFile: join(results, 'untrusted.json'),
+      artifactsDir: results,
+      label: 'untrusted',
+      trusted: false,
+    });
+    for (const t of r.tests) {
+      console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
+      if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+    }
     return { passed: r.passed, failed: r.failed };
   });
 

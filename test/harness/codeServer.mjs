@@ -46,20 +46,22 @@ async function writeSettings(userDataDir, settings) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function startCodeServer({
-  folder, userDataDir, extensionsDir, env = {}, settings = {}, log = console.error,
+  folder, userDataDir, extensionsDir, env = {}, settings = {}, log = console.error, trusted = true,
 }) {
   const bin = process.env.RUNLENS_CODE_SERVER;
   if (!bin) throw new Error('RUNLENS_CODE_SERVER is not set: run through `bash .ci/env.sh <cmd>`');
   if (!existsSync(bin)) throw new Error(`RUNLENS_CODE_SERVER=${bin} does not exist: run \`bash .ci/env.sh\``);
   if (!userDataDir || !extensionsDir) throw new Error('startCodeServer needs userDataDir and extensionsDir');
 
-  await writeSettings(userDataDir, settings);
+  await writeSettings(userDataDir, trusted ? settings : {
+    ...settings, 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never',
+  });
   await mkdir(extensionsDir, { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [
     '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--disable-telemetry', '--disable-update-check', ...(trusted ? ['--disable-workspace-trust'] : []),
     '--ignore-last-opened', '--config', join(userDataDir, 'code-server.yaml'),
     '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
     '--vscode-option', 'enable-smoke-test-driver',

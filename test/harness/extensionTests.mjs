@@ -23,7 +23,7 @@ async function readResults(file) {
 }
 
 // Fresh temp dirs + server + browser; cleanup() undoes all of it.
-async function startSession({ workspace, env, settings, log }) {
+async function startSession({ workspace, env, settings, log, trusted = true }) {
   const tmp = await mkdtemp(join(tmpdir(), 'runlens-cs-'));
   const s = { tmp, server: null, browser: null, page: null, consoleLines: [] };
   const rmTmp = () => rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
@@ -35,7 +35,7 @@ async function startSession({ workspace, env, settings, log }) {
   };
   try {
     s.server = await startCodeServer({
-      folder: workspace, userDataDir: join(tmp, 'ud'), extensionsDir: join(tmp, 'ext'), env, settings, log,
+      folder: workspace, userDataDir: join(tmp, 'ud'), extensionsDir: join(tmp, 'ext'), env, settings, log, trusted,
     });
     process.on('exit', rmTmp); // after the server's own hook, which kills it first
     s.browser = await launchBrowser();
@@ -75,7 +75,7 @@ async function saveFailure(s, artifactsDir, label, err) {
 
 export async function runExtensionTests({
   extensionDevelopmentPath, extensionTestsPath, workspace, resultsFile, timeoutMs = 180000,
-  env = {}, settings = {}, artifactsDir = join(tmpdir(), 'runlens-artifacts'), label = 'integration',
+  env = {}, settings = {}, artifactsDir = join(tmpdir(), 'runlens-artifacts'), label = 'integration', trusted = true,
   log = console.error,
 }) {
   if (!extensionDevelopmentPath || !extensionTestsPath || !resultsFile) {
@@ -87,7 +87,7 @@ export async function runExtensionTests({
   const deadline = t0 + timeoutMs;
   let s;
   try {
-    s = await startSession({ workspace, env: { ...env, RUNLENS_TEST_RESULTS: resultsFile }, settings, log });
+    s = await startSession({ workspace, env: { ...env, RUNLENS_TEST_RESULTS: resultsFile }, settings, log, trusted });
     const tServer = Date.now();
     const url = workbenchUrl(s.server, { folder: workspace, extensionDevelopmentPath, extensionTestsPath });
     await open(s, url, { restored: false }); // the results file is the signal here
