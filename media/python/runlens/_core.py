@@ -1,0 +1,468 @@
+"""The buffer, the writer and the public functions of the runlens helper.
+
+`log()` only validates, copies and appends `(step, t_ns, metrics)` to a list; everything else
+(encoding, writing) happens in batches from `_flush_locked`, called when the buffer is full, when
+the flush interval has passed (noticed by `log()` itself or by a daemon timer thread), before any
+other record, in `flush()` / `finish()` and at exit.
+"""
+
+import atexit
+import operator
+import os
+import sys
+import threading
+import time
+
+from ._encode import encode_batch, encode_record, jsonable
+
+DEFAULT_FILE = "runlens-metrics.jsonl"
+BATCH_SIZE = 2000  # records per batch line
+MAX_PENDING = 1000000  # records kept in memory while the file cannot be written
+
+_time_ns = time.time_ns
+_float = float
+_int = int
+
+
+def _env_interval_ns():
+    """$RUNLENS_FLUSH_MS in nanoseconds (0 = write on every log() call); 250 ms by default."""
+    try:
+        ms = float(os.environ.get("RUNLENS_FLUSH_MS", "").strip() or 250)
+    except ValueError:
+        ms = 250.0
+    if not (0 <= ms < 1e12):  # also NaN
+        ms = 250.0
+    return max(1, int(ms * 1e6))
+
+
+# -- state (module globals: the fastest thing for log() to reach) ---------------------------
+
+_buf = []  # (step, t_ns, {key: float | int}) not yet encoded; appended without a lock
+_last_step = -1
+_deadline = 0  # time_ns() after which log() flushes (0 until the first log() in this process)
+_started = False  # log() ran in this process (and started the timer thread)
+_batch_size = BATCH_SIZE
+_interval_ns = _env_interval_ns()
+
+_lock = threading.Lock()  # guards everything below
+_pending = []  # encoded bytes waiting to be written, oldest first
+_pending_records = []  # metric records in each _pending entry
+_path = None  # resolved target, absolute
+_configured_path = None
+_fd = None
+_midline = False  # the file may end in a partly written line: start the next write with "\n"
+_head_partial = False  # _pending[0] is the rest of a line whose start is already in the file
+_failing = False
+_thread = None
+_stop = threading.Event()
+_warned = set()
+
+
+def _warn_once(key, message):
+    if key in _warned:
+        return
+    _warned.add(key)
+    try:
+        sys.stderr.write("runlens: " + message + "\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+# -- log() ------------------------------------------------------------------------------------
+
+
+def log(metrics, step=None):
+    """Record numeric metrics at `step` (default: the previous step + 1, starting at 0).
+
+    The call itself only copies and buffers (a few hundred nanoseconds); encoding and writing
+    happen in batches. Non-numeric values are skipped with one warning per key. Implicit steps
+    are per process: threads that log at the same time should pass `step` explicitly.
+    """
+    global _last_step
+    m = dict(metrics)
+    for v in m.values():
+        if v.__class__ is not _float and v.__class__ is not _int:
+            m = _clean(m)
+            if not m:  # nothing numeric: the step is used up, but there is nothing to write
+                _last_step = _last_step + 1 if step is None else _coerce_step(step)
+                return
+            break
+    if step is None:
+        step = _last_step + 1
+    elif step.__class__ is not _int:
+        step = _coerce_step(step)
+    _last_step = step
+    t = _time_ns()
+    _buf.append((step, t, m))
+    if t >= _deadline or len(_buf) >= _batch_size:
+        _due(t)
+
+
+def _clean(m):
+    """A copy of `m` with every value a float or an int; other values dropped with a warning."""
+    out = {}
+    for k, v in m.items():
+        c = v.__class__
+        if c is _float or c is _int:
+            out[k] = v
+            continue
+        if isinstance(v, (str, bytes, bytearray)) or v is None:
+            num = None
+        elif isinstance(v, bool):
+            num = int(v)
+        elif isinstance(v, int):
+            num = int(v)
+        elif isinstance(v, float):
+            num = float(v)
+        else:
+            num = _number(v)
+        if num is None:
+            _warn_once(
+                ("value", k),
+                "metric %r has a non-numeric value (%s); skipping it" % (k, type(v).__name__),
+            )
+        else:
+            out[k] = num
+    return out
+
+
+def _number(v):
+    """numpy / torch / Decimal scalars and the like as an int or float, else None."""
+    t = type(v)
+    try:
+        if hasattr(t, "__index__") and not hasattr(t, "__float__"):
+            return operator.index(v)
+        if hasattr(t, "__float__"):
+            if hasattr(t, "dtype") and getattr(getattr(v, "dtype", None), "kind", "") in ("i", "u", "b"):
+                return int(v)  # numpy integer scalars: keep them exact
+            return float(v)
+    except Exception:
+        return None
+    return None
+
+
+def _coerce_step(step):
+    if isinstance(step, int) and not isinstance(step, bool):
+        return int(step)
+    try:
+        return operator.index(step)
+    except TypeError:
+        pass
+    try:
+        f = float(step)
+    except (TypeError, ValueError):
+        f = None
+    if f is not None and f == f and f not in (float("inf"), float("-inf")) and f == int(f):
+        return int(f)
+    raise TypeError("runlens.log: step must be an integer, got %r" % (step,))
+
+
+def _due(t):
+    """log() noticed the interval passed or the buffer is full (or this is the first call)."""
+    global _deadline, _started
+    if not _started:
+        # First call in this process: start the timer and wait for the interval before writing.
+        _started = True
+        _deadline = t + _interval_ns
+        _start_timer()
+        if len(_buf) < _batch_size:
+            return
+    lock = _lock
+    if not lock.acquire(False):
+        return  # another thread is writing; it or a later call will take these records too
+    try:
+        _flush_locked()
+    except Exception as e:  # never let a metrics call fail because of the writer
+        _warn_once("internal", "could not write metrics (%s: %s)" % (type(e).__name__, e))
+    finally:
+        lock.release()
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _flush_locked(extra=None, sync=False):
+    """Encode the buffered metrics (plus an optional encoded record after them) and write all
+    pending bytes. Must be called with _lock held. Never raises on I/O errors."""
+    global _deadline
+    n = len(_buf)
+    if n:
+        chunk = _buf[:n]
+        del _buf[:n]  # log() only appends at the end, so this removes exactly `chunk`
+        for i in range(0, n, _batch_size):
+            part = chunk[i : i + _batch_size]
+            _pending.append(encode_batch(part, time.time()))
+            _pending_records.append(len(part))
+    if extra is not None:
+        _pending.append(extra)
+        _pending_records.append(0)
+    if _pending:
+        _write_pending(sync)
+    elif sync and _fd is not None:
+        try:
+            os.fsync(_fd)
+        except OSError:
+            pass
+    if _started:
+        _deadline = _time_ns() + _interval_ns
+
+
+def _resolve_path():
+    global _path
+    if _path is None:
+        target = _configured_path or os.environ.get("RUNLENS_METRICS_FILE")
+        if not target:
+            _warn_once(
+                "unset",
+                "RUNLENS_METRICS_FILE is not set; writing metrics to ./" + DEFAULT_FILE,
+            )
+            target = DEFAULT_FILE
+        _path = os.path.abspath(os.fsdecode(target))
+    return _path
+
+
+def _open():
+    global _fd
+    if _fd is None:
+        path = _resolve_path()
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            _fd = os.open(path, flags, 0o666)
+        except FileNotFoundError:
+            parent = os.path.dirname(path)
+            if parent and not os.path.isdir(parent):
+                os.makedirs(parent, exist_ok=True)
+            _fd = os.open(path, flags, 0o666)
+    return _fd
+
+
+def _close():
+    global _fd
+    fd, _fd = _fd, None
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _write_pending(sync):
+    global _midline, _failing, _head_partial
+    data = b"".join(_pending)
+    if _midline:
+        data = b"\n" + data
+    written = 0
+    try:
+        fd = _open()
+        view = memoryview(data)
+        while written < len(data):
+            written += os.write(fd, view[written:])
+        if sync:
+            os.fsync(fd)
+    except Exception as e:
+        _close()
+        if written:
+            # Keep only what did not reach the file; it continues the line that was cut.
+            rest = data[written:]
+            total = sum(_pending_records)
+            del _pending[:], _pending_records[:]
+            _pending.append(rest)
+            _pending_records.append(total)
+            _midline = False
+            _head_partial = True
+        _bound_pending()
+        if not _failing:
+            _failing = True
+            _warn_once(
+                "io",
+                "cannot write to %s (%s: %s); keeping metrics in memory and retrying"
+                % (_path or "the metrics file", type(e).__name__, e),
+            )
+        return
+    del _pending[:], _pending_records[:]
+    _midline = False
+    _head_partial = False
+    if _failing:
+        _failing = False
+        _warned.discard("io")
+        _warned.discard("lost")
+
+
+def _bound_pending():
+    global _midline, _head_partial
+    total = sum(_pending_records)
+    while total > MAX_PENDING and len(_pending) > 1:
+        del _pending[0]
+        total -= _pending_records.pop(0)
+        if _head_partial:
+            _midline = True  # the cut line stays cut; the next write starts on a new line
+            _head_partial = False
+        _warn_once(
+            "dropped",
+            "more than %d metric records could not be written; dropping the oldest" % MAX_PENDING,
+        )
+
+
+# -- the timer thread, exit and fork --------------------------------------------------------
+
+
+def _start_timer():
+    global _thread
+    if _thread is not None and _thread.is_alive():
+        return
+    _thread = threading.Thread(target=_timer_loop, args=(_stop,), name="runlens-flush", daemon=True)
+    try:
+        _thread.start()
+    except RuntimeError:  # interpreter shutting down
+        _thread = None
+
+
+def _timer_loop(stop):
+    while not stop.wait(max(_interval_ns / 1e9, 0.005)):
+        try:
+            if (_buf or _pending) and _time_ns() >= _deadline:
+                with _lock:
+                    _flush_locked()
+        except Exception:
+            pass
+
+
+def _at_exit():
+    _stop.set()
+    try:
+        finish()
+    except Exception:
+        pass
+    n = sum(_pending_records)
+    if _pending:
+        _warn_once("lost", "%d metric records could not be written to %s and are lost" % (n, _path))
+
+
+def _before_fork():
+    """Stop the timer thread for the fork (restarted by the next log()): a fork with no other
+    threads running is safe, and Python 3.12+ warns about forking a multi-threaded process."""
+    global _paused
+    _paused = False
+    t = _thread
+    if t is not None and t.is_alive() and t is not threading.current_thread():
+        _paused = True
+        _stop.set()
+        t.join(1.0)
+
+
+def _after_fork_in_parent():
+    global _thread, _stop, _started, _deadline, _paused
+    if _paused:
+        _paused = False
+        _thread = None
+        _stop = threading.Event()
+        _started = False
+        _deadline = 0  # the next log() restarts the timer
+
+
+_paused = False
+
+
+def _after_fork_in_child():
+    """The child starts with an empty buffer (the parent writes its own records), a fresh lock,
+    no file descriptor and no timer thread (threads do not survive fork)."""
+    global _lock, _thread, _stop, _deadline, _started, _fd, _midline, _failing, _head_partial
+    del _buf[:]
+    _lock = threading.Lock()
+    del _pending[:], _pending_records[:]
+    if _fd is not None:
+        try:
+            os.close(_fd)
+        except OSError:
+            pass
+    _fd = None
+    _midline = False
+    _head_partial = False
+    _failing = False
+    _thread = None
+    _stop = threading.Event()
+    _deadline = 0
+    _started = False
+
+
+atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+
+
+# -- the other public functions -------------------------------------------------------------
+
+
+def _write_record(kind, value):
+    line = encode_record(kind, value, time.time())
+    try:
+        with _lock:
+            _flush_locked(line)
+    except Exception as e:
+        _warn_once("internal", "could not write a %s record (%s: %s)" % (kind, type(e).__name__, e))
+
+
+def log_params(params):
+    """Record hyperparameters. Nested dicts are kept nested (RunLens shows them as `a.b`)."""
+    if not isinstance(params, dict) and not hasattr(params, "keys") and hasattr(params, "__dict__"):
+        params = vars(params)  # argparse.Namespace and similar
+    if not isinstance(params, dict) and not hasattr(params, "keys"):
+        raise TypeError("runlens.log_params expects a dict, got %s" % type(params).__name__)
+    _write_record("params", jsonable(params))
+
+
+def set_tags(tags):
+    """Attach string tags to the run (values are str()-ed)."""
+    if not isinstance(tags, dict) and not hasattr(tags, "keys"):
+        raise TypeError("runlens.set_tags expects a dict, got %s" % type(tags).__name__)
+    _write_record("tags", {str(k): str(tags[k]) for k in list(tags.keys())})
+
+
+def log_artifact(path):
+    """Attach a file or folder (path as given, relative to the run's working directory)."""
+    _write_record("artifact", {"path": os.fsdecode(path)})
+
+
+def log_model(name, path, metadata=None):
+    """Register a model version stored at `path`, with optional JSON-able metadata."""
+    record = {"name": str(name), "path": os.fsdecode(path)}
+    if metadata is not None:
+        record["metadata"] = jsonable(metadata)
+    _write_record("model", record)
+
+
+def flush():
+    """Write everything buffered now."""
+    try:
+        with _lock:
+            _flush_locked()
+    except Exception as e:
+        _warn_once("internal", "could not write metrics (%s: %s)" % (type(e).__name__, e))
+
+
+def finish():
+    """Write everything buffered, fsync and close the file. Logging afterwards still works."""
+    try:
+        with _lock:
+            _flush_locked(sync=True)
+            if not _pending:
+                _close()
+    except Exception as e:
+        _warn_once("internal", "could not write metrics (%s: %s)" % (type(e).__name__, e))
+
+
+def configure(path=None, flush_interval_ms=None, batch_size=None):
+    """Optional settings: target file (default $RUNLENS_METRICS_FILE), flush interval (default
+    $RUNLENS_FLUSH_MS or 250 ms) and records per batch line (default 2000)."""
+    global _configured_path, _path, _interval_ns, _batch_size
+    with _lock:
+        _flush_locked()
+        if path is not None:
+            _close()
+            _configured_path = os.fsdecode(path)
+            _path = None
+        if flush_interval_ms is not None:
+            _interval_ns = max(1, int(float(flush_interval_ms) * 1e6))
+        if batch_size is not None:
+            _batch_size = max(1, int(batch_size))
