@@ -20,9 +20,7 @@ _get0 = itemgetter(0)
 _get1 = itemgetter(1)
 _get2 = itemgetter(2)
 
-_INF = float("inf")
-
-# Values in metrics are exactly float / int / bool after log() sanitised them; keys may be anything.
+# Values in metrics are exactly float or int after log() sanitised them; keys may be anything.
 _metrics_encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"), skipkeys=True, check_circular=False)
 _record_encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"), skipkeys=True)
 
