@@ -5,6 +5,7 @@ import { registerCommands } from './commands.ts';
 import { RunController } from './runs/runController.ts';
 import { createRunsStatusBar } from './runs/statusBar.ts';
 import { readProjectConfig } from './runs/startRun.ts';
+import { watchRunConfig } from './runs/configDiagnostics.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     log, store, runsTree, runsView, runs,
     store.onDidChangeError((message) => { runsView.message = message; }),
     createRunsStatusBar(store, runs, primaryMetric),
+    watchRunConfig(),
     ...registerCommands({ store, tree: runsTree, log, runs, state: context.workspaceState }),
   );
   // Runs a previous window left going: picked up right after activation, not during it.

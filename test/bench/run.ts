@@ -3,8 +3,15 @@
 import { benchLayout } from './layout.bench.ts';
 import { benchIngest } from './ingest.bench.ts';
 import { printReport } from './util.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 console.log(`RunLens benchmarks (Node ${process.version}, scale ${process.env.BENCH_SCALE ?? 1})`);
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'layout') benchLayout(printReport);
 if (!only || only === 'ingest') await benchIngest(printReport);
+if (!only || only === 'helper') {
+  // The Python helper's cost per runlens.log call, against an empty loop and a naive json.dumps + write.
+  console.log('');
+  spawnSync('python3', [join(import.meta.dirname, 'helper.bench.py')], { stdio: 'inherit' });
+}

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activate, eventually, git, workspaceDir } from './util.ts';
@@ -47,6 +47,26 @@ export function registerStartRunTests(): void {
       const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to stop', 20_000);
       assert.equal(run.status, 'stopped');
       assert.ok(existsSync(join(store.dir, 'runs', run.uid, 'output.log')));
+    });
+
+    it('shows mistakes in a runlens.yaml as editor diagnostics at their line', async () => {
+      await activate();
+      const dir = join(workspaceDir(), 'broken-config');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'runlens.yaml');
+      writeFileSync(file, 'runs:\n  bad:\n    command: 42\n');
+      try {
+        const doc = await vscode.workspace.openTextDocument(file);
+        await vscode.window.showTextDocument(doc);
+        const diags = await eventually(() => { const d = vscode.languages.getDiagnostics(doc.uri); return d.length > 0 && d; }, 'diagnostics');
+        assert.equal(diags.length, 1);
+        assert.equal(diags[0]!.source, 'RunLens');
+        assert.equal(diags[0]!.range.start.line, 2);
+        assert.match(diags[0]!.message, /`command` must be a list/);
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }

@@ -51,3 +51,10 @@ test('a bad metric regex and a bad primary metric are reported', () => {
   assert.equal(problems.length, 2);
   assert.match(problems.map((p) => p.message).join('\n'), /goal: max.*[\s\S]*metric pattern/);
 });
+
+test('the shipped JSON schema knows every key the parser accepts', () => {
+  const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'media', 'runlens.schema.json'), 'utf8'));
+  assert.deepEqual(Object.keys(schema.properties).sort(), ['experiment', 'metric_patterns', 'primary_metric', 'runs']);
+  assert.deepEqual(Object.keys(schema.properties.runs.additionalProperties.properties).sort(),
+    ['command', 'cwd', 'datasets', 'env', 'experiment', 'outputs', 'override_style', 'params']);
+});
