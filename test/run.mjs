@@ -4,7 +4,7 @@
 //   e2e          the workbench UI in headless Chromium, with screenshots in docs/images/
 // RUNLENS_TIERS=unit,integration limits the tiers.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExtensionTests } from './harness/extensionTests.mjs';
 import { prepareDemoWorkspace } from './harness/demoWorkspace.mjs';
@@ -12,7 +12,7 @@ import { seedDemoRuns } from './fixtures/seedDemoRuns.ts';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, 'test-results');
-const tiers = (process.env.RUNLENS_TIERS ?? 'unit,integration,untrusted,e2e').split(',');
+const tiers = (process.env.RUNLENS_TIERS ?? 'unit,integration,untrusted,reload,e2e').split(',');
 const counts = {};
 const started = Date.now();
 rmSync(results, { recursive: true, force: true });
@@ -92,6 +92,33 @@ if (!fatal) {
       if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
     }
     return { passed: r.passed, failed: r.failed };
+  });
+
+  await tier('reload', async () => {
+    // A run started in one window survives the whole server going away and finishes in the next.
+    const workspace = prepareDemoWorkspace();
+    appendFileSync(join(workspace, 'runlens.yaml'), `  slow:
+    command: [python3, -c, "import runlens, time\\nfor i in range(60):\\n    runlens.log({'loss': 1 / (i + 1)}, step=i); runlens.flush(); time.sleep(0.4)"]
+`);
+    let passed = 0, failed = 0;
+    for (const phase of ['start', 'resume']) {
+      const r = await runExtensionTests({
+        extensionDevelopmentPath: root,
+        extensionTestsPath: join(root, 'dist', 'test', 'reload.js'),
+        workspace,
+        env: { RUNLENS_RELOAD_PHASE: phase },
+        resultsFile: join(results, `reload-${phase}.json`),
+        artifactsDir: results,
+        label: `reload-${phase}`,
+      });
+      for (const t of r.tests) {
+        console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
+        if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+      }
+      passed += r.passed;
+      failed += r.failed;
+    }
+    return { passed, failed };
   });
 
   await tier('e2e', async () => {

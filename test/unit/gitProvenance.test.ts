@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { applyablePatch, captureGit, stripUrlCredentials } from '../../src/core/provenance/git.ts';
+import type { GitCapture } from '../../src/core/provenance/git.ts';
+import { tempDir } from './helpers.ts';
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
+
+function repo(): string {
+  const dir = tempDir();
+  git(dir, 'init', '-q', '-b', 'main');
+  writeFileSync(join(dir, 'train.py'), 'print(1)\n');
+  writeFileSync(join(dir, 'old.txt'), 'to be deleted\n');
+  writeFileSync(join(dir, 'staged.txt'), 'one\n');
+  writeFileSync(join(dir, 'model.bin'), Buffer.from([0, 1, 2, 3, 255]));
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-qm', 'init');
+  return dir;
+}
+
+async function capture(dir: string, options?: Parameters<typeof captureGit>[1]): Promise<GitCapture> {
+  const r = await captureGit(dir, options);
+  assert.equal(r.kind, 'git', r.kind === 'no-git' ? r.reason : '');
+  return (r as { git: GitCapture }).git;
+}
+
+/** Every file under dir except .git: path → mode and bytes (symlinks: their target). */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (p === '.git') continue;
+      if (e.isDirectory()) walk(p);
+      else if (e.isSymbolicLink()) out.set(p, `link ${execFileSync('readlink', [join(dir, p)], { encoding: 'utf8' })}`);
+      else out.set(p, `${(statSync(join(dir, p)).mode & 0o100) ? 'x' : '-'} ${readFileSync(join(dir, p)).toString('base64')}`);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Applies the capture to a fresh worktree at its commit and returns that worktree. */
+function replay(dir: string, c: GitCapture): string {
+  const wt = join(tempDir(), 'wt');
+  git(dir, 'worktree', 'add', '-q', '--detach', wt, c.commit);
+  const patchFile = join(tempDir(), 'run.patch');
+  writeFileSync(patchFile, applyablePatch(c));
+  git(wt, 'apply', '--check', patchFile);
+  git(wt, 'apply', patchFile);
+  return wt;
+}
+
+test('a clean repository: commit and branch, not dirty, empty patch', async () => {
+  const dir = repo();
+  const c = await capture(dir);
+  assert.equal(c.commit, git(dir, 'rev-parse', 'HEAD').trim());
+  assert.equal(c.branch, 'main');
+  assert.equal(c.dirty, false);
+  assert.equal(c.patch, '');
+  assert.deepEqual(c.untracked, []);
+  assert.equal(c.remote, null);
+  assert.equal(applyablePatch(c), '');
+});
+
+test('a modified tracked file makes the repo dirty and is in the patch', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, 'train.py'), 'print(2)\n');
+  const c = await capture(dir);
+  assert.equal(c.dirty, true);
+  assert.match(c.patch, /^-print\(1\)$/m);
+  assert.match(c.patch, /^\+print\(2\)$/m);
+  assert.deepEqual(snapshot(replay(dir, c)), snapshot(dir));
+});
+
+test('an untracked file alone makes the repo dirty', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, 'notes.md'), 'hi\n');
+  const c = await capture(dir);
+  assert.equal(c.patch, '');
+  assert.equal(c.dirty, true);
+  assert.deepEqual(c.untracked, [{ path: 'notes.md', size: 3, content: 'hi\n' }]);
+});
+
+test('ignored files are not untracked', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, '.git', 'info', 'exclude'), 'checkpoints/\n');
+  mkdirSync(join(dir, 'checkpoints'));
+  writeFileSync(join(dir, 'checkpoints', 'a.pt'), 'x');
+  const c = await capture(dir);
+  assert.equal(c.dirty, false);
+  assert.deepEqual(c.untracked, []);
+});
+
+test('applyablePatch on a clean checkout of the commit reproduces the working tree', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, 'train.py'), 'print(2)\nprint(3)\n');
+  rmSync(join(dir, 'old.txt'));
+  writeFileSync(join(dir, 'staged.txt'), 'one\ntwo\n');
+  git(dir, 'add', 'staged.txt');
+  writeFileSync(join(dir, 'staged.txt'), 'one\ntwo\nthree (unstaged)\n');
+  writeFileSync(join(dir, 'model.bin'), Buffer.from([0, 9, 9, 9, 255, 0]));
+  mkdirSync(join(dir, 'data sets', 'données'), { recursive: true });
+  writeFileSync(join(dir, 'data sets', 'données', 'notes ü.txt'), 'no trailing newline');
+  writeFileSync(join(dir, 'my config.yaml'), 'lr: 0.1\r\nepochs: 3\r\n');
+  writeFileSync(join(dir, 'empty.txt'), '');
+  writeFileSync(join(dir, 'quote"back\\slash.txt'), 'odd name\n');
+  writeFileSync(join(dir, 'bom.txt'), '\uFEFFwith bom\n');
+  writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\necho run\n');
+  chmodSync(join(dir, 'run.sh'), 0o755);
+  symlinkSync('train.py', join(dir, 'link.py'));
+  git(dir, 'add', 'my config.yaml'); // a staged new file
+  const c = await capture(dir);
+  assert.equal(c.dirty, true);
+  assert.match(c.patch, /^deleted file mode/m);
+  assert.match(c.patch, /^GIT binary patch$/m, 'tracked binary changes are in the patch');
+  assert.match(c.patch, /my config\.yaml/);
+  const paths = c.untracked.map((f) => f.path).sort();
+  assert.deepEqual(paths, ['bom.txt', 'data sets/données/notes ü.txt', 'empty.txt', 'link.py', 'quote"back\\slash.txt', 'run.sh']);
+  assert.ok(c.untracked.every((f) => f.content !== undefined && !f.skipped));
+  const wt = replay(dir, c);
+  // the index is not part of the working tree: compare files only
+  assert.deepEqual(snapshot(wt), snapshot(dir));
+});
+
+test('untracked binary and too-large files are listed without content', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, 'weights.bin'), Buffer.concat([Buffer.from('abc'), Buffer.from([0]), Buffer.from('def')]));
+  writeFileSync(join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])); // not UTF-8
+  writeFileSync(join(dir, 'big.txt'), 'x'.repeat(2000));
+  writeFileSync(join(dir, 'small.txt'), 'ok\n');
+  const c = await capture(dir, { untrackedFileLimit: 1000 });
+  const byPath = Object.fromEntries(c.untracked.map((f) => [f.path, f]));
+  assert.deepEqual(byPath['weights.bin'], { path: 'weights.bin', size: 7, skipped: 'binary' });
+  assert.deepEqual(byPath['latin1.txt'], { path: 'latin1.txt', size: 5, skipped: 'binary' });
+  assert.deepEqual(byPath['big.txt'], { path: 'big.txt', size: 2000, skipped: 'too-large' });
+  assert.deepEqual(byPath['small.txt'], { path: 'small.txt', size: 3, content: 'ok\n' });
+  const patch = applyablePatch(c);
+  assert.match(patch, /small\.txt/);
+  assert.doesNotMatch(patch, /weights\.bin|big\.txt|latin1/);
+});
+
+test('content stops at the total limit; later files are too-large', async () => {
+  const dir = repo();
+  for (const name of ['a.txt', 'b.txt', 'c.txt', 'd.txt']) writeFileSync(join(dir, name), `${name}\n`.repeat(10)); // 60 bytes each
+  const c = await capture(dir, { untrackedTotalLimit: 150 });
+  const byPath = Object.fromEntries(c.untracked.map((f) => [f.path, f]));
+  assert.equal(byPath['a.txt']!.content, 'a.txt\n'.repeat(10));
+  assert.equal(byPath['b.txt']!.content, 'b.txt\n'.repeat(10));
+  assert.deepEqual(byPath['c.txt'], { path: 'c.txt', size: 60, skipped: 'too-large' });
+  assert.deepEqual(byPath['d.txt'], { path: 'd.txt', size: 60, skipped: 'too-large' });
+});
+
+test('a capture from a subfolder covers the whole repository', async () => {
+  const dir = repo();
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'top.txt'), 'top\n');
+  writeFileSync(join(dir, 'train.py'), 'print(5)\n');
+  const c = await capture(join(dir, 'src'));
+  assert.deepEqual(c.untracked.map((f) => f.path), ['top.txt']);
+  assert.match(c.patch, /^\+print\(5\)$/m);
+});
+
+test('detached HEAD has no branch', async () => {
+  const dir = repo();
+  git(dir, 'checkout', '-q', '--detach');
+  const c = await capture(dir);
+  assert.equal(c.branch, null);
+  assert.equal(c.commit, git(dir, 'rev-parse', 'HEAD').trim());
+});
+
+test('remote: credentials stripped; upstream remote preferred, then origin, then the first', async () => {
+  const dir = repo();
+  git(dir, 'remote', 'add', 'aaa', 'git@example.com:team/first.git');
+  assert.equal((await capture(dir)).remote, 'git@example.com:team/first.git');
+  git(dir, 'remote', 'add', 'origin', 'https://user:s3cret-token@github.com/team/proj.git');
+  assert.equal((await capture(dir)).remote, 'https://github.com/team/proj.git');
+  git(dir, 'remote', 'add', 'fork', 'https://ghp_abc123@github.com/me/proj.git');
+  git(dir, 'config', 'branch.main.remote', 'fork');
+  assert.equal((await capture(dir)).remote, 'https://github.com/me/proj.git');
+});
+
+test('stripUrlCredentials', () => {
+  const table: [string, string][] = [
+    ['https://user:token@host/x.git', 'https://host/x.git'],
+    ['HTTP://tok@host:8080/x', 'HTTP://host:8080/x'],
+    ['https://host/x.git', 'https://host/x.git'],
+    ['https://host/a@b', 'https://host/a@b'],
+    ['ssh://git:pw@host/x.git', 'ssh://git@host/x.git'],
+    ['ssh://git@host/x.git', 'ssh://git@host/x.git'],
+    ['git@github.com:team/x.git', 'git@github.com:team/x.git'],
+  ];
+  for (const [input, want] of table) assert.equal(stripUrlCredentials(input), want, input);
+});
+
+test('not a repository: no-git', async () => {
+  const r = await captureGit(tempDir());
+  assert.equal(r.kind, 'no-git');
+  assert.match((r as { reason: string }).reason, /not in a git repository/);
+  const missing = await captureGit(join(tempDir(), 'nope'));
+  assert.equal(missing.kind, 'no-git');
+  assert.match((missing as { reason: string }).reason, /does not exist/);
+});
+
+test('a repository with no commits: no-git, saying so', async () => {
+  const dir = tempDir();
+  git(dir, 'init', '-q');
+  writeFileSync(join(dir, 'a.py'), 'x\n');
+  const r = await captureGit(dir);
+  assert.equal(r.kind, 'no-git');
+  assert.match((r as { reason: string }).reason, /no commits/);
+});
+
+test('git not installed: no-git, no throw', async () => {
+  const dir = repo();
+  const saved = process.env.PATH;
+  process.env.PATH = tempDir(); // an empty folder: no git on PATH
+  try {
+    const r = await captureGit(dir);
+    assert.equal(r.kind, 'no-git');
+    assert.match((r as { reason: string }).reason, /not installed/);
+  } finally {
+    process.env.PATH = saved;
+  }
+});
