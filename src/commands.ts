@@ -5,6 +5,7 @@ import type { RunsNode, RunsTreeProvider } from './views/runsTree.ts';
 import { STATUS_LABEL, ago } from './format.ts';
 import type { RunController } from './runs/runController.ts';
 import { pickAndStart } from './runs/startRun.ts';
+import { parseOverrides } from './core/config/overrides.ts';
 import { openRunTerminal } from './runs/runTerminal.ts';
 
 /**
@@ -62,6 +63,32 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!run) return;
       if (run.status !== 'running') throw new Error(`Run ${run.name} is not running (${run.status}).`);
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Stopping ${run.name}…` }, () => runs.stop(run));
+    }),
+
+    register('runlens.rerun', async (ref: RunRef) => {
+      const run = await resolveRun(store, ref, 'Run which run again?');
+      if (!run) return;
+      if (run.command === null || !run.cwd) throw new Error(`Run ${run.name} has no recorded command to run again.`);
+      const [command, ...args] = Array.isArray(run.command) ? run.command : [run.command];
+      const again = runs.start({
+        experiment: run.experiment, params: store.require().runs.params(run.id), tags: { 'runlens.rerun_of': run.uid },
+        spec: { command: command!, args, shell: !Array.isArray(run.command), cwd: run.cwd },
+      });
+      showOutput(again);
+      return again.id;
+    }),
+
+    register('runlens.tagRun', async (ref: RunRef, text?: string) => {
+      const run = await resolveRun(store, ref, 'Tag which run?');
+      if (!run) return;
+      const input = typeof text === 'string' ? text : await vscode.window.showInputBox({
+        title: `Tags for ${run.name}`, prompt: 'key=value pairs, e.g. dataset=v2 owner=ana',
+        validateInput: (v) => { try { parseOverrides(v); return undefined; } catch (err) { return (err as Error).message; } },
+      });
+      if (input === undefined) return;
+      const tags = Object.fromEntries(Object.entries(parseOverrides(input)).map(([k, v]) => [k, String(v)]));
+      store.require().runs.setTags(run.id, tags);
+      changed();
     }),
 
     register('runlens.showOutput', async (ref: RunRef) => {

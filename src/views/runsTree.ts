@@ -124,6 +124,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         }
       }
     }
+    if (store) {
+      const tags = Object.entries(store.runs.tags(run.id));
+      if (tags.length) md.appendMarkdown(`\n\n$(tag) ${tags.map(([k, v]) => `${escape(k)}=${escape(v)}`).join(' · ')}`);
+    }
     if (run.notes) md.appendMarkdown(`\n\n$(note) ${escape(run.notes)}`);
     return md;
   }

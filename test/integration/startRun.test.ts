@@ -39,6 +39,20 @@ export function registerStartRunTests(): void {
       assert.equal(readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8'), before);
     });
 
+    it('reruns a finished run with the same command and params, and tags it', async () => {
+      const api = await activate();
+      const store = api.store.get()!;
+      const first = store.runs.list({ status: ['finished'], limit: 1 })[0]!;
+      const againId = await vscode.commands.executeCommand<number>('runlens.rerun', first.id);
+      const again = await eventually(() => { const r = store.runs.get(againId)!; return r.status !== 'running' && r; }, 'the rerun to end', 60_000);
+      assert.equal(again.status, 'finished');
+      assert.deepEqual(again.command, first.command);
+      assert.deepEqual(store.runs.params(againId), store.runs.params(first.id));
+      assert.equal(store.runs.tags(againId)['runlens.rerun_of'], first.uid);
+      await vscode.commands.executeCommand('runlens.tagRun', againId, 'dataset=v2 owner=ana');
+      assert.equal(store.runs.tags(againId).owner, 'ana');
+    });
+
     it('stops a running run and marks it stopped', async () => {
       const api = await activate();
       const runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'train');
