@@ -8,7 +8,7 @@ import type { GitCapture } from '../../src/core/provenance/git.ts';
 import { tempDir } from './helpers.ts';
 
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' });
 
 function repo(): string {
   const dir = tempDir();
@@ -17,6 +17,7 @@ function repo(): string {
   writeFileSync(join(dir, 'old.txt'), 'to be deleted\n');
   writeFileSync(join(dir, 'staged.txt'), 'one\n');
   writeFileSync(join(dir, 'model.bin'), Buffer.from([0, 1, 2, 3, 255]));
+  writeFileSync(join(dir, 'résumé v1.txt'), 'draft\n');
   git(dir, 'add', '.');
   git(dir, 'commit', '-qm', 'init');
   return dir;
@@ -109,6 +110,9 @@ test('applyablePatch on a clean checkout of the commit reproduces the working tr
   writeFileSync(join(dir, 'my config.yaml'), 'lr: 0.1\r\nepochs: 3\r\n');
   writeFileSync(join(dir, 'empty.txt'), '');
   writeFileSync(join(dir, 'quote"back\\slash.txt'), 'odd name\n');
+  writeFileSync(join(dir, 'tab\there.txt'), 'tab in name\n');
+  writeFileSync(join(dir, 'trailing space '), 'space at the end\n');
+  writeFileSync(join(dir, 'résumé v1.txt'), 'final\n');
   writeFileSync(join(dir, 'bom.txt'), '\uFEFFwith bom\n');
   writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\necho run\n');
   chmodSync(join(dir, 'run.sh'), 0o755);
@@ -119,12 +123,31 @@ test('applyablePatch on a clean checkout of the commit reproduces the working tr
   assert.match(c.patch, /^deleted file mode/m);
   assert.match(c.patch, /^GIT binary patch$/m, 'tracked binary changes are in the patch');
   assert.match(c.patch, /my config\.yaml/);
+  assert.match(c.patch, /^diff --git a\/résumé v1\.txt b\/résumé v1\.txt$/m, 'unicode names unquoted');
   const paths = c.untracked.map((f) => f.path).sort();
-  assert.deepEqual(paths, ['bom.txt', 'data sets/données/notes ü.txt', 'empty.txt', 'link.py', 'quote"back\\slash.txt', 'run.sh']);
+  assert.deepEqual(paths, ['bom.txt', 'data sets/données/notes ü.txt', 'empty.txt', 'link.py', 'quote"back\\slash.txt', 'run.sh', 'tab\there.txt', 'trailing space ']);
   assert.ok(c.untracked.every((f) => f.content !== undefined && !f.skipped));
   const wt = replay(dir, c);
   // the index is not part of the working tree: compare files only
   assert.deepEqual(snapshot(wt), snapshot(dir));
+});
+
+test('untracked files render exactly as git renders new files', async () => {
+  const dir = repo();
+  const files: [string, string][] = [
+    ['plain.txt', 'a\nb\n'], ['one line', 'x\n'], ['no newline.txt', 'a\nb'], ['crlf.txt', 'a\r\nb\r\n'],
+    ['empty', ''], ['trailing space ', 'y\n'], ['tab\tname', 'z\n'], ['naïve €.txt', 'ü\n'], ['q"b\\s', 'w\n'],
+  ];
+  for (const [name, content] of files) writeFileSync(join(dir, name), content);
+  writeFileSync(join(dir, 'exec.sh'), 'echo\n');
+  chmodSync(join(dir, 'exec.sh'), 0o755);
+  symlinkSync('plain.txt', join(dir, 'link'));
+  const c = await capture(dir);
+  assert.equal(c.untracked.length, files.length + 2);
+  git(dir, 'add', '-N', '.');
+  const fromGit = git(dir, '-c', 'core.quotepath=off', 'diff', '--no-color').replace(/^index .*\n/gm, '');
+  const chunks = (p: string) => p.split(/^(?=diff --git )/m).filter(Boolean).sort();
+  assert.deepEqual(chunks(applyablePatch(c)), chunks(fromGit));
 });
 
 test('untracked binary and too-large files are listed without content', async () => {
@@ -146,13 +169,14 @@ test('untracked binary and too-large files are listed without content', async ()
 
 test('content stops at the total limit; later files are too-large', async () => {
   const dir = repo();
-  for (const name of ['a.txt', 'b.txt', 'c.txt', 'd.txt']) writeFileSync(join(dir, name), `${name}\n`.repeat(10)); // 60 bytes each
+  for (const name of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(join(dir, name), `${name}\n`.repeat(10)); // 60 bytes each
+  writeFileSync(join(dir, 'd.txt'), 'd\n'); // would fit, but content stopped at c.txt
   const c = await capture(dir, { untrackedTotalLimit: 150 });
   const byPath = Object.fromEntries(c.untracked.map((f) => [f.path, f]));
   assert.equal(byPath['a.txt']!.content, 'a.txt\n'.repeat(10));
   assert.equal(byPath['b.txt']!.content, 'b.txt\n'.repeat(10));
   assert.deepEqual(byPath['c.txt'], { path: 'c.txt', size: 60, skipped: 'too-large' });
-  assert.deepEqual(byPath['d.txt'], { path: 'd.txt', size: 60, skipped: 'too-large' });
+  assert.deepEqual(byPath['d.txt'], { path: 'd.txt', size: 2, skipped: 'too-large' });
 });
 
 test('a capture from a subfolder covers the whole repository', async () => {

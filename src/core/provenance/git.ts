@@ -162,13 +162,13 @@ export function applyablePatch(capture: GitCapture): string {
 
 function newFileDiff(path: string, content: string, mode: string): string {
   const a = quotePath(`a/${path}`), b = quotePath(`b/${path}`);
-  // like git, a tab ends the ---/+++ names that contain a space
+  // like git, a tab ends a +++ name that contains a space
   const tab = path.includes(' ') ? '\t' : '';
   let out = `diff --git ${a} ${b}\nnew file mode ${mode}\n`;
   if (content === '') return out;
   const endsWithNewline = content.endsWith('\n');
   const lines = (endsWithNewline ? content.slice(0, -1) : content).split('\n');
-  out += `--- /dev/null${tab}\n+++ ${b}${tab}\n`;
+  out += `--- /dev/null\n+++ ${b}${tab}\n`;
   out += `@@ -0,0 +${lines.length === 1 ? '1' : `1,${lines.length}`} @@\n`;
   for (const line of lines) out += `+${line}\n`;
   if (!endsWithNewline) out += '\\ No newline at end of file\n';
