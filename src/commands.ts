@@ -70,7 +70,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!run) return;
       if (run.command === null || !run.cwd) throw new Error(`Run ${run.name} has no recorded command to run again.`);
       const [command, ...args] = Array.isArray(run.command) ? run.command : [run.command];
-      const again = runs.start({
+      const again = await runs.start({
         experiment: run.experiment, params: store.require().runs.params(run.id), tags: { 'runlens.rerun_of': run.uid },
         spec: { command: command!, args, shell: !Array.isArray(run.command), cwd: run.cwd },
       });

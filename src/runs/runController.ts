@@ -6,6 +6,7 @@ import { RunMonitor } from '../core/runs/runMonitor.ts';
 import { type LaunchRequest, launch, runEnvironment } from '../core/runs/launch.ts';
 import { readProcess, runFolder, stopProcess } from '../core/runs/runProcess.ts';
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
+import { captureProvenance } from '../core/runs/captureProvenance.ts';
 
 const TICK_MS = 250;
 
@@ -51,12 +52,17 @@ export class RunController implements vscode.Disposable {
     this.recover();
   }
 
-  start(req: Omit<LaunchRequest, 'spec'> & { spec: Omit<LaunchRequest['spec'], 'env'> & { env?: { [k: string]: string } } }): Run {
+  /** Captures provenance, records the run, and starts its process. */
+  async start(req: Omit<LaunchRequest, 'spec'> & { spec: Omit<LaunchRequest['spec'], 'env'> & { env?: { [k: string]: string } } }): Promise<Run> {
     if (!vscode.workspace.isTrusted) throw new Error('RunLens does not start runs in an untrusted workspace. Trust the workspace to launch runs; stored runs can still be browsed.');
     const store = this.store.require();
     const monitor = this.ensureMonitor(true)!;
     const env = runEnvironment({ ...process.env, ...req.spec.env }, join(this.extensionPath, 'media', 'python'), delimiter);
-    const run = launch(store, store.dir, join(this.extensionPath, 'media', 'run-wrapper.cjs'), { ...req, spec: { ...req.spec, env } });
+    const spec = { ...req.spec, env };
+    const captured = await captureProvenance(store, spec);
+    const tags = captured.noGit ? { ...req.tags, 'runlens.git': `no git: ${captured.noGit}` } : req.tags;
+    const run = launch(store, store.dir, join(this.extensionPath, 'media', 'run-wrapper.cjs'),
+      { ...req, tags, spec, git: captured.git, provenance: captured.provenance });
     this.log.info(`Started run ${run.name} (${run.uid}): ${Array.isArray(run.command) ? run.command.join(' ') : run.command}`);
     monitor.track(run);
     this.store.notifyChanged();

@@ -8,7 +8,15 @@ export function registerStartRunTests(): void {
   describe('Start Run', () => {
     it('launches the demo training from runlens.yaml, streams its metrics and finishes', async () => {
       const api = await activate();
-      const runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'train');
+      const train = join(workspaceDir(), 'train.py');
+      const original = readFileSync(train, 'utf8');
+      writeFileSync(train, `${original}\n# tuned by hand, not committed\n`); // a deliberate uncommitted edit
+      let runId: number;
+      try {
+        runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'train');
+      } finally {
+        writeFileSync(train, original);
+      }
       assert.equal(typeof runId, 'number');
       const store = api.store.get()!;
       assert.equal(store.runs.get(runId)!.status, 'running');
@@ -24,6 +32,13 @@ export function registerStartRunTests(): void {
       const log = readFileSync(api.runs.logFile(run)!, 'utf8');
       assert.match(log, /epoch=30 step=30/);
       assert.equal(git(workspaceDir(), 'status', '--porcelain', '--', '.runlens'), '', 'run files stay out of git');
+      assert.deepEqual(run.git, { commit: git(workspaceDir(), 'rev-parse', 'HEAD').trim(), branch: 'main', dirty: true });
+      const provenance = store.provenance.get(runId)!;
+      const patch = store.provenance.blob(provenance.patchSha256!)!.toString('utf8');
+      assert.match(patch, /^\+# tuned by hand, not committed$/m, 'the stored patch holds the uncommitted edit');
+      assert.match(provenance.interpreter!, /python3/);
+      assert.match(provenance.interpreterVersion!, /^Python 3\./);
+      assert.match(provenance.commandLine!, /train\.py/);
     });
 
     it('passes overrides on the command line and records them, leaving params.yaml untouched', async () => {

@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
 import type { GitState, ParamValue, Run } from '../types.ts';
+import type { RunProvenance } from '../store/provenanceRepository.ts';
 import { type LaunchSpec, runFolder, startProcess } from './runProcess.ts';
 
 export interface LaunchRequest {
@@ -10,6 +11,8 @@ export interface LaunchRequest {
   params?: { [key: string]: ParamValue };
   tags?: { [key: string]: string };
   git?: GitState | null;
+  /** Captured before the process starts; stored with the run. */
+  provenance?: RunProvenance;
 }
 
 /** Records a new run as running and starts its process. A process that cannot start leaves a failed run. */
@@ -20,6 +23,7 @@ export function launch(store: Store, storeDir: string, wrapper: string, req: Lau
     command: spec.shell ? spec.command : [spec.command, ...spec.args], cwd: spec.cwd,
     params: req.params, tags: req.tags, git: req.git,
   });
+  if (req.provenance) store.provenance.set(run.id, req.provenance);
   try {
     startProcess(storeDir, run.uid, spec, wrapper, nodePath);
   } catch (err) {
