@@ -128,3 +128,14 @@ test('decodeLine gives one record per line, with non-numeric values listed as sk
   });
   assert.throws(() => decodeLine('{"t": 1, "step": "x", "metrics": {"a": 1}}'), /step is not a number/);
 });
+
+test('a byte budget takes a large file in steps, and the steps add up to everything exactly once', () => {
+  const { store, runId, file } = setup();
+  writeFileSync(file, Array.from({ length: 5000 }, (_, i) => `{"t": 1, "step": ${i}, "metrics": {"loss": ${i}}}\n`).join(''));
+  const ingest = new JsonlIngestor(store, runId, file);
+  let polls = 0;
+  while (ingest.poll(4096) > 0) polls++;
+  assert.ok(polls > 20, `many small steps (${polls})`);
+  assert.deepEqual(steps(store, runId, 'loss'), Array.from({ length: 5000 }, (_, i) => i));
+  store.close();
+});

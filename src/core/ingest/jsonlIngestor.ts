@@ -67,11 +67,14 @@ export class JsonlIngestor {
     this.source = source;
   }
 
-  /** Ingests everything complete that was appended since the last call. Returns the points added. */
-  poll(): number {
+  /**
+   * Ingests complete lines appended since the last call, up to about `budget` bytes (the rest waits
+   * for the next call). Returns the points added.
+   */
+  poll(budget = Infinity): number {
     const before = this.stats.points;
     try {
-      tailLines(this.file, this.store.offset(this.runId, this.source), (text, end) => this.commit(text, end));
+      tailLines(this.file, this.store.offset(this.runId, this.source), (text, end) => this.commit(text, end), budget);
     } catch (err) {
       this.problem(err instanceof Error ? err.message : String(err));
     }

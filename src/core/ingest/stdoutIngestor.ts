@@ -27,7 +27,7 @@ export class StdoutIngestor {
   }
 
   /** Reads new complete lines. When disabled, it only moves the offset. Returns points added. */
-  poll(now = Date.now()): number {
+  poll(now = Date.now(), budget = Infinity): number {
     let added = 0;
     tailLines(this.file, this.store.offset(this.runId, 'output.log'), (text, end) => {
       const series = new Map<string, { steps: number[]; values: number[] }>();
@@ -61,7 +61,7 @@ export class StdoutIngestor {
         this.store.setOffset(this.runId, 'output.log', end);
       });
       for (const [, c] of batch) added += c.values.length;
-    });
+    }, budget);
     return added;
   }
 

@@ -16,6 +16,8 @@ interface Active {
 export interface MonitorOptions {
   parse: LineParser;
   log?: (message: string) => void;
+  /** Bytes each file may contribute per tick while the run is going (default 8 MB). */
+  budget?: number;
 }
 
 /**
@@ -72,13 +74,13 @@ export class RunMonitor {
     return changed;
   }
 
-  private ingest(a: Active): number {
-    let added = a.metrics.poll();
+  private ingest(a: Active, budget = this.options.budget ?? 8 << 20): number {
+    let added = a.metrics.poll(budget);
     // A script that writes the metrics file is instrumented: its printed numbers are not metrics too.
     const f = runFolder(this.storeDir, a.run.uid);
     a.output.enabled = !(existsSync(f.metrics) && statSync(f.metrics).size > 0);
     try {
-      added += a.output.poll();
+      added += a.output.poll(Date.now(), budget);
     } catch (err) {
       this.options.log?.(`run ${a.run.name}: ${String(err)}`);
     }
@@ -90,7 +92,7 @@ export class RunMonitor {
     const alive = a.info !== undefined && isAlive(a.info);
     if (!exit && alive) return false;
     const again = exit ?? readExit(this.storeDir, a.run.uid); // it may have written exit.json just now
-    this.ingest(a); // the last lines
+    this.ingest(a, Infinity); // the last lines, all of them
     let status: RunStatus;
     if (again) status = again.signalled || a.stopRequested ? 'stopped' : again.code === 0 ? 'finished' : 'failed';
     else status = a.stopRequested ? 'stopped' : 'crashed';
