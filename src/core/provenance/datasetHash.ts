@@ -4,8 +4,8 @@
 // - A file: its sha256.
 // - A directory: every regular file below it, sorted by relative path ('/' separators, Unicode
 //   code point order = UTF-8 byte order, like `LC_ALL=C sort`), then the sha256 of the lines
-//   "<sha256>  <relpath>\n", exactly what `sha256sum` prints for those paths. An empty directory
-//   gets the sha256 of empty input.
+//   "<sha256>  <relpath>\n", what `sha256sum` prints for those paths (it escapes names holding a
+//   backslash or newline; this does not). An empty directory gets the sha256 of empty input.
 // - Symlinks are followed only when they resolve to a regular file inside the dataset root; the
 //   file is hashed under the link's path. Links that leave the root, dangling links and links to
 //   directories are skipped, as are sockets, fifos and devices.
@@ -13,7 +13,7 @@
 // Speed: the unchanged path only stats (sync calls, time-sliced so the event loop keeps running)
 // and reuses cached hashes. Files to hash are read by a few concurrent workers; each reads in
 // 1 MB slices with two buffers, so the next read runs in the thread pool while this one is hashed
-// (1 MB measured faster than 4-16 MB: both buffers stay in the CPU cache).
+// (measured: as fast as 256 KB, faster than 4-16 MB, whose buffers no longer fit the CPU cache).
 import { createHash } from 'node:crypto';
 import { close, open, read, readdirSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
