@@ -7,6 +7,7 @@ import { type LaunchRequest, launch, runEnvironment } from '../core/runs/launch.
 import { readProcess, runFolder, stopProcess } from '../core/runs/runProcess.ts';
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
 import { captureProvenance } from '../core/runs/captureProvenance.ts';
+import { hashDatasets } from './hashDatasets.ts';
 
 const TICK_MS = 250;
 
@@ -53,16 +54,19 @@ export class RunController implements vscode.Disposable {
   }
 
   /** Captures provenance, records the run, and starts its process. */
-  async start(req: Omit<LaunchRequest, 'spec'> & { spec: Omit<LaunchRequest['spec'], 'env'> & { env?: { [k: string]: string } } }): Promise<Run> {
+  async start(req: Omit<LaunchRequest, 'spec' | 'datasets'> & {
+    spec: Omit<LaunchRequest['spec'], 'env'> & { env?: { [k: string]: string } };
+    datasets?: string[];
+  }): Promise<Run> {
     if (!vscode.workspace.isTrusted) throw new Error('RunLens does not start runs in an untrusted workspace. Trust the workspace to launch runs; stored runs can still be browsed.');
     const store = this.store.require();
     const monitor = this.ensureMonitor(true)!;
     const env = runEnvironment({ ...process.env, ...req.spec.env }, join(this.extensionPath, 'media', 'python'), delimiter);
     const spec = { ...req.spec, env };
-    const captured = await captureProvenance(store, spec);
+    const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd)]);
     const tags = captured.noGit ? { ...req.tags, 'runlens.git': `no git: ${captured.noGit}` } : req.tags;
     const run = launch(store, store.dir, join(this.extensionPath, 'media', 'run-wrapper.cjs'),
-      { ...req, tags, spec, git: captured.git, provenance: captured.provenance });
+      { ...req, tags, spec, git: captured.git, provenance: captured.provenance, datasets });
     this.log.info(`Started run ${run.name} (${run.uid}): ${Array.isArray(run.command) ? run.command.join(' ') : run.command}`);
     monitor.track(run);
     this.store.notifyChanged();

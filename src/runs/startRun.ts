@@ -18,6 +18,7 @@ export interface LaunchPlan {
   experiment?: string;
   params: { [k: string]: ParamValue };
   overrideStyle: 'argparse' | 'hydra' | 'file';
+  datasets: string[];
 }
 
 const LAST = 'runlens.lastLaunch';
@@ -59,13 +60,14 @@ export function planFromConfig(folder: vscode.WorkspaceFolder, project: ProjectC
   return {
     label: run.name, command: command!, args, shell: !Array.isArray(run.command), cwd, env: run.env,
     experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd), overrideStyle: run.overrideStyle,
+    datasets: run.datasets,
   };
 }
 
 export function planForFile(folder: vscode.WorkspaceFolder, file: string, project?: ProjectConfig): LaunchPlan {
   return {
     label: relative(folder.uri.fsPath, file), command: interpreter(folder), args: [file], shell: false,
-    cwd: dirname(file), env: {}, experiment: project?.experiment, params: {}, overrideStyle: 'argparse',
+    cwd: dirname(file), env: {}, experiment: project?.experiment, params: {}, overrideStyle: 'argparse', datasets: [],
   };
 }
 
@@ -125,6 +127,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
     experiment: plan.experiment,
     params,
     tags,
+    datasets: plan.datasets ?? [],
     spec: { command: plan.command, args, shell: plan.shell, cwd: plan.cwd, env: plan.env },
   });
 }

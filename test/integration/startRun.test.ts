@@ -39,6 +39,12 @@ export function registerStartRunTests(): void {
       assert.match(provenance.interpreter!, /python3/);
       assert.match(provenance.interpreterVersion!, /^Python 3\./);
       assert.match(provenance.commandLine!, /train\.py/);
+      const [data] = store.provenance.datasets(runId);
+      assert.equal(data!.path, 'data');
+      assert.deepEqual(data!.files.map((f) => f.path), ['make_data.py', 'train.csv', 'val.csv']);
+      const csv = readFileSync(join(workspaceDir(), 'data', 'train.csv'));
+      const { createHash } = await import('node:crypto');
+      assert.equal(data!.files[1]!.sha256, createHash('sha256').update(csv).digest('hex'), 'per-file hashes are real content hashes');
     });
 
     it('passes overrides on the command line and records them, leaving params.yaml untouched', async () => {

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
 import type { GitState, ParamValue, Run } from '../types.ts';
-import type { RunProvenance } from '../store/provenanceRepository.ts';
+import type { RunProvenance, StoredDataset } from '../store/provenanceRepository.ts';
 import { type LaunchSpec, runFolder, startProcess } from './runProcess.ts';
 
 export interface LaunchRequest {
@@ -13,6 +13,8 @@ export interface LaunchRequest {
   git?: GitState | null;
   /** Captured before the process starts; stored with the run. */
   provenance?: RunProvenance;
+  /** Content hashes of the declared datasets, taken before the process starts. */
+  datasets?: StoredDataset[];
 }
 
 /** Records a new run as running and starts its process. A process that cannot start leaves a failed run. */
@@ -24,6 +26,7 @@ export function launch(store: Store, storeDir: string, wrapper: string, req: Lau
     params: req.params, tags: req.tags, git: req.git,
   });
   if (req.provenance) store.provenance.set(run.id, req.provenance);
+  for (const d of req.datasets ?? []) store.provenance.setDataset(run.id, d);
   try {
     startProcess(storeDir, run.uid, spec, wrapper, nodePath);
   } catch (err) {

@@ -1,0 +1,49 @@
+import * as vscode from 'vscode';
+import { isAbsolute, join } from 'node:path';
+import type { Store } from '../core/store/store.ts';
+import type { StoredDataset } from '../core/store/provenanceRepository.ts';
+import { hashDataset } from '../core/provenance/datasetHash.ts';
+
+const QUIET_MS = 500;
+const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);
+
+/**
+ * Hashes the declared datasets (paths relative to `cwd`). Quick hashes stay silent; one that takes
+ * longer shows a progress notification that can cancel it (then no run is started).
+ */
+export async function hashDatasets(store: Store, paths: string[], cwd: string): Promise<StoredDataset[]> {
+  if (!paths.length) return [];
+  const abort = new AbortController();
+  let report: ((done: number, total: number) => void) | undefined;
+  const work = (async () => {
+    const cache = store.provenance.hashCache();
+    const out: StoredDataset[] = [];
+    for (const path of paths) {
+      const h = await hashDataset(isAbsolute(path) ? path : join(cwd, path), {
+        cache, signal: abort.signal, onProgress: (done, total) => report?.(done, total),
+      });
+      out.push({ path, kind: h.kind, digest: h.digest, fileCount: h.fileCount, bytes: h.bytes, files: h.files });
+    }
+    return out;
+  })();
+  const finished = await Promise.race([work.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), QUIET_MS))]);
+  if (!finished) {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RunLens: hashing datasets', cancellable: true },
+      (progress, token) => {
+        token.onCancellationRequested(() => abort.abort());
+        let last = 0;
+        report = (done, total) => {
+          const pct = total ? (100 * done) / total : 0;
+          progress.report({ message: `${mb(done)} of ${mb(total)} MB`, increment: pct - last });
+          last = pct;
+        };
+        return work.catch(() => undefined);
+      });
+  }
+  try {
+    return await work;
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw new Error('Run not started: hashing the datasets was cancelled.');
+    throw err;
+  }
+}
