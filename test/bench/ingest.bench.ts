@@ -10,11 +10,21 @@ const scale = Number(process.env.BENCH_SCALE ?? 1);
 const POINTS = Math.round(4_000_000 * scale);
 const KEYS = 2;
 
-async function writeLines(file: string, batch: boolean): Promise<void> {
+type Format = 'columns' | 'batch' | 'lines';
+
+async function writeLines(file: string, format: Format): Promise<void> {
   const out = createWriteStream(file);
   const steps = POINTS / KEYS;
   const t0 = 1_700_000_000;
-  if (batch) {
+  const b64 = (f: (i: number) => number, from: number, n: number) => Buffer.from(Float64Array.from({ length: n }, (_, j) => f(from + j)).buffer).toString('base64');
+  if (format === 'columns') {
+    for (let from = 0; from < steps; from += 2000) {
+      const n = Math.min(2000, steps - from);
+      const line = JSON.stringify({ t: t0 + from / 100, columns: { n, step: b64((i) => i, from, n), time: b64((i) => t0 + i / 100, from, n),
+        values: { loss: b64((i) => Math.exp(-i / 1e5), from, n), acc: b64((i) => 1 - Math.exp(-i / 1e5), from, n) } } });
+      if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+  } else if (format === 'batch') {
     for (let from = 0; from < steps; from += 2000) {
       const entries: string[] = [];
       for (let i = from; i < Math.min(steps, from + 2000); i++) entries.push(`[${i},${t0 + i / 100},{"loss":${Math.exp(-i / 1e5)},"acc":${1 - Math.exp(-i / 1e5)}}]`);
@@ -49,16 +59,19 @@ export async function benchIngest(report: Report): Promise<void> {
   db.close();
 
   const results: [string, number][] = [];
-  for (const batch of [true, false]) {
-    const file = join(dir, `metrics-${batch}.jsonl`);
-    await writeLines(file, batch);
-    const store = Store.open(join(dir, `store-${batch}`));
+  const labels: Record<Format, string> = {
+    columns: 'columnar lines (what the Python helper writes)', batch: 'batch lines', lines: 'one line per step',
+  };
+  for (const format of ['columns', 'batch', 'lines'] as Format[]) {
+    const file = join(dir, `metrics-${format}.jsonl`);
+    await writeLines(file, format);
+    const store = Store.open(join(dir, `store-${format}`));
     const run = store.runs.create({ name: 'bench' });
     const ingest = new JsonlIngestor(store, run.id, file);
     let points = 0;
     const ms = timeIt(() => { points = ingest.poll(); });
     if (points !== POINTS) throw new Error(`ingested ${points} points, expected ${POINTS}`);
-    results.push([batch ? 'batch lines (what the Python helper writes)' : 'one line per step', POINTS / (ms / 1000)]);
+    results.push([labels[format], POINTS / (ms / 1000)]);
     store.close();
   }
   const naive = POINTS / (naiveMs / 1000);

@@ -139,3 +139,34 @@ test('a byte budget takes a large file in steps, and the steps add up to everyth
   assert.deepEqual(steps(store, runId, 'loss'), Array.from({ length: 5000 }, (_, i) => i));
   store.close();
 });
+
+test('columnar batches (base64 float64 columns) arrive exactly, NaN and infinities included', () => {
+  const { store, runId, file } = setup();
+  const b64 = (xs: number[]) => Buffer.from(Float64Array.from(xs).buffer).toString('base64');
+  writeFileSync(file, [
+    JSON.stringify({ t: 1, columns: { n: 3, step: b64([0, 1, 2]), time: b64([10, 11, 12]), values: { loss: b64([0.5, NaN, -Infinity]), acc: b64([0.1, 0.2, 0.3]) } } }),
+    '{"t": 13, "metrics": {"loss": 0.25}}',
+  ].join('\n') + '\n');
+  new JsonlIngestor(store, runId, file).poll();
+  assert.deepEqual(values(store, runId, 'loss').map(String), ['0.5', 'NaN', '-Infinity', '0.25']);
+  assert.deepEqual(steps(store, runId, 'loss'), [0, 1, 2, 3], 'the implicit step continues after a column');
+  assert.deepEqual(Array.from(store.metrics.points(runId, 'acc').times), [10_000, 11_000, 12_000]);
+  assert.throws(() => decodeLine(JSON.stringify({ t: 1, columns: { n: 2, step: b64([0]), time: b64([1, 2]), values: {} } })), /holds 1 values, not n = 2/);
+});
+
+test('a slice with one bad record is redone line by line: the good lines count once, the bad one is reported', () => {
+  const { store, runId, file } = setup();
+  writeFileSync(file, [
+    '{"t": 1, "params": {"lr": 0.1}}',
+    '{"t": 1, "metrics": {"loss": 1}}',
+    '{"t": 2, "nothing": {}}',
+    '{"t": 3, "metrics": {"loss": 2}}',
+  ].join('\n') + '\n');
+  const ingest = new JsonlIngestor(store, runId, file);
+  ingest.poll();
+  assert.deepEqual(steps(store, runId, 'loss'), [0, 1]);
+  assert.deepEqual(values(store, runId, 'loss'), [1, 2]);
+  assert.deepEqual(store.runs.params(runId), { lr: 0.1 });
+  assert.equal(ingest.stats.malformed, 1);
+  assert.equal(ingest.stats.lines, 4);
+});

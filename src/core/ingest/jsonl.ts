@@ -63,19 +63,27 @@ const isObject = (v: unknown): v is { [k: string]: unknown } => v !== null && ty
 /** Receives metric points as they are decoded, without building a record per point. */
 export interface MetricSink {
   point(key: string, step: number | undefined, time: number, value: number): void;
+  /** A whole column of one key (from a `columns` record); times in ms. */
+  column(key: string, steps: Float64Array, times: Float64Array, values: Float64Array): void;
   skip(key: string): void;
 }
 
-/** A decoded JSON object and its wall time in ms (now, when the line has none). */
-function parseObject(line: string): { obj: { [k: string]: unknown }; time: number } {
-  let obj: unknown;
+function parseLine(line: string): unknown {
   try {
-    obj = parseLenient(line);
+    return parseLenient(line);
   } catch {
     throw new LineError('not valid JSON');
   }
-  if (!isObject(obj)) throw new LineError('not a JSON object');
-  return { obj, time: typeof obj.t === 'number' && Number.isFinite(obj.t) ? obj.t * 1000 : Date.now() };
+}
+
+/** n little-endian float64 values from base64. */
+function float64s(b64: unknown, n: number, what: string): Float64Array {
+  if (typeof b64 !== 'string') throw new LineError(`columns.${what} is not base64 text`);
+  const bytes = Buffer.from(b64, 'base64');
+  if (bytes.length !== n * 8) throw new LineError(`columns.${what} holds ${bytes.length / 8} values, not n = ${n}`);
+  const out = new Float64Array(n);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
 }
 
 function stepOf(v: unknown, what: string): number | undefined {
@@ -91,7 +99,24 @@ function stepOf(v: unknown, what: string): number | undefined {
  * Throws LineError with a short reason for a line that is not a valid record.
  */
 export function decodeInto(line: string, sink: MetricSink): Record | undefined {
-  const { obj, time } = parseObject(line);
+  return decodeObject(parseLine(line), sink);
+}
+
+/** decodeInto for a line that is already parsed. */
+export function decodeObject(obj: unknown, sink: MetricSink): Record | undefined {
+  if (!isObject(obj)) throw new LineError('not a JSON object');
+  const time = typeof obj.t === 'number' && Number.isFinite(obj.t) ? obj.t * 1000 : Date.now();
+  if (isObject(obj.columns)) {
+    const c = obj.columns;
+    const n = Number(c.n);
+    if (!Number.isInteger(n) || n < 0) throw new LineError('columns.n is not a count');
+    const steps = float64s(c.step, n, 'step');
+    const times = float64s(c.time, n, 'time');
+    for (let i = 0; i < n; i++) times[i]! *= 1000;
+    if (!isObject(c.values)) throw new LineError('columns.values is not an object');
+    for (const key in c.values) sink.column(key, steps, times, float64s(c.values[key], n, `values.${key}`));
+    return undefined;
+  }
   if (Array.isArray(obj.batch)) {
     for (const entry of obj.batch as unknown[]) {
       if (!Array.isArray(entry) || entry.length !== 3 || !isObject(entry[2])) throw new LineError('a batch entry is not [step, t, {metrics}]');
@@ -123,12 +148,14 @@ export function decodeInto(line: string, sink: MetricSink): Record | undefined {
 export function decodeLine(line: string): Record {
   const points: MetricRecord[] = [];
   const skipped: string[] = [];
+  const point = (key: string, step: number | undefined, time: number, value: number) => {
+    const same = points.find((p) => p.step === step && p.time === time);
+    if (same) same.values.push([key, value]);
+    else points.push({ step, time, values: [[key, value]] });
+  };
   const record = decodeInto(line, {
-    point(key, step, time, value) {
-      const last = points[points.length - 1];
-      if (last && last.step === step && last.time === time) last.values.push([key, value]);
-      else points.push({ step, time, values: [[key, value]] });
-    },
+    point,
+    column(key, steps, times, values) { for (let i = 0; i < values.length; i++) point(key, steps[i], times[i]!, values[i]!); },
     skip(key) { skipped.push(key); },
   });
   return record ?? { kind: 'metrics', time: points[0]?.time ?? Date.now(), points, skipped };

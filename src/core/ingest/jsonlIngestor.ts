@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
 import type { ParamValue } from '../types.ts';
-import { LineError, type MetricSink, type Record, decodeInto } from './jsonl.ts';
+import { LineError, type MetricSink, type Record, decodeInto, decodeObject } from './jsonl.ts';
 import { tailLines } from './tail.ts';
 
 export interface IngestStats {
@@ -23,6 +23,14 @@ class SeriesBuffer {
   nextStep: number;
   constructor(nextStep: number) {
     this.nextStep = nextStep;
+  }
+  pushColumn(steps: Float64Array, times: Float64Array, values: Float64Array): void {
+    while (this.length + values.length > this.values.length) this.grow();
+    this.steps.set(steps, this.length);
+    this.times.set(times, this.length);
+    this.values.set(values, this.length);
+    this.length += values.length;
+    if (steps.length) this.nextStep = steps[steps.length - 1]! + 1;
   }
   push(step: number | undefined, time: number, value: number): void {
     if (this.length === this.values.length) this.grow();
@@ -87,15 +95,54 @@ export class JsonlIngestor {
     const others: Record[] = [];
     let hasParams = false, hasTags = false;
     const series = this.seriesState();
+    const bufferFor = (key: string) => {
+      let s = series.get(key);
+      if (!s) series.set(key, (s = new SeriesBuffer(this.nextStepFromStore(key))));
+      return s;
+    };
     const sink: MetricSink = {
-      point: (key, step, time, value) => {
-        let s = series.get(key);
-        if (!s) series.set(key, (s = new SeriesBuffer(this.nextStepFromStore(key))));
-        s.push(step, time, value);
-      },
+      point: (key, step, time, value) => bufferFor(key).push(step, time, value),
+      column: (key, steps, times, values) => bufferFor(key).pushColumn(steps, times, values),
       skip: () => { this.stats.skippedValues++; },
     };
-    let start = 0;
+    const handle = (record: Record | undefined) => {
+      if (!record) return; // metrics went straight to the sink
+      switch (record.kind) {
+        case 'metrics': break;
+        case 'params': Object.assign(params, record.params); hasParams = true; break;
+        case 'tags': Object.assign(tags, record.tags); hasTags = true; break;
+        default: others.push(record);
+      }
+    };
+    // Fast path: the whole slice as one JSON array (one parser call instead of one per line).
+    // Any bad line sends the slice down the line-by-line path, which reports it.
+    let all: unknown[] | undefined;
+    try {
+      all = JSON.parse(`[${text.slice(0, -1).replaceAll('\n', ',')}]`) as unknown[];
+    } catch {
+      all = undefined;
+    }
+    if (all) {
+      const stats = { ...this.stats };
+      const counters = new Map([...series].map(([k, s]) => [k, s.nextStep]));
+      try {
+        for (const obj of all) { this.stats.lines++; handle(decodeObject(obj, sink)); }
+      } catch {
+        // A valid JSON value that is not a valid record: undo, and redo the slice line by line.
+        Object.assign(this.stats, stats);
+        for (const [k, s] of [...series]) {
+          const c = counters.get(k);
+          if (c === undefined) series.delete(k);
+          else { s.length = 0; s.nextStep = c; }
+        }
+        for (const k of Object.keys(params)) delete params[k];
+        for (const k of Object.keys(tags)) delete tags[k];
+        hasParams = hasTags = false;
+        others.length = 0;
+        all = undefined;
+      }
+    }
+    let start = all ? text.length : 0;
     while (start < text.length) {
       const nl = text.indexOf('\n', start);
       const line = text.slice(start, nl).trim();
@@ -112,13 +159,7 @@ export class JsonlIngestor {
         }
         continue;
       }
-      if (!record) continue; // metrics went straight to the sink
-      switch (record.kind) {
-        case 'metrics': break;
-        case 'params': Object.assign(params, record.params); hasParams = true; break;
-        case 'tags': Object.assign(tags, record.tags); hasTags = true; break;
-        default: others.push(record);
-      }
+      handle(record);
     }
     const batch: [string, Columns][] = [];
     for (const [key, s] of series) if (s.length) batch.push([key, s.take()]);
