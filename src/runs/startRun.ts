@@ -123,6 +123,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
     tags = { 'runlens.overrides': text.trim() };
   }
   await state.update(LAST, plan);
+  controller.setMetricPatterns(project?.metricPatterns ?? []);
   return controller.start({
     experiment: plan.experiment,
     params,
