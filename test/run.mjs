@@ -35,6 +35,14 @@ async function tier(name, fn) {
   }
 }
 
+/** One line per test from an extension-host results file, with the error under a failure. */
+function printResults(r) {
+  for (const t of r.tests) {
+    console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
+    if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+  }
+}
+
 let fatal = false;
 try {
   step('typecheck', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root, '--noEmit']);
@@ -67,10 +75,7 @@ if (!fatal) {
       artifactsDir: results,
       label: 'integration',
     });
-    for (const t of r.tests) {
-      console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
-      if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
-    }
+    printResults(r);
     for (const [k, v] of Object.entries(r.measured ?? {})) console.log(`  measured: ${k} = ${Number(v).toFixed(1)}`);
     return { passed: r.passed, failed: r.failed };
   });
@@ -87,10 +92,7 @@ if (!fatal) {
       label: 'untrusted',
       trusted: false,
     });
-    for (const t of r.tests) {
-      console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
-      if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
-    }
+    printResults(r);
     return { passed: r.passed, failed: r.failed };
   });
 
@@ -111,10 +113,7 @@ if (!fatal) {
         artifactsDir: results,
         label: `reload-${phase}`,
       });
-      for (const t of r.tests) {
-        console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
-        if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
-      }
+      printResults(r);
       passed += r.passed;
       failed += r.failed;
     }
