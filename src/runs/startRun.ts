@@ -29,8 +29,22 @@ export function readProjectConfig(folder: vscode.WorkspaceFolder): ProjectConfig
   return parseRunConfig(readFileSync(file, 'utf8')).config;
 }
 
-/** The interpreter for `python`/`python3` commands: the Python extension's choice when set, else python3. */
-function interpreter(folder: vscode.WorkspaceFolder): string {
+/**
+ * The interpreter for `python`/`python3` commands: the one selected in the Python extension when it is
+ * installed, else the python.defaultInterpreterPath setting, else python3.
+ */
+async function interpreter(folder: vscode.WorkspaceFolder): Promise<string> {
+  if (vscode.extensions.getExtension('ms-python.python')) {
+    try {
+      const { PythonExtension } = await import('@vscode/python-extension');
+      const api = await PythonExtension.api();
+      const env = await api.environments.resolveEnvironment(api.environments.getActiveEnvironmentPath(folder.uri));
+      const exe = env?.executable.uri?.fsPath;
+      if (exe) return exe;
+    } catch {
+      // fall back to the setting
+    }
+  }
   const chosen = vscode.workspace.getConfiguration('python', folder.uri).get<string>('defaultInterpreterPath', '');
   return chosen && chosen !== 'python' ? chosen : 'python3';
 }
@@ -51,9 +65,9 @@ export function readParams(files: string[], cwd: string): { [k: string]: ParamVa
   return out;
 }
 
-export function planFromConfig(folder: vscode.WorkspaceFolder, project: ProjectConfig, run: RunConfig): LaunchPlan {
+export async function planFromConfig(folder: vscode.WorkspaceFolder, project: ProjectConfig, run: RunConfig): Promise<LaunchPlan> {
   const cwd = run.cwd ? (isAbsolute(run.cwd) ? run.cwd : join(folder.uri.fsPath, run.cwd)) : folder.uri.fsPath;
-  const python = interpreter(folder);
+  const python = await interpreter(folder);
   const [command, ...args] = Array.isArray(run.command)
     ? run.command.map((a, i) => (i === 0 && (a === 'python' || a === 'python3') ? python : a))
     : [run.command];
@@ -64,9 +78,9 @@ export function planFromConfig(folder: vscode.WorkspaceFolder, project: ProjectC
   };
 }
 
-export function planForFile(folder: vscode.WorkspaceFolder, file: string, project?: ProjectConfig): LaunchPlan {
+export async function planForFile(folder: vscode.WorkspaceFolder, file: string, project?: ProjectConfig): Promise<LaunchPlan> {
   return {
-    label: relative(folder.uri.fsPath, file), command: interpreter(folder), args: [file], shell: false,
+    label: relative(folder.uri.fsPath, file), command: await interpreter(folder), args: [file], shell: false,
     cwd: dirname(file), env: {}, experiment: project?.experiment, params: {}, overrideStyle: 'argparse', datasets: [],
   };
 }
@@ -80,7 +94,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('Open a folder to start runs.');
   const project = readProjectConfig(folder);
-  type Item = vscode.QuickPickItem & { plan: () => LaunchPlan };
+  type Item = vscode.QuickPickItem & { plan: () => LaunchPlan | Promise<LaunchPlan> };
   const items: Item[] = [];
   for (const run of project?.runs ?? []) {
     const cmd = Array.isArray(run.command) ? run.command.join(' ') : run.command;
@@ -103,7 +117,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
     picked = await vscode.window.showQuickPick(items, { title: 'RunLens: Start Run', placeHolder: 'What should run?', matchOnDescription: true });
   }
   if (!picked) return undefined;
-  const plan = picked.plan();
+  const plan = await picked.plan();
   let args = plan.args;
   let params = plan.params;
   let tags: { [k: string]: string } | undefined;
