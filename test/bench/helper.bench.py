@@ -5,12 +5,14 @@
 Standard library only. Prints a short report and a final `JSON {...}` line for the Node bench runner.
 """
 
+import base64
 import gc
 import json
 import os
 import sys
 import tempfile
 import time
+from array import array
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "media", "python"))
 
@@ -25,8 +27,9 @@ def scale():
 N = max(1000, int(1000000 * scale()))
 
 
-def values(i):
-    # Floats that vary per call and need a full 17-digit repr, like real losses and accuracies.
+def logged(i):
+    # Floats that vary per call and need a full 17-digit repr, like real losses and accuracies
+    # (the same expressions are inlined in the loops below).
     return 1.0 / (i + 1) + 0.25, (i % 1000) / 1001.0
 
 
@@ -64,18 +67,44 @@ def bench_helper(n, path):
     return time.perf_counter() - t0
 
 
+def _float64s(b64, n):
+    """The n little-endian float64 values in a base64 string of a `columns` line."""
+    a = array("d", base64.b64decode(b64, validate=True))
+    if sys.byteorder == "big":
+        a.byteswap()
+    if len(a) != n:
+        raise ValueError("a column holds %d values, not n = %d" % (len(a), n))
+    return a
+
+
+def entries(obj):
+    """[step, t, {key: value}] for each metric record of one parsed line."""
+    c = obj.get("columns")
+    if c is not None:
+        n = c["n"]
+        steps, times = _float64s(c["step"], n), _float64s(c["time"], n)
+        cols = {k: _float64s(v, n) for k, v in c["values"].items()}
+        return [[steps[i], times[i], {k: col[i] for k, col in cols.items()}] for i in range(n)]
+    if "batch" in obj:
+        return obj["batch"]
+    if "metrics" in obj:
+        return [[obj.get("step"), obj.get("t"), obj["metrics"]]]
+    return []
+
+
 def count_points(path):
-    """(records, values) in a metrics file, and whether the steps are exactly 0..N-1 in order."""
+    """(records, values) in a metrics file, and whether the steps are exactly 0..N-1 in order
+    with exactly the logged values."""
     records, values, expected_step, in_order = 0, 0, 0, True
     with open(path) as f:
         for line in f:
-            obj = json.loads(line)
-            entries = obj.get("batch")
-            if entries is None:
-                entries = [[obj.get("step"), obj.get("t"), obj.get("metrics", {})]]
-            for step, t, metrics in entries:
+            for step, t, metrics in entries(json.loads(line)):
                 if step != expected_step or not isinstance(t, float):
                     in_order = False
+                elif in_order:
+                    x, y = logged(expected_step)
+                    if metrics != {"loss": x, "acc": y}:
+                        in_order = False
                 expected_step += 1
                 records += 1
                 values += len(metrics)
@@ -126,7 +155,7 @@ def main():
     ok = records == N and values == 2 * N and in_order
     if not ok:
         print(
-            "  ERROR: the helper's file has %d records / %d values (expected %d / %d), steps in order: %s"
+            "  ERROR: the helper's file has %d records / %d values (expected %d / %d), steps and values as logged: %s"
             % (records, values, N, 2 * N, in_order)
         )
     print(

@@ -40,18 +40,41 @@ function readLines(file: string): any[] {
 
 interface Point { step: number; t: number; metrics: { [k: string]: unknown } }
 
-/** Metric records from `metrics` and `batch` lines, in file order. */
+/** The `n` little-endian float64 values of one base64 string in a `columns` line. */
+function float64s(b64: unknown, n: number): Float64Array {
+  assert.equal(typeof b64, 'string');
+  assert.match(b64 as string, /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'standard base64 with padding');
+  const buf = Buffer.from(b64 as string, 'base64');
+  assert.equal(buf.length, n * 8, `${n} float64 values`);
+  return new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+}
+
+/** The records of one `columns` line: checks its shape, decodes its columns. */
+function columnPoints(c: any): Point[] {
+  assert.deepEqual(Object.keys(c).sort(), ['n', 'step', 'time', 'values']);
+  assert.ok(Number.isInteger(c.n) && c.n > 0, `n = ${c.n}`);
+  const steps = float64s(c.step, c.n);
+  const times = float64s(c.time, c.n);
+  const cols = Object.entries(c.values as { [k: string]: unknown }).map(([k, v]) => [k, float64s(v, c.n)] as const);
+  assert.ok(cols.length > 0, 'a columns line has values');
+  const out: Point[] = [];
+  for (let i = 0; i < c.n; i++) out.push({ step: steps[i]!, t: times[i]!, metrics: Object.fromEntries(cols.map(([k, col]) => [k, col[i]])) });
+  return out;
+}
+
+/** Metric records from `metrics`, `batch` and `columns` lines, in file order. */
 function points(lines: any[]): Point[] {
   const out: Point[] = [];
   for (const l of lines) {
     assert.equal(typeof l.t, 'number');
     if (Array.isArray(l.batch)) for (const [step, t, metrics] of l.batch) out.push({ step, t, metrics });
+    else if (l.columns) out.push(...columnPoints(l.columns));
     else if (l.metrics) out.push({ step: l.step, t: l.t, metrics: l.metrics });
   }
   return out;
 }
 
-const kinds = (lines: any[]) => lines.map((l) => ['batch', 'metrics', 'params', 'tags', 'artifact', 'model'].find((k) => k in l));
+const kinds = (lines: any[]) => lines.map((l) => ['batch', 'columns', 'metrics', 'params', 'tags', 'artifact', 'model'].find((k) => k in l));
 
 test('metrics with explicit and implicit steps come out in order, with the resolved step written', () => {
   const before = Date.now() / 1000;
@@ -104,24 +127,117 @@ plain["y"] = 3.0
   ]);
 });
 
-test('NaN and infinities are written as the strings "NaN", "Infinity", "-Infinity"', () => {
+test('NaN and infinities are native float64 in columns, and the strings "NaN", "Infinity", "-Infinity" in JSON', () => {
   const r = runPy(`
 import runlens, math
 runlens.log({"loss": 0.5, "acc": 0.1}, step=0)
 runlens.log({"loss": float("nan"), "acc": math.inf}, step=1)
 runlens.log({"loss": -math.inf, "acc": 0.2}, step=2)
+runlens.log({"solo": float("nan"), "neg": -math.inf}, step=3)  # a key set seen once: a batch line
 runlens.log_params({"lr": float("nan"), "deep": {"x": math.inf}})
 `);
   assert.equal(r.status, 0, r.stderr);
   const text = readFileSync(r.file, 'utf8');
   assert.doesNotMatch(text, /[:,[]\s*-?(NaN|Infinity)\b/, 'no bare NaN / Infinity tokens');
   const lines = readLines(r.file);
+  assert.deepEqual(kinds(lines), ['columns', 'batch', 'params']);
   assert.deepEqual(points(lines).map((p) => p.metrics), [
     { loss: 0.5, acc: 0.1 },
-    { loss: 'NaN', acc: 'Infinity' },
-    { loss: '-Infinity', acc: 0.2 },
+    { loss: NaN, acc: Infinity },
+    { loss: -Infinity, acc: 0.2 },
+    { solo: 'NaN', neg: '-Infinity' },
   ]);
   assert.deepEqual(lines.at(-1).params, { lr: 'NaN', deep: { x: 'Infinity' } });
+});
+
+test('columns lines hold exact steps, times and values; each run of 3+ records with the same keys gets its own line, in order', () => {
+  // A fake clock (the helper's internal time source) makes every record's time known exactly.
+  const r = runPy(`
+import math, runlens, runlens._core as core
+now = [0.0]
+core._time = lambda: now[0]
+runlens.configure(flush_interval_ms=1e9)  # no flush by time: one flush at the end
+records = [
+    (0, {"loss": 1.5, "acc": 0.25}),
+    (10, {"acc": float("nan"), "loss": math.inf}),  # same keys in another order: same run
+    (20, {"loss": -math.inf, "acc": -0.0}),
+    (30, {"loss": 1 / 3, "lr": 1e-300}),  # other keys: a line of its own
+    (31, {"loss": 2 / 3, "lr": 5e-324}),
+    (32, {"loss": 0.0625, "lr": 3}),
+    (40, {"loss": 0.1}),  # keys seen once: a batch line
+    (50, {"loss": 0.2, "extra": 7}),  # a run of 2: in the same batch line
+    (60, {"loss": 0.3, "extra": float("nan")}),
+    (2**40, {"loss": 1.0, "acc": 1.7976931348623157e308}),
+    (2**40 + 1, {"loss": 2.0, "acc": True}),
+    (2**40 + 2, {"acc": 0.5, "loss": -1e-310}),
+]
+for i, (step, m) in enumerate(records):
+    now[0] = 1700000000.0 + i * 0.25 + 1 / 3
+    runlens.log(m, step=step)
+now[0] = 1700000100.5
+runlens.flush()
+`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const lines = readLines(r.file);
+  assert.deepEqual(kinds(lines), ['columns', 'columns', 'batch', 'columns']);
+  for (const l of lines) assert.equal(l.t, 1700000100.5);
+  assert.deepEqual(lines.filter((l) => l.columns).map((l) => [l.columns.n, Object.keys(l.columns.values)]), [
+    [3, ['loss', 'acc']],
+    [3, ['loss', 'lr']],
+    [3, ['loss', 'acc']],
+  ]);
+  const t = (i: number) => 1700000000.0 + i * 0.25 + 1 / 3;
+  assert.deepEqual(points(lines), [
+    { step: 0, t: t(0), metrics: { loss: 1.5, acc: 0.25 } },
+    { step: 10, t: t(1), metrics: { loss: Infinity, acc: NaN } },
+    { step: 20, t: t(2), metrics: { loss: -Infinity, acc: -0 } },
+    { step: 30, t: t(3), metrics: { loss: 1 / 3, lr: 1e-300 } },
+    { step: 31, t: t(4), metrics: { loss: 2 / 3, lr: 5e-324 } },
+    { step: 32, t: t(5), metrics: { loss: 0.0625, lr: 3 } },
+    { step: 40, t: t(6), metrics: { loss: 0.1 } },
+    { step: 50, t: t(7), metrics: { loss: 0.2, extra: 7 } },
+    { step: 60, t: t(8), metrics: { loss: 0.3, extra: 'NaN' } },
+    { step: 2 ** 40, t: t(9), metrics: { loss: 1, acc: 1.7976931348623157e308 } },
+    { step: 2 ** 40 + 1, t: t(10), metrics: { loss: 2, acc: 1 } },
+    { step: 2 ** 40 + 2, t: t(11), metrics: { loss: -1e-310, acc: 0.5 } },
+  ]);
+  assert.ok(Object.is(points(lines)[2]!.metrics.acc, -0), '-0.0 keeps its sign');
+});
+
+test('number-like values, non-string keys and ints too large for a float64 in runs of records', () => {
+  const r = runPy(`
+import runlens, decimal, fractions
+class Scalar:  # like a numpy or torch scalar
+    def __float__(self): return 0.125
+for i in range(3):
+    runlens.log({"a": Scalar(), "b": decimal.Decimal("2.5"), "c": fractions.Fraction(1, 4), "d": i % 2 == 0, "e": 7})
+for i in range(3):
+    runlens.log({1: 0.5, "x": 1.0})  # a non-string key: JSON turns it into "1"
+for i in range(3):
+    runlens.log({"big": 10**400, "x": 2.0})  # too large for a float64: written as JSON
+for i in range(3):
+    runlens.log({"name": "n", "x": float(i)})  # the string is dropped; x alone is a run
+`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+  assert.match(r.stderr, /metric 'name' has a non-numeric value \(str\); skipping it/);
+  const lines = readLines(r.file);
+  assert.deepEqual(kinds(lines), ['columns', 'batch', 'columns']);
+  assert.deepEqual(points(lines).map((p) => [p.step, p.metrics]), [
+    [0, { a: 0.125, b: 2.5, c: 0.25, d: 1, e: 7 }],
+    [1, { a: 0.125, b: 2.5, c: 0.25, d: 0, e: 7 }],
+    [2, { a: 0.125, b: 2.5, c: 0.25, d: 1, e: 7 }],
+    [3, { 1: 0.5, x: 1 }],
+    [4, { 1: 0.5, x: 1 }],
+    [5, { 1: 0.5, x: 1 }],
+    [6, { big: Infinity, x: 2 }],
+    [7, { big: Infinity, x: 2 }],
+    [8, { big: Infinity, x: 2 }],
+    [9, { x: 0 }],
+    [10, { x: 1 }],
+    [11, { x: 2 }],
+  ]);
 });
 
 test('a non-numeric value is skipped with one warning for its key; the other values are kept', () => {
@@ -181,7 +297,7 @@ runlens.set_tags({"phase": "end"})
 `);
   assert.equal(r.status, 0, r.stderr);
   const lines = readLines(r.file);
-  assert.deepEqual(kinds(lines), ['batch', 'params', 'batch', 'tags']);
+  assert.deepEqual(kinds(lines), ['columns', 'params', 'batch', 'tags']); // a run of 2 stays JSON
   assert.deepEqual(points([lines[0]]).map((p) => p.step), [0, 1, 2, 3, 4]);
   assert.deepEqual(points([lines[2]]).map((p) => [p.step, p.metrics.loss]), [[5, 10], [6, 11]]);
 });
@@ -287,7 +403,7 @@ runlens.log({"loss": 3.0})
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr.split('\n').filter((l) => l.includes('cannot write to')).length, 1, r.stderr);
   const lines = readLines(file);
-  assert.deepEqual(kinds(lines), ['batch', 'params', 'batch']);
+  assert.deepEqual(kinds(lines), ['columns', 'params', 'batch']);
   assert.deepEqual(points(lines).map((p) => p.metrics.loss), [0, 1, 2, 3]);
 });
 

@@ -1,9 +1,10 @@
 """The buffer, the writer and the public functions of the runlens helper.
 
-`log()` only validates, copies and appends `(step, t_ns, metrics)` to a list; everything else
-(encoding, writing) happens in batches from `_flush_locked`, called when the buffer is full, when
-the flush interval has passed (noticed by `log()` itself or by a daemon timer thread), before any
-other record, in `flush()` / `finish()` and at exit.
+`log()` only copies the dict and appends `step, time, metrics` to a flat list (one C-level
+`extend`, so other threads never see a partial record); everything else (checking values, encoding,
+writing) happens in batches from `_flush_locked`, called when the buffer is full, when the flush
+interval has passed (noticed by `log()` itself or by a daemon timer thread), before any other
+record, in `flush()` / `finish()` and at exit.
 """
 
 import atexit
@@ -13,36 +14,38 @@ import sys
 import threading
 import time
 
-from ._encode import encode_batch, encode_record, jsonable
+from ._encode import encode_metrics, encode_record, jsonable
 
 DEFAULT_FILE = "runlens-metrics.jsonl"
-BATCH_SIZE = 2000  # records per batch line
+BATCH_SIZE = 2000  # records encoded at a time (log() flushes when this many are buffered)
 MAX_PENDING = 1000000  # records kept in memory while the file cannot be written
 
-_time_ns = time.time_ns
-_float = float
+_time = time.time
+_dict = dict
 _int = int
 
 
-def _env_interval_ns():
-    """$RUNLENS_FLUSH_MS in nanoseconds (0 = write on every log() call); 250 ms by default."""
+def _env_interval():
+    """$RUNLENS_FLUSH_MS in seconds (0 = write on every log() call); 250 ms by default."""
     try:
         ms = float(os.environ.get("RUNLENS_FLUSH_MS", "").strip() or 250)
     except ValueError:
         ms = 250.0
     if not (0 <= ms < 1e12):  # also NaN
         ms = 250.0
-    return max(1, int(ms * 1e6))
+    return max(1, int(ms * 1e6)) / 1e9
 
 
 # -- state (module globals: the fastest thing for log() to reach) ---------------------------
 
-_buf = []  # (step, t_ns, {key: float | int}) not yet encoded; appended without a lock
+_buf = []  # step, time (s), {key: value}, step, time, ... not yet encoded; extended without a lock
+_extend = _buf.extend  # _buf is never rebound, only emptied in place
 _last_step = -1
-_deadline = 0  # time_ns() after which log() flushes (0 until the first log() in this process)
+_deadline = 0.0  # time() after which log() flushes (0 until the first log() in this process)
 _started = False  # log() ran in this process (and started the timer thread)
 _batch_size = BATCH_SIZE
-_interval_ns = _env_interval_ns()
+_batch_len = 3 * BATCH_SIZE  # len(_buf) that triggers a flush
+_interval = _env_interval()  # seconds
 
 _lock = threading.Lock()  # guards everything below
 _pending = []  # encoded bytes waiting to be written, oldest first
@@ -75,71 +78,22 @@ def _warn_once(key, message):
 def log(metrics, step=None):
     """Record numeric metrics at `step` (default: the previous step + 1, starting at 0).
 
-    The call itself only copies and buffers (a few hundred nanoseconds); encoding and writing
-    happen in batches. Non-numeric values are skipped with one warning per key. Implicit steps
-    are per process: threads that log at the same time should pass `step` explicitly.
+    The call itself only copies and buffers (a few hundred nanoseconds); checking, encoding and
+    writing happen in batches. Non-numeric values are skipped with one warning per key (when the
+    batch is written). Implicit steps are per process: threads that log at the same time should
+    pass `step` explicitly.
     """
     global _last_step
-    m = dict(metrics)
-    for v in m.values():
-        if v.__class__ is not _float and v.__class__ is not _int:
-            m = _clean(m)
-            if not m:  # nothing numeric: the step is used up, but there is nothing to write
-                _last_step = _last_step + 1 if step is None else _coerce_step(step)
-                return
-            break
+    m = _dict(metrics)
     if step is None:
         step = _last_step + 1
     elif step.__class__ is not _int:
         step = _coerce_step(step)
     _last_step = step
-    t = _time_ns()
-    _buf.append((step, t, m))
-    if t >= _deadline or len(_buf) >= _batch_size:
+    t = _time()
+    _extend((step, t, m))
+    if t >= _deadline or len(_buf) >= _batch_len:
         _due(t)
-
-
-def _clean(m):
-    """A copy of `m` with every value a float or an int; other values dropped with a warning."""
-    out = {}
-    for k, v in m.items():
-        c = v.__class__
-        if c is _float or c is _int:
-            out[k] = v
-            continue
-        if isinstance(v, (str, bytes, bytearray)) or v is None:
-            num = None
-        elif isinstance(v, bool):
-            num = int(v)
-        elif isinstance(v, int):
-            num = int(v)
-        elif isinstance(v, float):
-            num = float(v)
-        else:
-            num = _number(v)
-        if num is None:
-            _warn_once(
-                ("value", k),
-                "metric %r has a non-numeric value (%s); skipping it" % (k, type(v).__name__),
-            )
-        else:
-            out[k] = num
-    return out
-
-
-def _number(v):
-    """numpy / torch / Decimal scalars and the like as an int or float, else None."""
-    t = type(v)
-    try:
-        if hasattr(t, "__index__") and not hasattr(t, "__float__"):
-            return operator.index(v)
-        if hasattr(t, "__float__"):
-            if hasattr(t, "dtype") and getattr(getattr(v, "dtype", None), "kind", "") in ("i", "u", "b"):
-                return int(v)  # numpy integer scalars: keep them exact
-            return float(v)
-    except Exception:
-        return None
-    return None
 
 
 def _coerce_step(step):
@@ -164,9 +118,9 @@ def _due(t):
     if not _started:
         # First call in this process: start the timer and wait for the interval before writing.
         _started = True
-        _deadline = t + _interval_ns
+        _deadline = t + _interval
         _start_timer()
-        if len(_buf) < _batch_size:
+        if len(_buf) < _batch_len:
             return
     lock = _lock
     if not lock.acquire(False):
@@ -186,14 +140,18 @@ def _flush_locked(extra=None, sync=False):
     """Encode the buffered metrics (plus an optional encoded record after them) and write all
     pending bytes. Must be called with _lock held. Never raises on I/O errors."""
     global _deadline
-    n = len(_buf)
+    n = len(_buf)  # a multiple of 3: log() adds a whole record in one extend()
     if n:
         chunk = _buf[:n]
         del _buf[:n]  # log() only appends at the end, so this removes exactly `chunk`
-        for i in range(0, n, _batch_size):
-            part = chunk[i : i + _batch_size]
-            _pending.append(encode_batch(part, time.time()))
-            _pending_records.append(len(part))
+        now = _time()
+        size = 3 * _batch_size
+        for i in range(0, n, size):
+            part = chunk[i : i + size]
+            data = encode_metrics(part[0::3], part[1::3], part[2::3], now, _warn_once)
+            if data:
+                _pending.append(data)
+                _pending_records.append(len(part) // 3)
     if extra is not None:
         _pending.append(extra)
         _pending_records.append(0)
@@ -205,7 +163,7 @@ def _flush_locked(extra=None, sync=False):
         except OSError:
             pass
     if _started:
-        _deadline = _time_ns() + _interval_ns
+        _deadline = _time() + _interval
 
 
 def _resolve_path():
@@ -319,9 +277,9 @@ def _start_timer():
 
 
 def _timer_loop(stop):
-    while not stop.wait(max(_interval_ns / 1e9, 0.005)):
+    while not stop.wait(max(_interval, 0.005)):
         try:
-            if (_buf or _pending) and _time_ns() >= _deadline:
+            if (_buf or _pending) and _time() >= _deadline:
                 with _lock:
                     _flush_locked()
         except Exception:
@@ -358,7 +316,7 @@ def _after_fork_in_parent():
         _thread = None
         _stop = threading.Event()
         _started = False
-        _deadline = 0  # the next log() restarts the timer
+        _deadline = 0.0  # the next log() restarts the timer
 
 
 _paused = False
@@ -382,7 +340,7 @@ def _after_fork_in_child():
     _failing = False
     _thread = None
     _stop = threading.Event()
-    _deadline = 0
+    _deadline = 0.0
     _started = False
 
 
@@ -454,8 +412,8 @@ def finish():
 
 def configure(path=None, flush_interval_ms=None, batch_size=None):
     """Optional settings: target file (default $RUNLENS_METRICS_FILE), flush interval (default
-    $RUNLENS_FLUSH_MS or 250 ms) and records per batch line (default 2000)."""
-    global _configured_path, _path, _interval_ns, _batch_size
+    $RUNLENS_FLUSH_MS or 250 ms) and records encoded per flush (default 2000)."""
+    global _configured_path, _path, _interval, _batch_size, _batch_len
     with _lock:
         _flush_locked()
         if path is not None:
@@ -463,6 +421,7 @@ def configure(path=None, flush_interval_ms=None, batch_size=None):
             _configured_path = os.fsdecode(path)
             _path = None
         if flush_interval_ms is not None:
-            _interval_ns = max(1, int(float(flush_interval_ms) * 1e6))
+            _interval = max(1, int(float(flush_interval_ms) * 1e6)) / 1e9
         if batch_size is not None:
             _batch_size = max(1, int(batch_size))
+            _batch_len = 3 * _batch_size
