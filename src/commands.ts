@@ -53,7 +53,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
 
     register('runlens.startRunWithOverrides', async (preset?: string, overrides?: string) => {
-      const run = await pickAndStart(runs, state, typeof preset === 'string' ? preset : undefined, typeof overrides === 'string' ? overrides : true);
+      const run = await pickAndStart(runs, state, typeof preset === 'string' ? preset : undefined, typeof overrides === 'string' ? overrides : true, store.dir);
       if (run) showOutput(run);
       return run?.id;
     }),

@@ -6,6 +6,8 @@ import type { ParamValue, Run } from '../core/types.ts';
 import { type ProjectConfig, type RunConfig, parseRunConfig } from '../core/config/runConfig.ts';
 import type { RunController } from './runController.ts';
 import { applyOverrides, overrideArgs, parseOverrides } from '../core/config/overrides.ts';
+import { writeParamsCopies } from '../core/config/paramsCopy.ts';
+import { randomUUID } from 'node:crypto';
 
 /** What "Run last again" repeats. */
 export interface LaunchPlan {
@@ -19,6 +21,7 @@ export interface LaunchPlan {
   params: { [k: string]: ParamValue };
   overrideStyle: 'argparse' | 'hydra' | 'file';
   datasets: string[];
+  paramsFiles: string[];
 }
 
 const LAST = 'runlens.lastLaunch';
@@ -74,14 +77,14 @@ export async function planFromConfig(folder: vscode.WorkspaceFolder, project: Pr
   return {
     label: run.name, command: command!, args, shell: !Array.isArray(run.command), cwd, env: run.env,
     experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd), overrideStyle: run.overrideStyle,
-    datasets: run.datasets,
+    datasets: run.datasets, paramsFiles: run.params,
   };
 }
 
 export async function planForFile(folder: vscode.WorkspaceFolder, file: string, project?: ProjectConfig): Promise<LaunchPlan> {
   return {
     label: relative(folder.uri.fsPath, file), command: await interpreter(folder), args: [file], shell: false,
-    cwd: dirname(file), env: {}, experiment: project?.experiment, params: {}, overrideStyle: 'argparse', datasets: [],
+    cwd: dirname(file), env: {}, experiment: project?.experiment, params: {}, overrideStyle: 'argparse', datasets: [], paramsFiles: [],
   };
 }
 
@@ -90,7 +93,7 @@ export async function planForFile(folder: vscode.WorkspaceFolder, file: string, 
  * With `overrides` (true: ask; a string: use it) params are overridden on the command line; the
  * user's params files are never edited.
  */
-export async function pickAndStart(controller: RunController, state: vscode.Memento, preset?: string, overrides?: string | true): Promise<Run | undefined> {
+export async function pickAndStart(controller: RunController, state: vscode.Memento, preset?: string, overrides?: string | true, storeDir?: string): Promise<Run | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('Open a folder to start runs.');
   const project = readProjectConfig(folder);
@@ -119,6 +122,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
   if (!picked) return undefined;
   const plan = await picked.plan();
   let args = plan.args;
+  let env = plan.env;
   let params = plan.params;
   let tags: { [k: string]: string } | undefined;
   if (overrides !== undefined) {
@@ -130,9 +134,16 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
     });
     if (text === undefined) return undefined;
     const parsed = parseOverrides(text);
-    if (plan.overrideStyle === 'file') throw new Error('override_style: file is not supported yet; use argparse or hydra.');
     if (plan.shell) throw new Error('Overrides need a command given as a list of arguments in runlens.yaml, not a shell string.');
-    args = [...args, ...overrideArgs(plan.overrideStyle, parsed)];
+    if (plan.overrideStyle === 'file') {
+      // A per-run copy of each params file; arguments naming a params file point at its copy.
+      if (!storeDir) throw new Error('Open a folder to start runs.');
+      const copies = writeParamsCopies(plan.paramsFiles, plan.cwd, parsed, join(storeDir, 'params-overrides', randomUUID()));
+      args = args.map((a) => copies.get(a) ?? a);
+      env = { ...env, RUNLENS_PARAMS_FILE: [...copies.values()][0]! };
+    } else {
+      args = [...args, ...overrideArgs(plan.overrideStyle, parsed)];
+    }
     params = applyOverrides(params, parsed);
     tags = { 'runlens.overrides': text.trim() };
   }
@@ -143,6 +154,6 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
     params,
     tags,
     datasets: plan.datasets ?? [],
-    spec: { command: plan.command, args, shell: plan.shell, cwd: plan.cwd, env: plan.env },
+    spec: { command: plan.command, args, shell: plan.shell, cwd: plan.cwd, env },
   });
 }

@@ -60,6 +60,22 @@ export function registerStartRunTests(): void {
       assert.equal(readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8'), before);
     });
 
+    it('with override_style: file, passes a per-run copy of params.yaml and leaves the original alone', async () => {
+      const api = await activate();
+      const before = readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8');
+      const runId = await vscode.commands.executeCommand<number>('runlens.startRunWithOverrides', 'train-copy', 'train.lr=0.05 train.epochs=3');
+      const store = api.store.get()!;
+      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to end', 60_000);
+      assert.equal(run.status, 'finished');
+      const command = run.command as string[];
+      assert.equal(command[2], '--params');
+      assert.match(command[3]!, /params-overrides\/.+params\.yaml$/);
+      assert.match(readFileSync(command[3]!, 'utf8'), /lr: 0\.05/);
+      assert.equal(store.metrics.points(runId, 'val_acc').values.length, 3, 'the program read the copy');
+      assert.equal(store.runs.params(runId)['train.lr'], 0.05);
+      assert.equal(readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8'), before);
+    });
+
     it('reruns a finished run with the same command and params, and tags it', async () => {
       const api = await activate();
       const store = api.store.get()!;

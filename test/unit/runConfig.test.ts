@@ -9,7 +9,8 @@ test('the demo runlens.yaml reads without problems', () => {
   assert.deepEqual(problems, []);
   assert.equal(config.experiment, 'demo');
   assert.deepEqual(config.primaryMetric, { name: 'val_acc', goal: 'max' });
-  assert.equal(config.runs.length, 1);
+  assert.deepEqual(config.runs.map((r) => r.name), ['train', 'train-copy']);
+  assert.equal(config.runs[1]!.overrideStyle, 'file');
   const train = config.runs[0]!;
   assert.deepEqual(train.command, ['python3', 'train.py']);
   assert.deepEqual(train.params, ['params.yaml']);
