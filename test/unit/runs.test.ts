@@ -12,7 +12,7 @@ test('a run keeps everything it was created with', () => {
   const store = open();
   const run = store.runs.create({
     name: 'baseline', experiment: 'mnist', status: 'running', command: ['python3', 'train.py', '--lr', '0.1'],
-    cwd: '/work/demo', startedAt: 1000, git: { commit: 'a'.repeat(40), branch: 'main', dirty: true },
+    cwd: '/home/ana/demo', startedAt: 1000, git: { commit: 'a'.repeat(40), branch: 'main', dirty: true },
     params: { lr: 0.1, 'model.layers': 3, optimizer: 'adam', augment: false, note: '1e-3' },
     tags: { owner: 'ana' },
   });
