@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { runSuites } from './mochaRunner.ts';
-import { activate, eventually, workspaceDir } from './util.ts';
+import { activate, eventually, runEnded, workspaceDir } from './util.ts';
 
 const POINTS = 60;
 const marker = () => join(workspaceDir(), '.reload-run-id');
@@ -33,7 +33,7 @@ export function run(): Promise<void> {
           await eventually(() => api.runs.running.includes(runId), 'this window to reattach to the live run');
           const before = store.metrics.points(runId, 'loss').values.length;
           assert.ok(before < POINTS, 'the run was still going when this window opened');
-          const done = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to end', 60_000);
+          const done = await runEnded(store, runId);
           assert.equal(done.status, 'finished');
           assert.deepEqual(Array.from(store.metrics.points(runId, 'loss').steps), Array.from({ length: POINTS }, (_, i) => i));
           assert.deepEqual(Array.from(store.metrics.points(runId, 'loss').values), Array.from({ length: POINTS }, (_, i) => 1 / (i + 1)));

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { activate, eventually, git, workspaceDir } from './util.ts';
+import { activate, eventually, git, runEnded, workspaceDir } from './util.ts';
 
 export function registerStartRunTests(): void {
   describe('Start Run', () => {
@@ -20,7 +20,7 @@ export function registerStartRunTests(): void {
       assert.equal(typeof runId, 'number');
       const store = api.store.get()!;
       assert.equal(store.runs.get(runId)!.status, 'running');
-      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to end', 60_000);
+      const run = await runEnded(store, runId);
       assert.equal(run.status, 'finished', `exit ${run.exitCode}`);
       assert.equal(run.exitCode, 0);
       assert.equal(run.experiment, 'demo');
@@ -52,7 +52,7 @@ export function registerStartRunTests(): void {
       const before = readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8');
       const runId = await vscode.commands.executeCommand<number>('runlens.startRunWithOverrides', 'train', 'train.lr=0.05 train.epochs=4');
       const store = api.store.get()!;
-      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to end', 60_000);
+      const run = await runEnded(store, runId);
       assert.equal(run.status, 'finished');
       assert.deepEqual(run.command, ['python3', 'train.py', '--lr', '0.05', '--epochs', '4']);
       assert.equal(store.runs.params(runId)['train.lr'], 0.05);
@@ -65,7 +65,7 @@ export function registerStartRunTests(): void {
       const before = readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8');
       const runId = await vscode.commands.executeCommand<number>('runlens.startRunWithOverrides', 'train-copy', 'train.lr=0.05 train.epochs=3');
       const store = api.store.get()!;
-      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to end', 60_000);
+      const run = await runEnded(store, runId);
       assert.equal(run.status, 'finished');
       const command = run.command as string[];
       assert.equal(command[2], '--params');
@@ -81,7 +81,7 @@ export function registerStartRunTests(): void {
       const store = api.store.get()!;
       const first = store.runs.list({ status: ['finished'], limit: 1 })[0]!;
       const againId = await vscode.commands.executeCommand<number>('runlens.rerun', first.id);
-      const again = await eventually(() => { const r = store.runs.get(againId)!; return r.status !== 'running' && r; }, 'the rerun to end', 60_000);
+      const again = await runEnded(store, againId);
       assert.equal(again.status, 'finished');
       assert.deepEqual(again.command, first.command);
       assert.deepEqual(store.runs.params(againId), store.runs.params(first.id));
@@ -95,7 +95,7 @@ export function registerStartRunTests(): void {
       const runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'train');
       const store = api.store.get()!;
       await vscode.commands.executeCommand('runlens.stopRun', runId);
-      const run = await eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, 'the run to stop', 20_000);
+      const run = await runEnded(store, runId, 20_000);
       assert.equal(run.status, 'stopped');
       assert.ok(existsSync(join(store.dir, 'runs', run.uid, 'output.log')));
     });

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { execFileSync } from 'node:child_process';
 import type { RunLensApi } from '../../src/extension.ts';
 import type { RunsNode } from '../../src/views/runsTree.ts';
+import type { Store } from '../../src/core/store/store.ts';
+import type { Run } from '../../src/core/types.ts';
 
 export const EXTENSION_ID = 'runlens.runlens';
 
@@ -52,6 +54,11 @@ export function row(api: RunLensApi, node: RunsNode) {
     contextValue: item.contextValue,
     command: item.command?.command,
   };
+}
+
+/** Waits for a run to leave `running` and returns it as it ended. */
+export async function runEnded(store: Store, runId: number, timeoutMs = 60_000): Promise<Run> {
+  return eventually(() => { const r = store.runs.get(runId)!; return r.status !== 'running' && r; }, `run ${runId} to end`, timeoutMs);
 }
 
 export function git(cwd: string, ...args: string[]): string {
