@@ -27,12 +27,19 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true,
   });
   const runs = new RunController(store, context.extensionPath, log);
+  // The primary metric from runlens.yaml, read once and again only when the file changes
+  // (the status bar asks on every update while runs are going).
+  let primary: { name: string | undefined } | undefined;
   const primaryMetric = () => {
     const folder = store.folder;
-    return folder ? readProjectConfig(folder)?.primaryMetric?.name : undefined;
+    primary ??= { name: folder ? readProjectConfig(folder)?.primaryMetric?.name : undefined };
+    return primary.name;
   };
+  const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
+  const forget = () => { primary = undefined; };
   context.subscriptions.push(
-    log, store, runsTree, runsView, runs,
+    log, store, runsTree, runsView, runs, configWatcher,
+    configWatcher.onDidChange(forget), configWatcher.onDidCreate(forget), configWatcher.onDidDelete(forget),
     store.onDidChangeError((message) => { runsView.message = message; }),
     createRunsStatusBar(store, runs, primaryMetric),
     watchRunConfig(),
