@@ -11,6 +11,8 @@ export interface DownsampleRequest {
   hi: number;
   /** Usually the chart's width in pixels. */
   buckets: number;
+  /** Leave out points at exactly lo (live updates ask for what came after the last point sent). */
+  afterLo?: boolean;
 }
 
 /**
@@ -69,6 +71,19 @@ export class MetricRepository {
         WHERE s.run_id = ? ORDER BY k.name`),
       points: db.prepare<[number, number, number, number]>(
         'SELECT data FROM metric_chunk_points WHERE run_id = ? AND key_id = ? AND seq BETWEEN ? AND ? ORDER BY seq').pluck(),
+      extent: {
+        step: db.prepare('SELECT min(step_lo), max(step_hi) FROM metric_chunks WHERE run_id = ? AND key_id = ?').raw(),
+        time: db.prepare('SELECT min(time_lo), max(time_hi) FROM metric_chunks WHERE run_id = ? AND key_id = ?').raw(),
+      },
+      bestChunk: {
+        min: db.prepare(`SELECT seq FROM metric_chunks WHERE run_id = ? AND key_id = ? AND v_min IS NOT NULL
+          ORDER BY v_min, seq LIMIT 1`).pluck(),
+        max: db.prepare(`SELECT seq FROM metric_chunks WHERE run_id = ? AND key_id = ? AND v_max IS NOT NULL
+          ORDER BY v_max DESC, seq LIMIT 1`).pluck(),
+      },
+      // the newest chunk that starts at or before the step
+      chunkAtStep: db.prepare(`SELECT seq FROM metric_chunks WHERE run_id = ? AND key_id = ? AND step_lo <= ?
+        ORDER BY seq DESC LIMIT 1`).pluck(),
       range: {
         step: chunkRange('step_lo', 'step_hi', 'step_last'),
         // times are non-decreasing in practice, so the newest time stands for the last point's
@@ -125,8 +140,9 @@ export class MetricRepository {
     if (keyId === undefined || !(hi >= lo)) return out.compact();
     const width = hi > lo ? (hi - lo) / buckets : 1;
     const bucketOf = (v: number) => Math.min(buckets - 1, Math.floor((v - lo) / width));
-    const rows = this.q.range[req.axis].all(runId, keyId, lo, hi) as ChunkRow[];
-    const whole = (r: ChunkRow) => r[2] >= lo && r[3] <= hi && r[3] - r[2] <= width;
+    const after = req.afterLo === true;
+    const rows = (this.q.range[req.axis].all(runId, keyId, lo, hi) as ChunkRow[]).filter((r) => !after || r[3] > lo);
+    const whole = (r: ChunkRow) => (after ? r[2] > lo : r[2] >= lo) && r[3] <= hi && r[3] - r[2] <= width;
     const decoded = this.decode(runId, keyId, rows.filter((r) => !whole(r)).map((r) => r[0]));
     const useTime = req.axis === 'time';
     for (const r of rows) {
@@ -140,10 +156,49 @@ export class MetricRepository {
       const vs = points.values;
       for (let i = 0; i < vs.length; i++) {
         const xv = xs[i]!;
-        if (xv >= lo && xv <= hi) out.add(bucketOf(xv), xv, xv, vs[i]!, vs[i]!, vs[i]!, 1);
+        if ((after ? xv > lo : xv >= lo) && xv <= hi) out.add(bucketOf(xv), xv, xv, vs[i]!, vs[i]!, vs[i]!, 1);
       }
     }
     return out.compact();
+  }
+
+  /** The smallest and largest x of one series on an axis, or undefined when it has no points. */
+  extent(runId: number, key: string, axis: Axis): [number, number] | undefined {
+    const keyId = this.findKey(key);
+    if (keyId === undefined) return undefined;
+    const row = this.q.extent[axis].get(runId, keyId) as [number | null, number | null];
+    return row[0] === null || row[1] === null ? undefined : [row[0], row[1]];
+  }
+
+  /**
+   * The point where a series is best (lowest for 'min', highest for 'max'); the earliest one on a tie.
+   * Reads chunk summaries, then decodes only the chunk that holds the best value.
+   */
+  best(runId: number, key: string, goal: 'min' | 'max'): { step: number; value: number } | undefined {
+    const keyId = this.findKey(key);
+    if (keyId === undefined) return undefined;
+    const seq = this.q.bestChunk[goal].get(runId, keyId) as number | undefined;
+    if (seq === undefined) return undefined;
+    const c = this.decode(runId, keyId, [seq]).get(seq)!;
+    let at = -1;
+    for (let i = 0; i < c.values.length; i++) {
+      const v = c.values[i]!;
+      if (v !== v) continue;
+      if (at < 0 || (goal === 'min' ? v < c.values[at]! : v > c.values[at]!)) at = i;
+    }
+    return at < 0 ? undefined : { step: c.steps[at]!, value: c.values[at]! };
+  }
+
+  /** The value logged at a step, or else the last one logged before it (NaN stays NaN). */
+  valueAt(runId: number, key: string, step: number): number | undefined {
+    const keyId = this.findKey(key);
+    if (keyId === undefined) return undefined;
+    const seq = this.q.chunkAtStep.get(runId, keyId, step) as number | undefined;
+    if (seq === undefined) return undefined;
+    const c = this.decode(runId, keyId, [seq]).get(seq)!;
+    let found: number | undefined;
+    for (let i = 0; i < c.steps.length; i++) if (c.steps[i]! <= step) found = c.values[i]!;
+    return found;
   }
 
   /** Decodes the given chunks, reading each contiguous run of sequence numbers with one range scan. */
