@@ -6,6 +6,9 @@ import { RunController } from './runs/runController.ts';
 import { createRunsStatusBar } from './runs/statusBar.ts';
 import { readProjectConfig } from './runs/startRun.ts';
 import { watchRunConfig } from './runs/configDiagnostics.ts';
+import { RunSelection } from './views/runSelection.ts';
+import { ComparePanel } from './compare/comparePanel.ts';
+import { registerCompareCommands } from './compare/compareCommands.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -15,6 +18,8 @@ export interface RunLensApi {
   readonly store: WorkspaceStore;
   readonly runsTree: RunsTreeProvider;
   readonly runs: RunController;
+  readonly selection: RunSelection;
+  readonly compare: ComparePanel;
 }
 
 /** Composition root: wires the store, the views and the commands. No heavy work here. */
@@ -22,35 +27,39 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('RunLens', { log: true });
   const store = new WorkspaceStore(log);
-  const runsTree = new RunsTreeProvider(store);
+  const selection = new RunSelection(context.workspaceState);
+  const runsTree = new RunsTreeProvider(store, selection);
   const runsView = vscode.window.createTreeView('runlens.runs', {
-    treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true,
+    treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true, manageCheckboxStateManually: true,
   });
   const runs = new RunController(store, context.extensionPath, log);
   // The primary metric from runlens.yaml, read once and again only when the file changes
   // (the status bar asks on every update while runs are going).
-  let primary: { name: string | undefined } | undefined;
+  let primary: { metric: { name: string; goal: 'min' | 'max' } | undefined } | undefined;
   const primaryMetric = () => {
     const folder = store.folder;
-    primary ??= { name: folder ? readProjectConfig(folder)?.primaryMetric?.name : undefined };
-    return primary.name;
+    primary ??= { metric: folder ? readProjectConfig(folder)?.primaryMetric : undefined };
+    return primary.metric;
   };
+  const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
   const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
   const forget = () => { primary = undefined; };
   context.subscriptions.push(
-    log, store, runsTree, runsView, runs, configWatcher,
+    log, store, selection, runsTree, runsView, runs, compare, configWatcher,
+    runsView.onDidChangeCheckboxState((e) => runsTree.checkboxesChanged(e.items)),
     configWatcher.onDidChange(forget), configWatcher.onDidCreate(forget), configWatcher.onDidDelete(forget),
     store.onDidChangeError((message) => { runsView.message = message; }),
-    createRunsStatusBar(store, runs, primaryMetric),
+    createRunsStatusBar(store, runs, () => primaryMetric()?.name),
     watchRunConfig(),
     ...registerCommands({ store, tree: runsTree, log, runs, state: context.workspaceState }),
+    ...registerCompareCommands({ store, selection, panel: compare, log }),
   );
   // Runs a previous window left going: picked up right after activation, not during it.
   setTimeout(() => runs.recover(), 0);
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
     + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
-  return { activationMs, logUri: context.logUri, store, runsTree, runs };
+  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare };
 }
 
 export function deactivate(): void {}

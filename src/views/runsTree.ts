@@ -3,6 +3,7 @@ import type { Experiment, Run, RunStatus } from '../core/types.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import { STATUS_LABEL, ago, duration, metricValue, runDuration } from '../format.ts';
 import { config } from '../config.ts';
+import type { RunSelection } from './runSelection.ts';
 
 export type RunsNode =
   | { kind: 'experiment'; experiment: Experiment }
@@ -25,11 +26,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   /** How many runs each experiment shows; grows with "Load more". */
   private readonly shown = new Map<number, number>();
   private readonly store: WorkspaceStore;
-  private readonly subscription: vscode.Disposable;
+  private readonly selection: RunSelection;
+  private readonly subscriptions: vscode.Disposable[];
 
-  constructor(store: WorkspaceStore) {
+  constructor(store: WorkspaceStore, selection: RunSelection) {
     this.store = store;
-    this.subscription = store.onDidChange(() => this.refresh());
+    this.selection = selection;
+    this.subscriptions = [store.onDidChange(() => this.refresh()), selection.onDidChange(() => this.refresh())];
+  }
+
+  /** The view's checkboxes changed: they select runs for comparison. */
+  checkboxesChanged(items: readonly [RunsNode, vscode.TreeItemCheckboxState][]): void {
+    for (const checked of [true, false]) {
+      const uids = items.filter(([n, state]) => n.kind === 'run' && (state === vscode.TreeItemCheckboxState.Checked) === checked)
+        .map(([n]) => (n as { run: Run }).run.uid);
+      if (uids.length) this.selection.set(uids, checked);
+    }
   }
 
   refresh(): void {
@@ -70,8 +82,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.contextValue = 'experiment';
         return item;
       }
-      case 'run':
-        return runItem(node.run);
+      case 'run': {
+        const item = runItem(node.run);
+        item.checkboxState = {
+          state: this.selection.has(node.run.uid) ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
+          tooltip: 'Select for comparison',
+          accessibilityInformation: { label: `Select ${node.run.name} for comparison` },
+        };
+        return item;
+      }
       case 'more': {
         const item = new vscode.TreeItem(`Load more runs… (${node.remaining} more)`);
         item.id = `more:${node.experimentId}:${node.after.id}`;
@@ -133,7 +152,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }
 }

@@ -185,3 +185,10 @@ function quotePath(p: string): string {
   const body = p.replace(/[\x00-\x1f"\\\x7f]/g, (c) => C_ESCAPES[c] ?? `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
   return `"${body}"`;
 }
+
+/** A commit as `git show` prints it: message, stat and patch. Throws with git's message when it cannot. */
+export async function showCommit(cwd: string, commit: string): Promise<string> {
+  if (!/^[0-9a-f]{4,64}$/i.test(commit)) throw new Error(`${commit} is not a commit id`);
+  const git = simpleGit({ baseDir: cwd, timeout: { block: 30_000 } });
+  return git.raw(['show', '--format=fuller', '--stat', '--patch', commit]);
+}

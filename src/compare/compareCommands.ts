@@ -1,0 +1,132 @@
+import * as vscode from 'vscode';
+import type { Store } from '../core/store/store.ts';
+import type { Run } from '../core/types.ts';
+import type { CompareViewState } from '../core/compare/protocol.ts';
+import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { RunsNode } from '../views/runsTree.ts';
+import type { RunSelection } from '../views/runSelection.ts';
+import { STATUS_LABEL, ago } from '../format.ts';
+import { COMPARE_VIEW_TYPE, type ComparePanel } from './comparePanel.ts';
+
+/** Runs named by a command: view nodes, run ids, or uids. */
+type RunRefs = RunsNode | RunsNode[] | number | string | (number | string)[] | undefined;
+
+export interface CompareCommandDeps {
+  store: WorkspaceStore;
+  selection: RunSelection;
+  panel: ComparePanel;
+  log: vscode.LogOutputChannel;
+}
+
+export function registerCompareCommands(deps: CompareCommandDeps): vscode.Disposable[] {
+  const { store, selection, panel, log } = deps;
+  const guarded = (id: string, fn: (...args: never[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        log.error(`${id}: ${message}`);
+        void vscode.window.showErrorMessage(`RunLens: ${message}`);
+        return undefined;
+      }
+    });
+
+  return [
+    /**
+     * Compare: the runs given (ids, uids, or the view's multi-selection); from a run's context menu,
+     * the checked runs plus that run; with nothing given, the checked runs, else the user picks.
+     */
+    guarded('runlens.compareRuns', async (first?: RunRefs, multi?: RunsNode[]) => {
+      const s = requireStore(store);
+      let runs = resolveRefs(s, Array.isArray(multi) && multi.length > 1 ? multi : first);
+      if (isNode(first) && !(Array.isArray(multi) && multi.length > 1)) {
+        runs = uniqueRuns([...checkedRuns(s, selection), ...runs]);
+      }
+      if (!runs.length) runs = checkedRuns(s, selection);
+      if (!runs.length) runs = await pickRuns(s);
+      if (!runs.length) return undefined;
+      panel.show(runs.map((r) => r.id));
+      return runs.map((r) => r.id);
+    }),
+
+    guarded('runlens.openRun', (ref?: RunRefs) => {
+      const runs = resolveRefs(requireStore(store), ref);
+      if (!runs.length) throw new Error('Open which run? Pick one in the Runs view.');
+      panel.show([runs[0]!.id]);
+      return runs[0]!.id;
+    }),
+
+    /** Checks (or unchecks) runs for comparison: the same as their checkboxes in the Runs view. */
+    guarded('runlens.selectRuns', (ref?: RunRefs, checked?: boolean) => {
+      const runs = resolveRefs(requireStore(store), ref);
+      selection.set(runs.map((r) => r.uid), checked !== false);
+      return selection.list();
+    }),
+
+    guarded('runlens.clearSelection', () => {
+      selection.replace([]);
+    }),
+
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
+      async deserializeWebviewPanel(webviewPanel, state: unknown) {
+        panel.restore(webviewPanel, state as Partial<CompareViewState> | undefined);
+      },
+    }),
+  ];
+}
+
+function requireStore(store: WorkspaceStore): Store {
+  const s = store.get();
+  if (!s) throw new Error(store.error ?? 'There are no runs in this workspace yet.');
+  return s;
+}
+
+function isNode(v: unknown): v is RunsNode {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'kind' in v;
+}
+
+function resolveRefs(s: Store, refs: RunRefs): Run[] {
+  if (refs === undefined || refs === null) return [];
+  const list = Array.isArray(refs) ? refs : [refs];
+  const runs: Run[] = [];
+  for (const ref of list) {
+    if (isNode(ref)) {
+      if (ref.kind === 'run') runs.push(found(s.runs.get(ref.run.id), ref.run.uid));
+    } else if (typeof ref === 'number') {
+      runs.push(found(s.runs.get(ref), String(ref)));
+    } else if (typeof ref === 'string') {
+      runs.push(found(s.runs.getByUid(ref) ?? (/^\d+$/.test(ref) ? s.runs.get(Number(ref)) : undefined), ref));
+    }
+  }
+  return uniqueRuns(runs);
+}
+
+function found(run: Run | undefined, ref: string): Run {
+  if (!run) throw new Error(`Run ${ref} does not exist; it may have been deleted in another window.`);
+  return run;
+}
+
+function uniqueRuns(runs: Run[]): Run[] {
+  const seen = new Set<number>();
+  return runs.filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
+
+function checkedRuns(s: Store, selection: RunSelection): Run[] {
+  selection.prune((uid) => s.runs.getByUid(uid) !== undefined);
+  return selection.list().map((uid) => s.runs.getByUid(uid)).filter((r) => r !== undefined)
+    .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
+}
+
+async function pickRuns(s: Store): Promise<Run[]> {
+  const recent = s.runs.list({ limit: 500 });
+  if (!recent.length) throw new Error('There are no runs in this workspace yet.');
+  const picks = await vscode.window.showQuickPick(
+    recent.map((run) => ({
+      label: `${run.starred ? '$(star-full) ' : ''}${run.name}`,
+      description: `${run.experiment} · ${STATUS_LABEL[run.status].toLowerCase()} · ${ago(run.startedAt ?? run.createdAt)}`,
+      run,
+    })),
+    { canPickMany: true, placeHolder: 'Compare which runs? (tip: check runs in the Runs view)', matchOnDescription: true });
+  return picks?.map((p) => p.run) ?? [];
+}
