@@ -124,6 +124,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     md.appendMarkdown(run.git
       ? `$(git-commit) \`${run.git.commit.slice(0, 8)}\`${run.git.branch ? ` on ${escape(run.git.branch)}` : ''}${run.git.dirty ? ' · **uncommitted changes**' : ''}`
       : '$(git-commit) no git');
+    const datasets = store?.provenance.datasets(run.id, { files: false }) ?? [];
+    for (const d of datasets.slice(0, 5)) {
+      md.appendMarkdown(`\n\n$(database) ${escape(d.path)} \`${d.digest.slice(0, 12)}\` · ${d.fileCount} file${d.fileCount === 1 ? '' : 's'}`);
+    }
     if (run.command !== null) {
       md.appendMarkdown('\n\n');
       md.appendCodeblock(Array.isArray(run.command) ? run.command.join(' ') : run.command, 'shell');

@@ -4,6 +4,7 @@ import { registerActivationTests } from './activation.test.ts';
 import { registerRunsViewTests } from './runsView.test.ts';
 import { registerCommandTests } from './commands.test.ts';
 import { registerStartRunTests } from './startRun.test.ts';
+import { registerCompareTests } from './compare.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -11,5 +12,6 @@ export function run(): Promise<void> {
     registerRunsViewTests();
     registerCommandTests();
     registerStartRunTests();
+    registerCompareTests();
   });
 }

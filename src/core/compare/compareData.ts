@@ -88,7 +88,7 @@ export function buildModel(store: Store, runs: Run[], configured?: { name: strin
       commit: r.git?.commit ?? null, branch: r.git?.branch ?? null, dirty: r.git?.dirty ?? false,
       hasPatch: Boolean(p?.patchSha256), interpreter: p?.interpreterVersion ?? p?.interpreter ?? null,
       durationMs: r.startedAt === null ? null : (r.endedAt ?? Date.now()) - r.startedAt,
-      datasets: store.provenance.datasets(r.id).map((d) => ({ path: d.path, digest: d.digest })),
+      datasets: store.provenance.datasets(r.id, { files: false }).map((d) => ({ path: d.path, digest: d.digest })),
     };
   });
 

@@ -75,13 +75,14 @@ export class ProvenanceRepository {
     })();
   }
 
-  datasets(runId: number): StoredDataset[] {
+  /** A run's datasets; `files: false` leaves out the per-file lists (tooltips and tables need only digests). */
+  datasets(runId: number, options: { files?: boolean } = {}): StoredDataset[] {
     const sets = this.db.prepare('SELECT path, kind, digest, file_count, bytes FROM run_datasets WHERE run_id = ? ORDER BY path').all(runId) as
       { path: string; kind: 'file' | 'directory'; digest: string; file_count: number; bytes: number }[];
     const files = this.db.prepare('SELECT path, sha256, size FROM run_dataset_files WHERE run_id = ? AND dataset = ? ORDER BY path');
     return sets.map((s) => ({
       path: s.path, kind: s.kind, digest: s.digest, fileCount: s.file_count, bytes: s.bytes,
-      files: files.all(runId, s.path) as StoredDataset['files'],
+      files: options.files === false ? [] : files.all(runId, s.path) as StoredDataset['files'],
     }));
   }
 
