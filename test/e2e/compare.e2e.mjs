@@ -1,0 +1,99 @@
+// End to end in headless Chromium: a user checks runs in the sidebar and compares them.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { withWorkbench } from '../harness/extensionTests.mjs';
+import { runCommand } from '../harness/browser.mjs';
+import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
+import { seedDemoRuns } from '../fixtures/seedDemoRuns.ts';
+import { seedSyntheticRuns } from '../fixtures/seedSyntheticRuns.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const images = join(repoRoot, 'docs', 'images');
+
+async function openSidebar(page) {
+  await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
+  await page.locator('.part.sidebar .title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
+}
+
+/** The Compare webview's document: one of the page's (nested) frames. */
+async function compareFrame(page, timeout = 60_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (await frame.locator('#run-legend').count().catch(() => 0)) return frame;
+    }
+    if (Date.now() > deadline) throw new Error('no Compare webview appeared');
+    await page.waitForTimeout(250);
+  }
+}
+
+async function chartsReady(frame, n, timeout = 60_000) {
+  await frame.waitForFunction((count) => document.querySelectorAll('.chart-card[data-ready="true"]').length >= count, n, { timeout });
+}
+
+/** Errors a user would see in the developer tools: script errors and CSP refusals, from the webview. */
+function webviewErrors(consoleLines) {
+  return consoleLines.filter((l) => /\[pageerror\]|Refused to|Content Security Policy|compare\.js/.test(l)
+    && !/open-vsx|vsda|telemetry/.test(l));
+}
+
+export const tests = {
+  async 'three demo runs checked in the sidebar compare side by side: a chart per metric and the params diff (dark and light)'() {
+    const workspace = prepareDemoWorkspace();
+    seedDemoRuns(workspace, { lrs: [0.05, 0.3, 1.0], epochs: 15 });
+    for (const theme of ['dark', 'light']) {
+      const settings = { 'workbench.colorTheme': theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern' };
+      await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, settings, colorScheme: theme, width: 1440, height: 900 }, async ({ page, consoleLines }) => {
+        await openSidebar(page);
+        const rows = page.locator('.part.sidebar .monaco-list-row', { hasText: 'finished' });
+        await page.waitForFunction(() => document.querySelectorAll('.part.sidebar .monaco-list-row .custom-view-tree-node-item-checkbox').length >= 3, null, { timeout: 30_000 });
+        if (theme === 'dark') {
+          // check the three runs with their checkboxes, as a user would (the choice is kept for the light pass)
+          for (let i = 0; i < 3; i++) await rows.nth(i).locator('.custom-view-tree-node-item-checkbox').click();
+        }
+        await page.waitForFunction(() => document.querySelectorAll('.part.sidebar .custom-view-tree-node-item-checkbox.checked, .part.sidebar .custom-view-tree-node-item-checkbox [aria-checked="true"], .part.sidebar .custom-view-tree-node-item-checkbox[aria-checked="true"]').length >= 3, null, { timeout: 15_000 });
+        await runCommand(page, 'RunLens: Compare Selected Runs');
+        const frame = await compareFrame(page);
+        await chartsReady(frame, 3);
+        const cards = await frame.locator('.chart-card').evaluateAll((els) => els.map((e) => ({ key: e.dataset.key, canvases: e.querySelectorAll('canvas').length })));
+        assert.deepEqual(cards.map((c) => c.key).sort(), ['train_loss', 'val_acc', 'val_loss'], 'one chart per metric');
+        assert.ok(cards.every((c) => c.canvases === 1), 'each chart is one canvas');
+        assert.equal(await frame.locator('#run-legend').getByText(/lr|.+/).count() > 0, true);
+        await page.waitForTimeout(500);
+        await page.screenshot({ path: join(images, `compare-${theme}.png`) });
+
+        await frame.locator('#tab-tables').click();
+        const differs = await frame.locator('#params-table [data-differs="true"]').evaluateAll((els) => els.map((e) => e.dataset.key));
+        assert.ok(differs.includes('train.lr'), `train.lr differs across the runs (differing rows: ${differs})`);
+        const shown = await frame.locator('#params-table [data-key]').evaluateAll((els) => els.map((e) => e.dataset.key));
+        assert.deepEqual(shown, differs, 'only differences are shown by default');
+        if (theme === 'dark') await page.screenshot({ path: join(images, 'compare-tables.png') });
+        assert.deepEqual(webviewErrors(consoleLines), []);
+      });
+    }
+  },
+
+  async 'a comparison of 100 runs opens without errors'() {
+    const workspace = prepareDemoWorkspace();
+    seedSyntheticRuns(workspace, { runs: 100, steps: 2000 });
+    await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, width: 1440, height: 900 }, async ({ page, consoleLines }) => {
+      await openSidebar(page);
+      const first = page.locator('.part.sidebar .monaco-list-row', { hasText: 'sweep-099' }).first();
+      await first.waitFor({ timeout: 30_000 });
+      // select every row, then "Compare Selected Runs" from the context menu
+      await first.click();
+      await page.keyboard.press('Control+A');
+      await first.click({ button: 'right' });
+      await page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' }).click();
+      const frame = await compareFrame(page);
+      await chartsReady(frame, 3);
+      assert.equal(await frame.locator('#run-legend [data-run-uid], #run-legend [data-uid], #run-legend li, #run-legend .legend-item').count() >= 100, true, 'all 100 runs in the legend');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(images, 'compare-100.png') });
+      await frame.locator('#tab-across').click();
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: join(images, 'compare-across.png') });
+      assert.deepEqual(webviewErrors(consoleLines), []);
+    });
+  },
+};
