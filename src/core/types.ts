@@ -84,10 +84,26 @@ export interface MetricSummary {
   lastTime: number;
 }
 
+/**
+ * How the Runs view orders runs. Runs without the sort key (a param or metric they never logged,
+ * no start time) come last in both directions; ties go newest first.
+ */
+export type RunSort =
+  | { by: 'created' | 'name' | 'status' | 'duration' | 'started'; dir: 'asc' | 'desc' }
+  | { by: 'param' | 'metric'; key: string; dir: 'asc' | 'desc' };
+
 export interface RunQuery {
   experimentId?: number;
   status?: RunStatus[];
-  /** Keyset paging: runs created strictly before this run (newest first). */
+  /** Case-insensitive substring of the run's name, notes, or a tag's key or value. */
+  text?: string;
+  /** A filter expression such as `lr < 0.01 and val_acc > 0.9` (see core/query/filterExpression.ts). */
+  where?: string;
+  /** Default: newest first (created desc). */
+  sort?: RunSort;
+  /** Keyset paging for the default order: runs created strictly before this run. Ignored for other sorts. */
   before?: { createdAt: number; id: number };
+  /** Runs to skip: paging for sorts other than newest first. */
+  offset?: number;
   limit?: number;
 }

@@ -152,6 +152,13 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, dataset, path)
   ) WITHOUT ROWID;
   `,
+  // 4: the keys runs have, for the Runs view's filter: which metric keys are in use, and distinct
+  // tag keys, each without scanning every run (9 ms -> 0.05 ms and 1.2 ms -> 0.02 ms at 10,000 runs).
+  // key_id alone, not last_value: appends rewrite last_value, and then would rewrite this index too.
+  `
+  CREATE INDEX metric_summaries_by_key ON metric_summaries (key_id);
+  CREATE INDEX tags_by_key ON tags (key);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

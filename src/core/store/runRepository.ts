@@ -2,10 +2,27 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
 import { generateRunName } from '../names.ts';
 import {
-  type Experiment, type NewRun, type ParamValue, type Run, type RunQuery, type RunStatus, type RunUpdate, RUN_STATUSES,
+  type Experiment, type NewRun, type ParamValue, type Run, type RunQuery, type RunSort, type RunStatus, type RunUpdate,
+  RUN_STATUSES,
 } from '../types.ts';
+import { DURATION_SQL, type KnownKeys, compileFilter, metricSql, paramSql, parseFilter } from '../query/filterExpression.ts';
 
 export const DEFAULT_EXPERIMENT = 'default';
+
+/** The fields of a query that choose runs (everything but order and paging). */
+export type RunFilter = Pick<RunQuery, 'experimentId' | 'status' | 'text' | 'where'>;
+
+type SqlArg = string | number;
+
+const NEWEST_FIRST = 'r.created_at DESC, r.id DESC';
+const STATUS_ORDER = `CASE r.status ${RUN_STATUSES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} END`;
+
+/** Distinct values of an indexed column, one index seek per value (cheap however many rows there are). */
+const distinctKeys = (table: string) => `WITH RECURSIVE k(key) AS (
+    SELECT (SELECT min(key) FROM ${table})
+    UNION ALL
+    SELECT (SELECT min(key) FROM ${table} WHERE key > k.key) FROM k WHERE k.key IS NOT NULL
+  ) SELECT key FROM k WHERE key IS NOT NULL`;
 
 interface RunRow {
   id: number; uid: string; name: string; experiment_id: number; experiment: string; status: RunStatus;
@@ -88,28 +105,115 @@ export class RunRepository {
     return row && this.get(row.id);
   }
 
-  /** Newest first, one page at a time (keyset paging, so deep pages stay fast). */
+  /**
+   * One page of runs matching `query`: newest first by default (keyset paging with `before`),
+   * or in `query.sort` order (paging with `offset`). A bad `where` throws FilterSyntaxError.
+   */
   list(query: RunQuery = {}): Run[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (query.experimentId !== undefined) { where.push('r.experiment_id = ?'); args.push(query.experimentId); }
-    if (query.status?.length) { where.push(`r.status IN (${query.status.map(() => '?').join(',')})`); args.push(...query.status); }
-    if (query.before) {
+    const { where, args } = this.conditions(query);
+    const newestFirst = !query.sort || (query.sort.by === 'created' && query.sort.dir === 'desc');
+    if (newestFirst && query.before) {
       where.push('(r.created_at < ? OR (r.created_at = ? AND r.id < ?))');
       args.push(query.before.createdAt, query.before.createdAt, query.before.id);
     }
+    const orderBy = newestFirst ? NEWEST_FIRST : this.orderBy(query.sort!, args);
     const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, query.limit ?? 200) as RunRow[]).map(toRun);
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ? OFFSET ?`;
+    args.push(query.limit ?? 200, Math.max(0, Math.floor(query.offset ?? 0)));
+    return (this.db.prepare(sql).all(...args) as RunRow[]).map(toRun);
   }
 
-  count(query: Pick<RunQuery, 'experimentId' | 'status'> = {}): number {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (query.experimentId !== undefined) { where.push('experiment_id = ?'); args.push(query.experimentId); }
-    if (query.status?.length) { where.push(`status IN (${query.status.map(() => '?').join(',')})`); args.push(...query.status); }
-    const sql = `SELECT count(*) AS n FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+  /** How many runs match the filter fields of `query`. */
+  count(query: RunFilter = {}): number {
+    const { where, args } = this.conditions(query);
+    const sql = `SELECT count(*) AS n FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
     return (this.db.prepare(sql).get(...args) as { n: number }).n;
+  }
+
+  /** Matching runs per experiment id, in one query; every experiment is present, with 0 when none match. */
+  countByExperiment(query: RunFilter = {}): Map<number, number> {
+    const { where, args } = this.conditions(query);
+    const sql = `SELECT e.id, count(r.id) AS n FROM experiments e
+      LEFT JOIN runs r ON r.experiment_id = e.id${where.length ? ` AND ${where.join(' AND ')}` : ''} GROUP BY e.id`;
+    const rows = this.db.prepare(sql).raw().all(...args) as [number, number][];
+    return new Map(rows);
+  }
+
+  /** Param keys that at least one run has, sorted. */
+  paramKeys(): string[] {
+    return this.db.prepare(distinctKeys('params')).pluck().all() as string[];
+  }
+
+  /** Metric keys that at least one run has logged, sorted. */
+  metricKeys(): string[] {
+    return this.db.prepare(`SELECT name FROM metric_keys k
+      WHERE EXISTS (SELECT 1 FROM metric_summaries s WHERE s.key_id = k.id) ORDER BY name`).pluck().all() as string[];
+  }
+
+  /** Tag keys that at least one run has, sorted. */
+  tagKeys(): string[] {
+    return this.db.prepare(distinctKeys('tags')).pluck().all() as string[];
+  }
+
+  /** Every key a filter expression may name, for completion and for "did you mean" errors. */
+  filterKeys(): Required<KnownKeys> {
+    return { params: this.paramKeys(), metrics: this.metricKeys(), tags: this.tagKeys() };
+  }
+
+  /** The last value of one metric for many runs, in one query. Runs without it (or with NaN) are left out. */
+  lastMetric(runIds: readonly number[], key: string): Map<number, number> {
+    const out = new Map<number, number>();
+    if (!runIds.length) return out;
+    const rows = this.db.prepare(`SELECT s.run_id, s.last_value FROM metric_summaries s
+      WHERE s.key_id = (SELECT id FROM metric_keys WHERE name = ?) AND s.run_id IN (SELECT value FROM json_each(?))`)
+      .raw().all(key, JSON.stringify(runIds)) as [number, number | null][];
+    for (const [id, v] of rows) if (v !== null && Number.isFinite(v)) out.set(id, v);
+    return out;
+  }
+
+  /** WHERE terms over `runs r` for the filter fields of a query. */
+  private conditions(query: RunFilter): { where: string[]; args: SqlArg[] } {
+    const where: string[] = [];
+    const args: SqlArg[] = [];
+    if (query.experimentId !== undefined) { where.push('r.experiment_id = ?'); args.push(query.experimentId); }
+    if (query.status?.length) { where.push(`r.status IN (${query.status.map(() => '?').join(',')})`); args.push(...query.status); }
+    const text = query.text?.trim();
+    if (text) {
+      // instr, not LIKE: % and _ in the text are matched as themselves.
+      where.push(`(instr(lower(r.name), lower(?)) > 0 OR instr(lower(r.notes), lower(?)) > 0
+        OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND (instr(lower(t.key), lower(?)) > 0 OR instr(lower(t.value), lower(?)) > 0)))`);
+      args.push(text, text, text, text);
+    }
+    const node = query.where === undefined ? undefined : parseFilter(query.where);
+    if (node) {
+      const filter = compileFilter(node, this.filterKeys(), { now: this.now() });
+      where.push(filter.sql);
+      args.push(...filter.args);
+    }
+    return { where, args };
+  }
+
+  /** ORDER BY for a sort: runs without the key last either way, ties newest first. Pushes its args. */
+  private orderBy(sort: RunSort, args: SqlArg[]): string {
+    if (sort.dir !== 'asc' && sort.dir !== 'desc') throw new RangeError(`unknown sort direction ${String(sort.dir)}`);
+    const dir = sort.dir === 'asc' ? 'ASC' : 'DESC';
+    switch (sort.by) {
+      case 'created': return `r.created_at ${dir}, r.id ${dir}`;
+      case 'name': return `r.name COLLATE NOCASE ${dir}, ${NEWEST_FIRST}`;
+      case 'status': return `${STATUS_ORDER} ${dir}, ${NEWEST_FIRST}`;
+      case 'started': return `r.started_at ${dir} NULLS LAST, ${NEWEST_FIRST}`;
+      case 'duration':
+        args.push(this.now());
+        return `${DURATION_SQL} ${dir} NULLS LAST, ${NEWEST_FIRST}`;
+      case 'param':
+        args.push(sort.key);
+        return `${paramSql()} ${dir} NULLS LAST, ${NEWEST_FIRST}`;
+      case 'metric':
+        args.push(sort.key);
+        return `${metricSql()} ${dir} NULLS LAST, ${NEWEST_FIRST}`;
+      default:
+        throw new RangeError(`unknown sort ${String((sort as { by: unknown }).by)}`);
+    }
   }
 
   update(id: number, change: RunUpdate): Run {
