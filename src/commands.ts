@@ -22,14 +22,9 @@ export interface CommandDeps {
   state: vscode.Memento;
 }
 
-export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { store, tree, log, runs, state } = deps;
-  const showOutput = (run: Run) => {
-    const file = runs.logFile(run);
-    if (file) openRunTerminal(run.name, file, () => runs.running.includes(run.id));
-  };
-  const changed = () => store.notifyChanged();
-  const register = (id: string, fn: (...args: never[]) => unknown) =>
+/** Registers commands whose failures are logged and shown to the user as one readable message. */
+export function guardedCommands(log: vscode.LogOutputChannel) {
+  return (id: string, fn: (...args: never[]) => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, async (...args: never[]) => {
       try {
         return await fn(...args);
@@ -40,6 +35,16 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         return undefined;
       }
     });
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { store, tree, log, runs, state } = deps;
+  const showOutput = (run: Run) => {
+    const file = runs.logFile(run);
+    if (file) openRunTerminal(run.name, file, () => runs.running.includes(run.id));
+  };
+  const changed = () => store.notifyChanged();
+  const register = guardedCommands(log);
 
   return [
     register('runlens.refresh', () => tree.refresh()),

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { WorkspaceStore } from './workspaceStore.ts';
 import { RunsTreeProvider } from './views/runsTree.ts';
-import { registerCommands } from './commands.ts';
+import { guardedCommands, registerCommands } from './commands.ts';
+import { RunsFilterState, registerFilterCommands } from './views/runFilter.ts';
 import { RunController } from './runs/runController.ts';
 import { createRunsStatusBar } from './runs/statusBar.ts';
 import { readProjectConfig } from './runs/startRun.ts';
@@ -20,6 +21,7 @@ export interface RunLensApi {
   readonly runs: RunController;
   readonly selection: RunSelection;
   readonly compare: ComparePanel;
+  readonly filter: RunsFilterState;
 }
 
 /** Composition root: wires the store, the views and the commands. No heavy work here. */
@@ -27,12 +29,6 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('RunLens', { log: true });
   const store = new WorkspaceStore(log);
-  const selection = new RunSelection(context.workspaceState);
-  const runsTree = new RunsTreeProvider(store, selection);
-  const runsView = vscode.window.createTreeView('runlens.runs', {
-    treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true, manageCheckboxStateManually: true,
-  });
-  const runs = new RunController(store, context.extensionPath, log);
   // The primary metric from runlens.yaml, read once and again only when the file changes
   // (the status bar asks on every update while runs are going).
   let primary: { metric: { name: string; goal: 'min' | 'max' } | undefined } | undefined;
@@ -41,11 +37,19 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     primary ??= { metric: folder ? readProjectConfig(folder)?.primaryMetric : undefined };
     return primary.metric;
   };
+  const selection = new RunSelection(context.workspaceState);
+  const filter = new RunsFilterState(context.workspaceState);
+  const runsTree = new RunsTreeProvider({ store, selection, filter, primaryMetric });
+  const runsView = vscode.window.createTreeView('runlens.runs', {
+    treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true, manageCheckboxStateManually: true,
+  });
+  runsTree.attach(runsView);
+  const runs = new RunController(store, context.extensionPath, log);
   const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
   const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
-  const forget = () => { primary = undefined; };
+  const forget = () => { primary = undefined; runsTree.refresh(); };
   context.subscriptions.push(
-    log, store, selection, runsTree, runsView, runs, compare, configWatcher,
+    log, store, selection, filter, runsTree, runsView, runs, compare, configWatcher,
     runsView.onDidChangeCheckboxState((e) => runsTree.checkboxesChanged(e.items)),
     configWatcher.onDidChange(forget), configWatcher.onDidCreate(forget), configWatcher.onDidDelete(forget),
     store.onDidChangeError((message) => { runsView.message = message; }),
@@ -53,13 +57,14 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     watchRunConfig(),
     ...registerCommands({ store, tree: runsTree, log, runs, state: context.workspaceState }),
     ...registerCompareCommands({ store, selection, panel: compare, log }),
+    ...registerFilterCommands(store, filter, guardedCommands(log)),
   );
   // Runs a previous window left going: picked up right after activation, not during it.
   setTimeout(() => runs.recover(), 0);
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
     + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
-  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare };
+  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter };
 }
 
 export function deactivate(): void {}

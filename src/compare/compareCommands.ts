@@ -6,6 +6,7 @@ import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { RunsNode } from '../views/runsTree.ts';
 import type { RunSelection } from '../views/runSelection.ts';
 import { STATUS_LABEL, ago } from '../format.ts';
+import { guardedCommands } from '../commands.ts';
 import { COMPARE_VIEW_TYPE, type ComparePanel } from './comparePanel.ts';
 
 /** Runs named by a command: view nodes, run ids, or uids. */
@@ -20,17 +21,7 @@ export interface CompareCommandDeps {
 
 export function registerCompareCommands(deps: CompareCommandDeps): vscode.Disposable[] {
   const { store, selection, panel, log } = deps;
-  const guarded = (id: string, fn: (...args: never[]) => unknown) =>
-    vscode.commands.registerCommand(id, async (...args: never[]) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        log.error(`${id}: ${message}`);
-        void vscode.window.showErrorMessage(`RunLens: ${message}`);
-        return undefined;
-      }
-    });
+  const guarded = guardedCommands(log);
 
   return [
     /**

@@ -4,10 +4,14 @@ import type { WorkspaceStore } from '../workspaceStore.ts';
 import { STATUS_LABEL, ago, duration, metricValue, runDuration } from '../format.ts';
 import { config } from '../config.ts';
 import type { RunSelection } from './runSelection.ts';
+import type { RunsFilterState } from './runFilter.ts';
+import { primaryMetric } from '../core/compare/compareData.ts';
 
 export type RunsNode =
-  | { kind: 'experiment'; experiment: Experiment }
-  | { kind: 'run'; run: Run }
+  /** matching: runs that pass the view's filter, when one is set. */
+  | { kind: 'experiment'; experiment: Experiment; matching?: number }
+  /** metric: the primary metric's last value, shown first in the description. */
+  | { kind: 'run'; run: Run; metric?: { key: string; value: number } }
   | { kind: 'more'; experimentId: number; after: Run; remaining: number };
 
 const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
@@ -19,7 +23,18 @@ const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
   crashed: ['warning', 'charts.orange'],
 };
 
-/** The Runs view: experiments, then their runs newest first, one page at a time. */
+export interface RunsTreeDeps {
+  store: WorkspaceStore;
+  selection: RunSelection;
+  filter: RunsFilterState;
+  /** The primary metric named in runlens.yaml, if any. */
+  primaryMetric: () => { name: string } | undefined;
+}
+
+/**
+ * The Runs view: experiments, then their runs (newest first, or as sorted), filtered, one page at a time.
+ * Only the first page of each experiment is read, so stores with tens of thousands of runs stay quick.
+ */
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -27,12 +42,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly shown = new Map<number, number>();
   private readonly store: WorkspaceStore;
   private readonly selection: RunSelection;
+  private readonly filter: RunsFilterState;
+  private readonly primary: () => { name: string } | undefined;
   private readonly subscriptions: vscode.Disposable[];
+  private view: vscode.TreeView<RunsNode> | undefined;
 
-  constructor(store: WorkspaceStore, selection: RunSelection) {
-    this.store = store;
-    this.selection = selection;
-    this.subscriptions = [store.onDidChange(() => this.refresh()), selection.onDidChange(() => this.refresh())];
+  constructor(deps: RunsTreeDeps) {
+    this.store = deps.store;
+    this.selection = deps.selection;
+    this.filter = deps.filter;
+    this.primary = deps.primaryMetric;
+    this.subscriptions = [
+      deps.store.onDidChange(() => this.refresh()),
+      deps.selection.onDidChange(() => this.refresh()),
+      deps.filter.onDidChange(() => { this.shown.clear(); this.refresh(); }),
+    ];
+  }
+
+  /** The view, to show the filter in its description and filter errors as its message. */
+  attach(view: vscode.TreeView<RunsNode>): void {
+    this.view = view;
+    view.description = this.filter.describe() || undefined;
   }
 
   /** The view's checkboxes changed: they select runs for comparison. */
@@ -56,19 +86,50 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   getChildren(node?: RunsNode): RunsNode[] {
     const store = this.store.get();
     if (!store) return [];
-    if (!node) {
-      const experiments = store.runs.experiments().filter((e) => e.runCount > 0);
-      return experiments.map((experiment) => ({ kind: 'experiment', experiment }));
+    try {
+      const children = node ? this.runsOf(node) : this.experiments();
+      if (!node) this.setMessage(undefined);
+      return children;
+    } catch (err) {
+      // a filter that no longer fits the store (e.g. a key that is gone): say so, show nothing
+      this.setMessage(`Filter: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
     }
+  }
+
+  private experiments(): RunsNode[] {
+    const store = this.store.get()!;
+    const experiments = store.runs.experiments().filter((e) => e.runCount > 0);
+    if (this.view) this.view.description = this.filter.describe() || undefined;
+    if (!this.filter.active) return experiments.map((experiment) => ({ kind: 'experiment', experiment }));
+    const counts = store.runs.countByExperiment(this.filter.query());
+    const nodes: RunsNode[] = experiments.filter((e) => counts.get(e.id))
+      .map((experiment) => ({ kind: 'experiment', experiment, matching: counts.get(experiment.id)! }));
+    if (!nodes.length) this.setMessage(`No runs match ${this.filter.describe()}.`);
+    return nodes;
+  }
+
+  private runsOf(node: RunsNode): RunsNode[] {
     if (node.kind !== 'experiment') return [];
-    const { id, runCount } = node.experiment;
+    const store = this.store.get()!;
+    const { id } = node.experiment;
+    const total = node.matching ?? node.experiment.runCount;
     const limit = this.shown.get(id) ?? config.pageSize();
-    const runs = store.runs.list({ experimentId: id, limit });
-    const children: RunsNode[] = runs.map((run) => ({ kind: 'run', run }));
-    if (runCount > runs.length && runs.length > 0) {
-      children.push({ kind: 'more', experimentId: id, after: runs[runs.length - 1]!, remaining: runCount - runs.length });
+    const runs = store.runs.list({ experimentId: id, limit, ...this.filter.query() });
+    const key = this.primary()?.name ?? primaryMetric(store.runs.metricKeys())?.key;
+    const values = key ? store.runs.lastMetric(runs.map((r) => r.id), key) : undefined;
+    const children: RunsNode[] = runs.map((run) => {
+      const value = values?.get(run.id);
+      return value === undefined ? { kind: 'run', run } : { kind: 'run', run, metric: { key: key!, value } };
+    });
+    if (total > runs.length && runs.length > 0) {
+      children.push({ kind: 'more', experimentId: id, after: runs[runs.length - 1]!, remaining: total - runs.length });
     }
     return children;
+  }
+
+  private setMessage(message: string | undefined): void {
+    if (this.view && this.view.message !== message && !(this.store.error && message === undefined)) this.view.message = message;
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
@@ -77,13 +138,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         const e = node.experiment;
         const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `experiment:${e.id}`;
-        item.description = `${e.runCount} run${e.runCount === 1 ? '' : 's'}`;
+        item.description = node.matching === undefined
+          ? `${e.runCount} run${e.runCount === 1 ? '' : 's'}`
+          : `${node.matching} of ${e.runCount} run${e.runCount === 1 ? '' : 's'}`;
         item.iconPath = new vscode.ThemeIcon('beaker');
         item.contextValue = 'experiment';
         return item;
       }
       case 'run': {
-        const item = runItem(node.run);
+        const item = runItem(node.run, node.metric);
         item.checkboxState = {
           state: this.selection.has(node.run.uid) ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
           tooltip: 'Select for comparison',
@@ -161,13 +224,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 }
 
-function runItem(run: Run): vscode.TreeItem {
+function runItem(run: Run, metric?: { key: string; value: number }): vscode.TreeItem {
   const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
   item.id = `run:${run.uid}`;
   const [icon, color] = STATUS_ICON[run.status];
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
   const parts: string[] = [];
   if (run.starred) parts.push('★');
+  if (metric) parts.push(`${metric.key} ${metricValue(metric.value)}`);
   parts.push(STATUS_LABEL[run.status].toLowerCase());
   const d = runDuration(run);
   if (d !== undefined) parts.push(duration(d));

@@ -5,6 +5,7 @@ import { registerRunsViewTests } from './runsView.test.ts';
 import { registerCommandTests } from './commands.test.ts';
 import { registerStartRunTests } from './startRun.test.ts';
 import { registerCompareTests } from './compare.test.ts';
+import { registerRunsFilterTests } from './runsFilter.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -12,6 +13,7 @@ export function run(): Promise<void> {
     registerRunsViewTests();
     registerCommandTests();
     registerStartRunTests();
+    registerRunsFilterTests();
     registerCompareTests();
   });
 }
