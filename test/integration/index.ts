@@ -6,6 +6,7 @@ import { registerCommandTests } from './commands.test.ts';
 import { registerStartRunTests } from './startRun.test.ts';
 import { registerCompareTests } from './compare.test.ts';
 import { registerRunsFilterTests } from './runsFilter.test.ts';
+import { registerScaleTests } from './scale.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -15,5 +16,6 @@ export function run(): Promise<void> {
     registerStartRunTests();
     registerRunsFilterTests();
     registerCompareTests();
+    registerScaleTests();
   });
 }
