@@ -127,10 +127,10 @@ export function registerCompareTests(): void {
       const api = await activate();
       const live = store.runs.create({ name: 'cmp-live', experiment: 'compare', status: 'running', startedAt: T0 });
       store.metrics.append(live.id, 'train_loss', points(0, 100, (s) => s));
+      const { messages, stop } = listen(api);
       await vscode.commands.executeCommand('runlens.compareRuns', [live.id, ids[0]]);
       await eventually(() => compareTab()?.label === 'Compare: 2 runs', 'the panel to show two runs');
-      const { messages, stop } = listen(api);
-      await eventually(() => messages.some((m) => m.type === 'model'), 'the webview to be ready', 30_000);
+      await eventually(() => messages.some((m) => m.type === 'model' && m.model.runs.length === 2), 'the model of the two runs', 30_000);
       await api.compare.receive({ type: 'query', requestId: 77, key: 'train_loss', axis: 'step', range: null, buckets: 1000 });
       for (let i = 0; i < 10; i++) {
         store.metrics.append(live.id, 'train_loss', points(100 + i * 10, 10, (s) => -s));
