@@ -24,6 +24,12 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
   const guarded = guardedCommands(log);
 
   return [
+    // A panel opened on the checked runs follows the checkboxes.
+    selection.onDidChange(() => {
+      const s = store.get();
+      if (panel.followsSelection && s) panel.show(checkedRuns(s, selection).map((r) => r.id), { follow: true, reveal: false });
+    }),
+
     /**
      * Compare: the runs given (ids, uids, or the view's multi-selection); from a run's context menu,
      * the checked runs plus that run; with nothing given, the checked runs, else the user picks.
@@ -34,10 +40,14 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
       if (isNode(first) && !(Array.isArray(multi) && multi.length > 1)) {
         runs = uniqueRuns([...checkedRuns(s, selection), ...runs]);
       }
-      if (!runs.length) runs = checkedRuns(s, selection);
+      let follow = false;
+      if (!runs.length) {
+        runs = checkedRuns(s, selection);
+        follow = runs.length > 0;
+      }
       if (!runs.length) runs = await pickRuns(s);
       if (!runs.length) return undefined;
-      panel.show(runs.map((r) => r.id));
+      panel.show(runs.map((r) => r.id), { follow });
       return runs.map((r) => r.id);
     }),
 

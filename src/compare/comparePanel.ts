@@ -28,6 +28,7 @@ export interface ComparePanelDeps {
 export class ComparePanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private runIds: number[] = [];
+  private follow = false;
   private ready = false;
   private lastModel = '';
   private liveIds = new Set<number>();
@@ -54,14 +55,23 @@ export class ComparePanel implements vscode.Disposable {
     return this.runIds;
   }
 
-  /** Opens the panel (or brings it forward) showing these runs. */
-  show(runIds: number[]): void {
+  /** True while the panel shows the runs checked in the Runs view, and changes with them. */
+  get followsSelection(): boolean {
+    return this.follow && this.panel !== undefined;
+  }
+
+  /**
+   * Opens the panel (or brings it forward) showing these runs. `follow`: they are the checked runs,
+   * and the panel keeps showing whatever is checked. `reveal: false` updates it without focusing it.
+   */
+  show(runIds: number[], options: { follow?: boolean; reveal?: boolean } = {}): void {
     this.runIds = [...new Set(runIds)];
+    this.follow = options.follow === true;
     if (!this.panel) {
       this.adopt(vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, this.title(), vscode.ViewColumn.Active, this.options()));
     } else {
       this.panel.title = this.title();
-      this.panel.reveal();
+      if (options.reveal !== false) this.panel.reveal();
       this.resetWebviewData();
       this.sendModel(true);
     }
@@ -73,6 +83,7 @@ export class ComparePanel implements vscode.Disposable {
     const uids = Array.isArray(state?.runUids) ? state.runUids.filter((u) => typeof u === 'string') : [];
     this.runIds = store ? uids.map((uid) => store.runs.getByUid(uid)?.id).filter((id) => id !== undefined) : [];
     if (this.panel) this.panel.dispose();
+    this.follow = false;
     panel.webview.options = this.options();
     this.adopt(panel);
     panel.title = this.title();

@@ -86,6 +86,16 @@ export function registerCompareTests(): void {
       assert.equal(new Set(model.model.runs.map((r) => r.color)).size, 3, 'one colour per run');
     });
 
+    it('follows the checkboxes while it shows the checked runs', async () => {
+      const api = await activate();
+      await vscode.commands.executeCommand('runlens.selectRuns', [ids[1]], false);
+      await eventually(() => api.compare.runs.length === 2, 'the panel to drop the unchecked run');
+      assert.deepEqual([...api.compare.runs], [ids[0], ids[2]]);
+      await eventually(() => compareTab()?.label === 'Compare: 2 runs', 'the tab title to follow');
+      await vscode.commands.executeCommand('runlens.selectRuns', [ids[1]]);
+      await eventually(() => api.compare.runs.length === 3, 'the panel to take the run back');
+    });
+
     it('answers a chart query with per-bucket min/max/last, keeping an injected spike', async () => {
       const api = await activate();
       const { messages, stop } = listen(api);
