@@ -1,0 +1,187 @@
+/** Number, duration and clock formatting, plus nice tick positions for the time axes. No DOM. */
+import type { XAxis } from '../../src/core/compare/protocol.ts';
+
+const SI = [
+  { v: 1e12, s: 'T' },
+  { v: 1e9, s: 'G' },
+  { v: 1e6, s: 'M' },
+  { v: 1e3, s: 'k' },
+];
+
+function trimZeros(s: string): string {
+  return s.includes('.') && !s.includes('e') ? s.replace(/\.?0+$/, '') : s;
+}
+
+/** 1.5e-4, 2e6: the mantissa without trailing zeros. */
+function expo(v: number, fractionDigits: number): string {
+  const [m, e] = v.toExponential(Math.max(0, fractionDigits)).split('e');
+  return `${trimZeros(m!)}e${e!.replace('+', '')}`;
+}
+
+/** A metric value for axes and tooltips: ~4 significant digits, exponent when very small/large. */
+export function formatValue(v: number | null | undefined, digits = 4): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e6 || a < 1e-3) return expo(v, digits - 2);
+  if (Number.isInteger(v) && a < 1e6) return String(v);
+  return trimZeros(v.toPrecision(digits));
+}
+
+/** Tables: more digits, full value in a tooltip elsewhere. */
+export function formatCell(v: number | null | undefined): string {
+  return formatValue(v, 5);
+}
+
+/** Axis ticks: compact (12k, 1.5M, 0.25, 1e-5). */
+export function formatCompact(v: number): string {
+  if (!Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  for (const { v: base, s } of SI) {
+    if (a >= base) return trimZeros((v / base).toFixed(a / base >= 100 ? 0 : a / base >= 10 ? 1 : 2)) + s;
+  }
+  if (a < 1e-3) return v.toExponential(1).replace('e+', 'e').replace('.0e', 'e');
+  return trimZeros(v.toPrecision(3));
+}
+
+/** A step with thousands separators: 73,421. */
+export function formatStep(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}
+
+/** 850ms, 12.5s, 1m30s, 2h05m, 3d04h. Negative durations get a leading minus. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  if (ms < 0) return '−' + formatDuration(-ms);
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${trimZeros(s.toFixed(s < 10 ? 2 : 1))}s`;
+  const totalS = Math.round(s);
+  const d = Math.floor(totalS / 86400);
+  const h = Math.floor((totalS % 86400) / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const sec = totalS % 60;
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  if (d > 0) return h ? `${d}d${p2(h)}h` : `${d}d`;
+  if (h > 0) return m ? `${h}h${p2(m)}m` : `${h}h`;
+  return sec ? `${m}m${p2(sec)}s` : `${m}m`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** A wall-clock tick label; `span` (ms) decides the precision. */
+export function formatClock(ms: number, span: number): string {
+  const d = new Date(ms);
+  const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
+  if (span < 10 * 60_000) return `${hm}:${p2(d.getSeconds())}`;
+  if (span < 86_400_000) return hm;
+  const day = `${MONTHS[d.getMonth()]} ${d.getDate()}`;
+  if (span < 10 * 86_400_000) return d.getHours() === 0 && d.getMinutes() === 0 ? day : `${day} ${hm}`;
+  return day;
+}
+
+/** A full timestamp for tooltips: 2026-11-23 13:17:06. */
+export function formatDateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+}
+
+/** The hovered x as the tooltip's title. */
+export function formatX(axis: XAxis, x: number): string {
+  if (axis === 'step') return `Step ${formatStep(x)}`;
+  if (axis === 'time') return formatDateTime(x);
+  return `+${formatDuration(x)}`;
+}
+
+/** Tick label for the x axis; span is the visible range in axis units. */
+export function formatXTick(axis: XAxis, x: number, span: number): string {
+  if (axis === 'step') return formatCompact(x);
+  if (axis === 'time') return formatClock(x, span);
+  return formatDuration(x);
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const TIME_STEPS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500,
+  SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30 * SECOND,
+  MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE,
+  HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR,
+  DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 90 * DAY, 365 * DAY,
+];
+
+/**
+ * Tick values at round durations (relative axis) or round local clock times (time axis),
+ * about `target` of them between min and max.
+ */
+export function timeTicks(min: number, max: number, target: number, clock: boolean): number[] {
+  if (!(max > min) || !Number.isFinite(min) || !Number.isFinite(max)) return Number.isFinite(min) ? [min] : [];
+  const raw = (max - min) / Math.max(1, target);
+  const step = TIME_STEPS.find((s) => s >= raw) ?? Math.ceil(raw / (365 * DAY)) * 365 * DAY;
+  // Local time alignment for clock ticks (whole hours/days fall on local midnights).
+  const offset = clock && step >= MINUTE ? -new Date(min).getTimezoneOffset() * MINUTE : 0;
+  const first = Math.ceil((min + offset) / step) * step - offset;
+  const ticks: number[] = [];
+  for (let v = first; v <= max + 1e-9 && ticks.length < 1000; v += step) ticks.push(v);
+  return ticks;
+}
+
+/** A param value as text (null: the run has no such param). */
+export function formatParam(v: number | string | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : String(v);
+  return String(v);
+}
+
+export function shortSha(sha: string | null): string {
+  return sha ? sha.slice(0, 7) : '—';
+}
+
+export function shortDigest(d: string): string {
+  const i = d.indexOf(':');
+  const hex = i >= 0 && i < 12 ? d.slice(i + 1) : d;
+  return hex.slice(0, 10);
+}
+
+/** The metric filter: a case-insensitive regex, or plain text when it is not a valid regex. */
+export function keyMatcher(search: string): (key: string) => boolean {
+  const q = search.trim();
+  if (!q) return () => true;
+  try {
+    const re = new RegExp(q, 'i');
+    return (k) => re.test(k);
+  } catch {
+    const lower = q.toLowerCase();
+    return (k) => k.toLowerCase().includes(lower);
+  }
+}
+
+/** Round tick values (1, 2, 2.5, 5 × 10^k apart) within [min, max], about `target` of them. */
+export function niceTicks(min: number, max: number, target: number): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
+  if (!(max > min)) return [min];
+  const raw = (max - min) / Math.max(1, target);
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const first = Math.ceil(min / step - 1e-9) * step;
+  const ticks: number[] = [];
+  for (let i = 0; ticks.length < 200; i++) {
+    const v = first + i * step;
+    if (v > max + step * 1e-9) break;
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  }
+  return ticks;
+}
+
+/** A y tick label, consistent along one axis: exponents when the axis is all tiny or huge. */
+export function formatTick(v: number, axisMaxAbs: number): string {
+  if (!Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  if (axisMaxAbs < 1e-2 || axisMaxAbs >= 1e9) return v.toExponential(1).replace('e+', 'e').replace('.0e', 'e');
+  return formatCompact(v);
+}

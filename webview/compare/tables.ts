@@ -1,0 +1,369 @@
+/**
+ * The Tables tab: params, metrics summary and provenance, runs as columns.
+ * Plain themed <table>s rather than vscode-table: the tests and screen readers want real
+ * rows/cells (data-key on <tr>, th scope), the first column stays put while 100 run columns
+ * scroll sideways (position: sticky), and a metric column group can span its stats (colspan).
+ */
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import type { CompareModel, CompareRun, MetricRow, ParamRow, ProvenanceRow } from '../../src/core/compare/protocol.ts';
+import type { ParamValue } from '../../src/core/types.ts';
+import { h, swatch } from './dom.ts';
+import { formatCell, formatDuration, formatParam, formatStep, keyMatcher, shortDigest, shortSha } from './format.ts';
+import { post } from './host.ts';
+import type { ViewState } from './state.ts';
+
+type Stat = 'all' | 'last' | 'min' | 'max' | 'atBest';
+const STAT_LABEL: Record<Exclude<Stat, 'all'>, string> = { last: 'last', min: 'min', max: 'max', atBest: '@best' };
+const STAT_TITLE: Record<Exclude<Stat, 'all'>, string> = {
+  last: 'The last logged value',
+  min: 'The smallest value',
+  max: 'The largest value',
+  atBest: 'The value at the step where the primary metric is best',
+};
+
+/** Which cells of a row differ: those not holding the row's single most common value. */
+export function differingCells(values: string[]): { differs: boolean; odd: boolean[] } {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  if (counts.size <= 1) return { differs: false, odd: values.map(() => false) };
+  let top = -1;
+  let topValue: string | null = null;
+  let tie = false;
+  for (const [v, c] of counts) {
+    if (c > top) {
+      top = c;
+      topValue = v;
+      tie = false;
+    } else if (c === top) tie = true;
+  }
+  const majority = !tie && top > 1 ? topValue : null;
+  return { differs: true, odd: values.map((v) => v !== majority) };
+}
+
+function paramKey(v: ParamValue | null): string {
+  return v === null ? '\u0000missing' : `${typeof v}:${String(v)}`;
+}
+
+export class TablesTab {
+  readonly el: HTMLElement;
+  private readonly state: ViewState;
+  private readonly params: HTMLElement;
+  private readonly paramsNote: HTMLElement;
+  private readonly metrics: HTMLElement;
+  private readonly metricsNote: HTMLElement;
+  private readonly provenance: HTMLElement;
+  private readonly onlyDiff: HTMLElement & { checked: boolean };
+  private readonly statSelect: HTMLElement & { value: string };
+  private stat: Stat | null = null;
+  private model: CompareModel | null = null;
+
+  constructor(state: ViewState) {
+    this.state = state;
+    this.onlyDiff = h('vscode-checkbox', { id: 'only-differences', label: 'Only differences' }) as HTMLElement & { checked: boolean };
+    this.onlyDiff.checked = state.value.onlyDifferences;
+    this.onlyDiff.addEventListener('change', () => this.state.update({ onlyDifferences: this.onlyDiff.checked }));
+    this.statSelect = h('vscode-single-select', { id: 'metric-stat', 'aria-label': 'Statistics to show', class: 'stat-select' }) as HTMLElement & { value: string };
+    for (const [v, label] of [['all', 'All statistics'], ['last', 'Last'], ['min', 'Min'], ['max', 'Max'], ['atBest', 'At best step']]) {
+      this.statSelect.appendChild(h('vscode-option', { value: v }, label!));
+    }
+    this.statSelect.addEventListener('change', () => {
+      this.stat = this.statSelect.value as Stat;
+      this.renderMetrics();
+    });
+    this.params = h('div', { class: 'table-scroll' });
+    this.paramsNote = h('span', { class: 'section-note' });
+    this.metrics = h('div', { class: 'table-scroll' });
+    this.metricsNote = h('p', { class: 'section-note' });
+    this.provenance = h('div', { class: 'table-scroll' });
+    this.el = h('div', { class: 'tables-tab' },
+      h('section', { class: 'table-section', 'aria-labelledby': 'params-heading' },
+        h('div', { class: 'section-head' }, h('h2', { id: 'params-heading' }, 'Parameters'), this.paramsNote, h('span', { class: 'spacer' }), this.onlyDiff),
+        this.params),
+      h('section', { class: 'table-section', 'aria-labelledby': 'metrics-heading' },
+        h('div', { class: 'section-head' }, h('h2', { id: 'metrics-heading' }, 'Metrics summary'), h('span', { class: 'spacer' }),
+          h('label', { class: 'tb-label', id: 'metric-stat-label' }, 'Show'), this.statSelect),
+        this.metricsNote,
+        this.metrics),
+      h('section', { class: 'table-section', 'aria-labelledby': 'prov-heading' },
+        h('div', { class: 'section-head' }, h('h2', { id: 'prov-heading' }, 'Provenance')),
+        this.provenance));
+    this.statSelect.setAttribute('aria-labelledby', 'metric-stat-label');
+    state.onChange((v, changed) => {
+      if (changed.has('onlyDifferences')) {
+        if (this.onlyDiff.checked !== v.onlyDifferences) this.onlyDiff.checked = v.onlyDifferences;
+        this.renderParams();
+      }
+      if (changed.has('hiddenRuns')) this.render();
+      else if (changed.has('search')) this.renderMetrics();
+    });
+  }
+
+  setModel(model: CompareModel): void {
+    this.model = model;
+    this.render();
+  }
+
+  private render(): void {
+    this.renderParams();
+    this.renderMetrics();
+    this.renderProvenance();
+  }
+
+  /**
+   * True when the table in container already shows exactly this (models arrive often while runs
+   * are live): then it is left alone, keeping scroll position and focus.
+   */
+  private unchanged(container: HTMLElement, inputs: unknown): boolean {
+    const k = JSON.stringify([inputs, this.state.value.hiddenRuns]);
+    if (this.memo.get(container) === k) return true;
+    this.memo.set(container, k);
+    return false;
+  }
+
+  /** Swaps in a new table, keeping the horizontal scroll position. */
+  private swap(container: HTMLElement, table: HTMLElement): void {
+    const left = container.scrollLeft;
+    container.replaceChildren(table);
+    container.scrollLeft = left;
+  }
+
+  private readonly memo = new WeakMap<HTMLElement, string>();
+
+  /** The runs shown as columns (the legend's hidden runs are left out), with their model index. */
+  private columns(): { run: CompareRun; i: number }[] {
+    const runs = this.model?.runs ?? [];
+    return runs.map((run, i) => ({ run, i })).filter(({ run }) => !this.state.isHidden(run.uid));
+  }
+
+  private hiddenNote(): string {
+    const n = (this.model?.runs.length ?? 0) - this.columns().length;
+    return n ? ` · ${n} hidden run${n === 1 ? '' : 's'} not shown` : '';
+  }
+
+  private runHeaderCell(run: CompareRun, extra?: Node | null, colspan = 1): HTMLTableCellElement {
+    const name = h('button', { type: 'button', class: 'link run-link', title: `Reveal ${run.name} in the Runs view` }, run.name);
+    name.addEventListener('click', () => post({ type: 'revealRun', runId: run.id }));
+    const th = h('th', { scope: colspan > 1 ? 'colgroup' : 'col', class: 'run-col', colspan: colspan > 1 ? colspan : null, 'data-run': run.uid },
+      h('span', { class: 'run-head' }, swatch(run.color), name), extra ?? null);
+    return th;
+  }
+
+  private empty(container: HTMLElement, text: string): void {
+    this.memo.delete(container);
+    container.replaceChildren(h('p', { class: 'table-empty' }, text));
+  }
+
+  // ── params ─────────────────────────────────────────────────────────────────
+
+  private renderParams(): void {
+    const model = this.model;
+    if (!model) return;
+    const cols = this.columns();
+    if (!cols.length) {
+      this.paramsNote.textContent = '';
+      return this.empty(this.params, model.runs.length ? 'All runs are hidden.' : 'No runs to compare.');
+    }
+    const only = this.state.value.onlyDifferences;
+    const rows: { row: ParamRow; differs: boolean; odd: boolean[] }[] = [];
+    let differing = 0;
+    for (const row of model.params) {
+      const vals = cols.map(({ i }) => paramKey(row.values[i] ?? null));
+      const d = cols.length > 1 ? differingCells(vals) : { differs: false, odd: vals.map(() => false) };
+      if (d.differs) differing++;
+      if (only && !d.differs) continue;
+      rows.push({ row, ...d });
+    }
+    const total = model.params.length;
+    this.paramsNote.textContent = total
+      ? `${differing} of ${total} differ${cols.length < 2 ? ' (one run shown)' : ''}${this.hiddenNote()}`
+      : '';
+    if (!total) return this.empty(this.params, 'These runs recorded no parameters.');
+
+    if (this.unchanged(this.params, [model.runs, model.params, only])) return;
+    const table = h('table', { id: 'params-table', class: 'grid-table' });
+    table.appendChild(h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'key-col' }, 'Parameter'), ...cols.map(({ run }) => this.runHeaderCell(run)))));
+    const body = h('tbody');
+    for (const { row, differs, odd } of rows) {
+      const tr = h('tr', { 'data-key': row.key, 'data-differs': differs ? 'true' : null, class: differs ? 'differs' : null });
+      tr.appendChild(h('th', { scope: 'row', class: 'key-col', title: row.key }, row.key));
+      cols.forEach(({ i }, c) => {
+        const v = row.values[i] ?? null;
+        const text = formatParam(v);
+        tr.appendChild(h('td', { class: [v === null ? 'missing' : '', odd[c] && differs ? 'odd' : ''].join(' ').trim() || null, title: text }, text));
+      });
+      body.appendChild(tr);
+    }
+    table.appendChild(body);
+    if (!rows.length) {
+      body.appendChild(h('tr', { class: 'info-row' }, h('td', { colspan: cols.length + 1 },
+        cols.length < 2 ? 'Only one run is shown: nothing to compare.' : `All ${total} parameters are the same in every run. Clear “Only differences” to list them.`)));
+    }
+    this.swap(this.params, table);
+  }
+
+  // ── metrics ────────────────────────────────────────────────────────────────
+
+  private renderMetrics(): void {
+    const model = this.model;
+    if (!model) return;
+    const cols = this.columns();
+    const primary = model.primary;
+    if (primary) {
+      const goal = primary.goal === 'min' ? 'lowest' : 'highest';
+      this.metricsNote.replaceChildren(
+        'Best = ', h('strong', null, `${goal} ${primary.key}`),
+        primary.configured ? ' (primary_metric in runlens.yaml).' : ' (guessed from the metric’s name: set primary_metric in runlens.yaml to choose).',
+        ' ★ marks the best run; @best is each metric at the step where that run’s primary metric was best.');
+    } else {
+      this.metricsNote.textContent = 'No primary metric: set primary_metric in runlens.yaml to mark the best run.';
+    }
+    if (!cols.length) return this.empty(this.metrics, model.runs.length ? 'All runs are hidden.' : 'No runs to compare.');
+    const match = keyMatcher(this.state.value.search);
+    const rows = model.metrics.filter((m) => match(m.key));
+    if (!model.metrics.length) return this.empty(this.metrics, 'These runs have logged no metrics yet.');
+    if (!rows.length) return this.empty(this.metrics, `No metric matches “${this.state.value.search}”.`);
+
+    const stat: Stat = this.stat ?? (cols.length <= 6 ? 'all' : 'last');
+    if (this.statSelect.value !== stat) this.statSelect.value = stat;
+    const stats: Exclude<Stat, 'all'>[] = stat === 'all' ? (primary ? ['last', 'min', 'max', 'atBest'] : ['last', 'min', 'max']) : [stat];
+
+    // The best run among the shown ones, by the primary metric's best value.
+    let best = -1;
+    const pRow = primary ? model.metrics.find((m) => m.key === primary.key) : undefined;
+    if (primary && pRow) {
+      let bv = primary.goal === 'min' ? Infinity : -Infinity;
+      for (const { i } of cols) {
+        const v = pRow.atBest[i] ?? (primary.goal === 'min' ? pRow.min[i] : pRow.max[i]) ?? null;
+        if (v === null) continue;
+        if (primary.goal === 'min' ? v < bv : v > bv) {
+          bv = v;
+          best = i;
+        }
+      }
+    }
+
+    if (this.unchanged(this.metrics, [model.runs, rows, primary, model.bestStep, stat])) return;
+    const table = h('table', { id: 'metrics-table', class: 'grid-table' });
+    const head = h('thead');
+    const top = h('tr', null, h('th', { scope: 'col', class: 'key-col', rowspan: stats.length > 1 ? 2 : null }, 'Metric'));
+    for (const { run, i } of cols) {
+      const step = model.bestStep[i];
+      const extra = i === best ? h('span', { class: 'best-badge', title: 'Best run by the primary metric' }, '★ best') : null;
+      const th = this.runHeaderCell(run, extra, stats.length);
+      if (step !== null && step !== undefined) th.title = `Primary metric best at step ${formatStep(step)}`;
+      if (i === best) th.classList.add('best-run');
+      top.appendChild(th);
+    }
+    head.appendChild(top);
+    if (stats.length > 1) {
+      const sub = h('tr', { class: 'sub-head' });
+      for (const { i } of cols) {
+        stats.forEach((s, k) => sub.appendChild(h('th', { scope: 'col', class: `stat-col${k === 0 ? ' group-start' : ''}${i === best ? ' best-run' : ''}`, title: STAT_TITLE[s] }, STAT_LABEL[s])));
+      }
+      head.appendChild(sub);
+    }
+    table.appendChild(head);
+    const body = h('tbody');
+    for (const row of rows) {
+      const isPrimary = row.key === primary?.key;
+      const tr = h('tr', { 'data-key': row.key, class: isPrimary ? 'primary-row' : null });
+      tr.appendChild(h('th', { scope: 'row', class: 'key-col', title: row.key }, isPrimary ? '★ ' : '', row.key));
+      for (const { i } of cols) {
+        stats.forEach((s, k) => {
+          const v = this.statValue(row, s, i);
+          const isBest = isPrimary && i === best && (s === 'atBest' || (s === (primary!.goal === 'min' ? 'min' : 'max')) || stats.length === 1);
+          const cls = ['num', k === 0 && stats.length > 1 ? 'group-start' : '', v === null ? 'missing' : '', i === best ? 'best-col' : '', isBest ? 'best' : ''].filter(Boolean).join(' ');
+          tr.appendChild(h('td', { class: cls, title: v === null ? (row.count[i] ? 'no finite value' : 'not logged by this run') : String(v) }, formatCell(v)));
+        });
+      }
+      body.appendChild(tr);
+    }
+    table.appendChild(body);
+    this.swap(this.metrics, table);
+  }
+
+  private statValue(row: MetricRow, s: Exclude<Stat, 'all'>, i: number): number | null {
+    const arr = row[s];
+    const v = arr[i];
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  }
+
+  // ── provenance ─────────────────────────────────────────────────────────────
+
+  private renderProvenance(): void {
+    const model = this.model;
+    if (!model) return;
+    const cols = this.columns();
+    if (!cols.length) return this.empty(this.provenance, model.runs.length ? 'All runs are hidden.' : 'No runs to compare.');
+    if (this.unchanged(this.provenance, [model.runs, model.provenance])) return;
+    const prov = (i: number): ProvenanceRow | undefined => model.provenance[i];
+    const table = h('table', { id: 'provenance-table', class: 'grid-table' });
+    table.appendChild(h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'key-col' }, ''), ...cols.map(({ run }) => this.runHeaderCell(run)))));
+    const body = h('tbody');
+    // compare=false: rows that naturally differ (status, duration) are not flagged as differences.
+    const addRow = (key: string, label: Node | string, keys: string[], cell: (i: number) => Node | string, compare = true) => {
+      const d = compare && cols.length > 1 ? differingCells(keys) : { differs: false, odd: keys.map(() => false) };
+      const tr = h('tr', { 'data-key': key, 'data-differs': d.differs ? 'true' : null, class: d.differs ? 'differs' : null },
+        h('th', { scope: 'row', class: 'key-col' }, label));
+      cols.forEach(({ i }, c) => tr.appendChild(h('td', { class: d.odd[c] && d.differs ? 'odd' : null }, cell(i))));
+      body.appendChild(tr);
+      return d;
+    };
+
+    addRow('status', 'Status', cols.map(({ run }) => run.status), (i) => {
+      const run = model.runs[i]!;
+      return h('span', { class: 'status-cell' }, h('span', { class: `status status-${run.status}` }), run.status);
+    }, false);
+    addRow('commit', 'Commit', cols.map(({ i }) => prov(i)?.commit ?? ''), (i) => {
+      const p = prov(i);
+      if (!p?.commit) return h('span', { class: 'missing', title: 'The run was not in a git repository' }, 'not in git');
+      const b = h('button', { type: 'button', class: 'link mono', title: `Open commit ${p.commit}` }, shortSha(p.commit));
+      b.addEventListener('click', () => post({ type: 'openCommit', runId: model.runs[i]!.id }));
+      return h('span', { class: 'commit-cell' }, b, p.branch ? h('span', { class: 'branch', title: `branch ${p.branch}` }, p.branch) : null);
+    });
+    addRow('dirty', 'Working tree', cols.map(({ i }) => String(prov(i)?.dirty ?? '')), (i) => {
+      const p = prov(i);
+      if (!p) return h('span', { class: 'missing' }, '—');
+      if (!p.dirty) return h('span', { class: 'muted' }, p.commit ? 'clean' : '—');
+      if (p.hasPatch) {
+        const b = h('button', { type: 'button', class: 'badge dirty', title: 'Uncommitted changes: open the stored patch' }, 'dirty');
+        b.addEventListener('click', () => post({ type: 'openPatch', runId: model.runs[i]!.id }));
+        return b;
+      }
+      return h('span', { class: 'badge dirty', title: 'Uncommitted changes (no patch was stored)' }, 'dirty');
+    });
+    addRow('interpreter', 'Interpreter', cols.map(({ i }) => prov(i)?.interpreter ?? ''), (i) => {
+      const v = prov(i)?.interpreter;
+      return v ? h('span', { class: 'mono ellipsis', title: v }, v) : h('span', { class: 'missing' }, '—');
+    });
+    addRow('duration', 'Duration', cols.map(({ i }) => String(prov(i)?.durationMs ?? '')), (i) => {
+      const v = prov(i)?.durationMs ?? null;
+      return v === null ? h('span', { class: 'missing' }, '—') : formatDuration(v);
+    }, false);
+
+    // One row per dataset path, with a same/different badge.
+    const paths: string[] = [];
+    for (const { i } of cols) for (const d of prov(i)?.datasets ?? []) if (!paths.includes(d.path)) paths.push(d.path);
+    paths.sort();
+    for (const path of paths) {
+      const digestOf = (i: number) => prov(i)?.datasets.find((d) => d.path === path)?.digest ?? null;
+      const keys = cols.map(({ i }) => digestOf(i) ?? '\u0000missing');
+      const present = keys.filter((k) => k !== '\u0000missing');
+      const same = new Set(present).size <= 1 && present.length === keys.length;
+      const badge = h('span', { class: `badge ${same ? 'same' : 'different'}`, title: same ? 'Every run used the same data' : 'The runs used different data (or some did not record it)' }, same ? 'same' : 'different');
+      const label = h('span', { class: 'dataset-label' }, h('span', { class: 'mono ellipsis', title: path }, path), badge);
+      addRow(`dataset:${path}`, label, keys, (i) => {
+        const d = digestOf(i);
+        return d ? h('span', { class: 'mono', title: d }, shortDigest(d)) : h('span', { class: 'missing', title: 'not recorded for this run' }, '—');
+      });
+    }
+    if (!paths.length) {
+      body.appendChild(h('tr', { class: 'info-row' }, h('td', { colspan: cols.length + 1 }, 'No dataset digests recorded (list datasets in runlens.yaml to track them).')));
+    }
+    table.appendChild(body);
+    this.swap(this.provenance, table);
+  }
+}
