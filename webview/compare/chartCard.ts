@@ -7,7 +7,7 @@ import { Chart, type ChartConfiguration, type ChartDataset, type Scale } from 'c
 import {
   MAX_BUCKETS, type CompareRun, type HostMessage, type SeriesData, type XAxis,
 } from '../../src/core/compare/protocol.ts';
-import { fitY } from './band.ts';
+import { fitX, fitY } from './fit.ts';
 import { linePlugins } from './chartSetup.ts';
 import { debounce, h, icon } from './dom.ts';
 import { formatTick, formatXTick, niceTicks, timeTicks } from './format.ts';
@@ -124,7 +124,7 @@ export class ChartView {
       'aria-label': `${key} chart. Plus and minus zoom, arrow keys pan, 0 resets the zoom.`,
     },
     h('header', { class: 'card-head' }, this.title, tools),
-    h('div', { class: 'chart-wrap', 'aria-busy': 'true' }, this.canvas, this.hover.canvas, this.overlay, this.tooltip.el),
+    h('div', { class: 'chart-wrap', 'aria-busy': 'true' }, this.canvas, this.overlay, this.tooltip.el),
     this.notes);
     this.el.addEventListener('keydown', (e) => this.onKey(e));
     this.renderTitle();
@@ -377,6 +377,7 @@ export class ChartView {
       bounds: 'data' as const,
       min: keep?.min,
       max: keep?.max,
+      afterDataLimits: fitX,
       grid: { color: t.grid, drawTicks: false },
       border: { color: t.axis },
       ticks: {

@@ -1,9 +1,10 @@
 /**
- * A transparent canvas over a metric chart for everything that follows the pointer: the
- * crosshair, a dot on each run's hovered point, the HTML tooltip, and the drag-to-zoom
- * rectangle. Drawing these on their own layer means hovering never redraws the chart itself
- * (100 runs × 1000 points), so it stays smooth. chart.js gets no pointer events (`events: []`);
- * the hovered points come from its registered 'runsAtX' interaction mode.
+ * Everything that follows the pointer over a metric chart: the crosshair, a dot on each run's
+ * hovered point, the HTML tooltip, and the drag-to-zoom rectangle. They are drawn on one shared
+ * transparent canvas laid over whichever chart the pointer is on (outside the cards, which hold
+ * exactly one canvas each), so hovering never redraws the chart itself (100 runs × 1000 points)
+ * and stays smooth. chart.js gets no pointer events (`events: []`); the hovered points come from
+ * its registered 'runsAtX' interaction mode.
  */
 import type { Chart, ChartEvent } from 'chart.js';
 import { h } from './dom.ts';
@@ -27,9 +28,20 @@ const DRAG_THRESHOLD = 5;
 const DASH = [3, 3];
 const NO_DASH: number[] = [];
 
+let shared: { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D | null; owner: HoverLayer | null } | null = null;
+
+function sharedLayer() {
+  if (!shared) {
+    const canvas = h('canvas', { class: 'hover-layer', 'aria-hidden': 'true' });
+    document.body.appendChild(canvas);
+    shared = { canvas, ctx: canvas.getContext('2d'), owner: null };
+    // The page scrolled under a still pointer: what was drawn no longer matches.
+    window.addEventListener('scroll', () => shared?.owner?.clear(), { capture: true, passive: true });
+  }
+  return shared;
+}
+
 export class HoverLayer {
-  readonly canvas: HTMLCanvasElement;
-  private readonly ctx: CanvasRenderingContext2D | null;
   private readonly opts: HoverLayerOptions;
   private chart: Chart | null = null;
   private pointer: { x: number; y: number } | null = null;
@@ -39,8 +51,6 @@ export class HoverLayer {
 
   constructor(opts: HoverLayerOptions) {
     this.opts = opts;
-    this.canvas = h('canvas', { class: 'hover-layer', 'aria-hidden': 'true' });
-    this.ctx = this.canvas.getContext('2d');
   }
 
   attach(chart: Chart): void {
@@ -67,6 +77,7 @@ export class HoverLayer {
   clear(): void {
     this.pointer = null;
     this.drag = null;
+    this.opts.tooltip.hide();
     this.schedule();
   }
 
@@ -140,29 +151,43 @@ export class HoverLayer {
 
   // ── drawing ────────────────────────────────────────────────────────────────
 
-  private syncSize(): number {
+  /** Lays the shared canvas over this chart's canvas; returns the device pixel ratio. */
+  private claim(layer: { canvas: HTMLCanvasElement; owner: HoverLayer | null }): number {
     const chart = this.chart!;
     const src = chart.canvas;
     const dpr = chart.currentDevicePixelRatio || 1;
-    if (this.canvas.width !== src.width) this.canvas.width = src.width;
-    if (this.canvas.height !== src.height) this.canvas.height = src.height;
-    const s = this.canvas.style;
-    if (s.width !== src.style.width) s.width = src.style.width;
-    if (s.height !== src.style.height) s.height = src.style.height;
-    const left = `${src.offsetLeft}px`;
-    const top = `${src.offsetTop}px`;
-    if (s.left !== left) s.left = left;
-    if (s.top !== top) s.top = top;
+    const r = src.getBoundingClientRect();
+    const c = layer.canvas;
+    const w = Math.round(r.width * dpr);
+    const hgt = Math.round(r.height * dpr);
+    if (c.width !== w) c.width = w;
+    if (c.height !== hgt) c.height = hgt;
+    const s = c.style;
+    s.width = `${r.width}px`;
+    s.height = `${r.height}px`;
+    s.transform = `translate(${r.left}px, ${r.top}px)`;
+    layer.owner = this;
     return dpr;
   }
-
   private draw(): void {
     const chart = this.chart;
-    const g = this.ctx;
+    const layer = sharedLayer();
+    const g = layer.ctx;
     if (!chart || !g) return;
-    const dpr = this.syncSize();
+    const active = !!this.drag || !!this.pointer;
+    if (!active) {
+      // Only the chart that drew last clears the layer.
+      if (layer.owner === this) {
+        g.setTransform(1, 0, 0, 1, 0, 0);
+        g.clearRect(0, 0, layer.canvas.width, layer.canvas.height);
+        layer.owner = null;
+      }
+      this.opts.tooltip.hide();
+      return;
+    }
+    const dpr = this.claim(layer);
     g.setTransform(1, 0, 0, 1, 0, 0);
-    g.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    g.clearRect(0, 0, layer.canvas.width, layer.canvas.height);
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     const t = this.opts.theme();
     const a = chart.chartArea;

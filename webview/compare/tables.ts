@@ -226,7 +226,7 @@ export class TablesTab {
     if (!model.metrics.length) return this.empty(this.metrics, 'These runs have logged no metrics yet.');
     if (!rows.length) return this.empty(this.metrics, `No metric matches “${this.state.value.search}”.`);
 
-    const stat: Stat = this.stat ?? (cols.length <= 6 ? 'all' : 'last');
+    const stat: Stat = this.stat ?? (cols.length <= 4 ? 'all' : 'last');
     if (this.statSelect.value !== stat) this.statSelect.value = stat;
     const stats: Exclude<Stat, 'all'>[] = stat === 'all' ? (primary ? ['last', 'min', 'max', 'atBest'] : ['last', 'min', 'max']) : [stat];
 
