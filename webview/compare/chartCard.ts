@@ -84,7 +84,7 @@ export class ChartView {
   constructor(key: string, ctx: ChartContext) {
     this.key = key;
     this.ctx = ctx;
-    this.host = { traces: [], smoothing: 0, logY: false };
+    this.host = { traces: [], smoothing: 0, logY: false, axis: 'step' };
     this.tooltip = new RunTooltip(() => this.ctx.state.value.axis, (i) => this.byDataset[i]);
     this.hover = new HoverLayer({
       tooltip: this.tooltip,
@@ -262,6 +262,7 @@ export class ChartView {
     const traceChanged = this.host.smoothing !== smoothing || this.host.logY !== logY;
     this.host.smoothing = smoothing;
     this.host.logY = logY;
+    this.host.axis = this.ctx.state.value.axis;
     this.visibleCount = 0;
     for (const s of this.slots.values()) if (!this.ctx.state.isHidden(s.run.uid)) this.visibleCount++;
     for (const s of this.slots.values()) {
@@ -279,7 +280,9 @@ export class ChartView {
   private redraw(): void {
     if (!this.chart) return;
     const t0 = performance.now();
-    this.chart.update('none');
+    // Not 'none': in that mode chart.js keeps the points' first resolved (shared) options, so
+    // changed point styles would never show. Animations are off, so this is just as immediate.
+    this.chart.update();
     this.lastDrawAt = performance.now();
     this.lastDrawMs = this.lastDrawAt - t0;
     this.drawn();
@@ -294,10 +297,7 @@ export class ChartView {
     const wait = Math.max(0, this.lastDrawAt + gap - performance.now());
     this.liveTimer = window.setTimeout(() => {
       this.liveTimer = 0;
-      requestAnimationFrame(() => {
-        this.renderNotes();
-        this.redraw();
-      });
+      requestAnimationFrame(() => this.restyle());
     }, wait);
   }
 
@@ -334,9 +334,15 @@ export class ChartView {
     s.bandFill = withAlpha(s.run.color, Math.round((light ? 0.14 : 0.18) * k * 100) / 100);
     s.bandEdge = withAlpha(s.run.color, Math.round((light ? 0.3 : 0.35) * k * 100) / 100);
     const color = s.run.color;
+    // Few points far apart (say 15 epochs): mark them, or a line hides where the data is.
+    const width = this.chart?.chartArea ? this.chart.chartArea.right - this.chart.chartArea.left : 400;
+    const dots = this.visibleCount <= 20 && s.trace.length > 0 && s.trace.length <= Math.min(60, width / 10) ? 2 : 0;
     s.raw.data = s.trace.raw;
     s.raw.hidden = !visible;
     s.raw.pointBackgroundColor = color;
+    s.raw.pointBorderColor = color;
+    s.smooth.pointBackgroundColor = color;
+    s.smooth.pointBorderColor = color;
     s.raw.pointHoverBackgroundColor = color;
     s.raw.pointHoverBorderColor = t.background;
     s.smooth.pointHoverBackgroundColor = color;
@@ -352,10 +358,13 @@ export class ChartView {
       s.smooth.borderColor = color;
       s.smooth.borderWidth = lw;
       s.smooth.pointHoverRadius = 3;
+      s.smooth.pointRadius = dots;
+      s.raw.pointRadius = 0;
     } else {
       s.raw.borderColor = color;
       s.raw.borderWidth = lw;
       s.raw.pointHoverRadius = 3;
+      s.raw.pointRadius = dots;
       if (s.smooth.data.length) s.smooth.data = [];
       s.smooth.hidden = true;
     }
@@ -393,7 +402,7 @@ export class ChartView {
       afterBuildTicks: (scale: Scale) => {
         const a = axis();
         const target = Math.max(2, Math.min(8, Math.floor((scale.width || 400) / 90)));
-        const values = a === 'step' ? niceTicks(scale.min, scale.max, target) : timeTicks(scale.min, scale.max, target, a === 'time');
+        const values = a === 'step' ? niceTicks(scale.min, scale.max, target, true) : timeTicks(scale.min, scale.max, target, a === 'time');
         scale.ticks = values.map((value) => ({ value }));
       },
     };

@@ -22,8 +22,14 @@ export function fitX(scale: Scale): void {
     if (t.x[t.length - 1]! > hi) hi = t.x[t.length - 1]!;
   }
   if (!(hi >= lo)) return;
+  if (hi === lo) {
+    // One x for everything (a single logged step): centre it in a small window.
+    const pad = host.axis === 'step' ? Math.max(1, Math.abs(lo) * 0.05) : 60_000;
+    lo -= pad;
+    hi += pad;
+  }
   if (!minDefined) scale.min = lo;
-  if (!maxDefined) scale.max = hi === lo ? lo + 1 : hi;
+  if (!maxDefined) scale.max = hi;
 }
 
 /**

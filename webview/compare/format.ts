@@ -162,12 +162,13 @@ export function keyMatcher(search: string): (key: string) => boolean {
 }
 
 /** Round tick values (1, 2, 2.5, 5 × 10^k apart) within [min, max], about `target` of them. */
-export function niceTicks(min: number, max: number, target: number): number[] {
+export function niceTicks(min: number, max: number, target: number, integer = false): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
   if (!(max > min)) return [min];
   const raw = (max - min) / Math.max(1, target);
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  if (integer) step = Math.max(1, Math.round(step));
   const first = Math.ceil(min / step - 1e-9) * step;
   const ticks: number[] = [];
   for (let i = 0; ticks.length < 200; i++) {

@@ -3,7 +3,7 @@
  * up by chart instance. The chart card fills it; they only read it.
  */
 import type { Chart } from 'chart.js';
-import type { CompareRun } from '../../src/core/compare/protocol.ts';
+import type { CompareRun, XAxis } from '../../src/core/compare/protocol.ts';
 import type { RunTrace } from './series.ts';
 
 export interface TraceRef {
@@ -22,6 +22,7 @@ export interface LineHost {
   traces: TraceRef[];
   smoothing: number;
   logY: boolean;
+  axis: XAxis;
 }
 
 export const lineHosts = new WeakMap<Chart, LineHost>();

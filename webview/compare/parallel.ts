@@ -176,7 +176,7 @@ export class ParallelChart {
       this.chart.options.scales!.x!.ticks!.color = t.foreground;
       this.chart.options.plugins!.tooltip = { ...this.chart.options.plugins!.tooltip, ...canvasTooltip(t) };
       pcHosts.set(this.chart as unknown as Chart, host);
-      this.chart.update('none');
+      this.chart.update(); // not 'none': that keeps stale point options (animations are off anyway)
       return;
     }
     const config: ChartConfiguration<'line', XY[]> = {

@@ -70,12 +70,12 @@ export class ScatterChart {
       : { type: 'linear' as const, min: -0.5, max: Math.max(0.5, cats.length - 0.5), grid, border: { color: t.axis }, title: title(input.paramKey),
           afterBuildTicks: (scale: { ticks: { value: number }[] }) => { scale.ticks = cats.map((_c, i) => ({ value: i })); },
           ticks: { color: t.muted, padding: 6, autoSkip: false, callback: (v: number | string) => cats[Math.round(Number(v))] ?? '' } };
-    const yScale = { type: 'linear' as const, grace: '8%', grid, border: { color: t.axis, display: false }, title: title(`${input.metricKey} (last)`), ticks: { color: t.muted, padding: 6, maxTicksLimit: 7, callback: (v: number | string) => formatCompact(Number(v)) } };
+    const yScale = { type: 'linear' as const, grace: '5%', grid, border: { color: t.axis, display: false }, title: title(`${input.metricKey} (last)`), ticks: { color: t.muted, padding: 6, maxTicksLimit: 7, callback: (v: number | string) => formatCompact(Number(v)) } };
     if (this.chart) {
       this.chart.data.datasets = datasets;
       this.chart.options.scales = { x: xScale, y: yScale };
       this.chart.options.plugins!.tooltip = { ...this.tooltipOptions(), ...canvasTooltip(t) };
-      this.chart.update('none');
+      this.chart.update(); // not 'none': that keeps stale point options (animations are off anyway)
       return;
     }
     const config: ChartConfiguration<'line', XY[]> = {
