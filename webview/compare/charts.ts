@@ -21,6 +21,7 @@ export class ChartsTab {
   private theme: Theme;
   private requestSeq = 0;
   private readonly observed = new WeakSet<ChartView>();
+  private runsSig = '';
   private readonly ctx: ChartContext;
   /** Called with (shown, total) whenever the filter or the keys change. */
   onCount: (shown: number, total: number) => void = () => {};
@@ -56,6 +57,11 @@ export class ChartsTab {
   /** A new or changed model: add/remove cards and datasets in place. */
   setModel(model: CompareModel): void {
     this.model = model;
+    // While runs are live the host resends the model every few hundred ms (summaries change);
+    // the charts only care about which runs there are and how they look.
+    const sig = JSON.stringify([model.runs.map((r) => [r.id, r.name, r.color, r.status]), model.primary?.key]);
+    const runsChanged = sig !== this.runsSig;
+    this.runsSig = sig;
     const order = [...model.keys];
     const p = model.primary?.key;
     if (p && order.includes(p)) {
@@ -76,9 +82,8 @@ export class ChartsTab {
       if (!v) {
         v = new ChartView(k, this.ctx);
         this.views.set(k, v);
-      } else {
+      } else if (runsChanged) {
         const added = v.syncRuns();
-        v.renderTitle();
         if (added && v.visible) v.query();
         else if (v.visible) v.restyle();
       }
@@ -94,13 +99,12 @@ export class ChartsTab {
     this.applyFilter();
   }
 
-  onStateChange(s: CompareViewState, changed: ReadonlySet<keyof CompareViewState>): void {
+  onStateChange(changed: ReadonlySet<keyof CompareViewState>): void {
     if (changed.has('axis')) for (const v of this.views.values()) v.resetData();
     if (changed.has('smoothing') || changed.has('logY') || changed.has('hiddenRuns')) {
       for (const v of this.views.values()) v.restyle();
     }
     if (changed.has('search') || changed.has('hiddenRuns')) this.applyFilter();
-    void s;
   }
 
   setTheme(t: Theme): void {

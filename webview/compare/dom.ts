@@ -45,17 +45,12 @@ export function swatch(color: string, cls = 'swatch'): HTMLSpanElement {
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** Small 16×16 line icons (codicons are not shipped with the bundle). */
-const ICONS: Record<string, string> = {
+const ICONS = {
   reset: 'M3 8a5 5 0 1 0 1.5-3.6M3 2.5v2.5h2.5',
-  png: 'M2.5 3.5h11v9h-11zM2.5 10.5l3-3 2.5 2.5 2-2 3.5 3.5M10.5 6.2a.01.01 0 1 0 0 .1',
-  csv: 'M8 2.5v7.5M5 7l3 3 3-3M3 12.5h10',
-  zoomIn: 'M7 3a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM10 10l3.5 3.5M5 7h4M7 5v4',
-  zoomOut: 'M7 3a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM10 10l3.5 3.5M5 7h4',
-  eye: 'M1.5 8s2.5-4.5 6.5-4.5S14.5 8 14.5 8s-2.5 4.5-6.5 4.5S1.5 8 1.5 8zM8 6a2 2 0 1 0 0 4 2 2 0 0 0 0-4z',
   star: 'M8 1.8l1.9 3.9 4.3.6-3.1 3 .7 4.3L8 11.6l-3.8 2 .7-4.3-3.1-3 4.3-.6z',
 };
 
-export function icon(name: keyof typeof ICONS | string): SVGSVGElement {
+export function icon(name: keyof typeof ICONS): SVGSVGElement {
   const svg = document.createElementNS(SVG_NS, 'svg');
   svg.setAttribute('viewBox', '0 0 16 16');
   svg.setAttribute('width', '16');
@@ -63,7 +58,7 @@ export function icon(name: keyof typeof ICONS | string): SVGSVGElement {
   svg.setAttribute('aria-hidden', 'true');
   svg.setAttribute('class', 'icon');
   const p = document.createElementNS(SVG_NS, 'path');
-  p.setAttribute('d', ICONS[name] ?? '');
+  p.setAttribute('d', ICONS[name]);
   p.setAttribute('fill', name === 'star' ? 'currentColor' : 'none');
   p.setAttribute('stroke', 'currentColor');
   p.setAttribute('stroke-width', '1.2');

@@ -134,7 +134,6 @@ export function timeTicks(min: number, max: number, target: number, clock: boole
 /** A param value as text (null: the run has no such param). */
 export function formatParam(v: number | string | boolean | null | undefined): string {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : String(v);
   return String(v);
 }
 

@@ -36,7 +36,7 @@ tabs.onSelect = (id) => state.update({ tab: id });
 const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
 
 state.onChange((s, changed) => {
-  charts.onStateChange(s, changed);
+  charts.onStateChange(changed);
   if (changed.has('tab')) {
     tabs.select(s.tab);
     across.setActive(s.tab === 'across');

@@ -223,6 +223,9 @@ export class TablesTab {
     if (!cols.length) return this.empty(this.metrics, model.runs.length ? 'All runs are hidden.' : 'No runs to compare.');
     const match = keyMatcher(this.state.value.search);
     const rows = model.metrics.filter((m) => match(m.key));
+    if (this.state.value.search.trim() && rows.length < model.metrics.length) {
+      this.metricsNote.append(` Filtered by “${this.state.value.search.trim()}”: ${rows.length} of ${model.metrics.length} metrics.`);
+    }
     if (!model.metrics.length) return this.empty(this.metrics, 'These runs have logged no metrics yet.');
     if (!rows.length) return this.empty(this.metrics, `No metric matches “${this.state.value.search}”.`);
 

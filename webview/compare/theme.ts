@@ -51,7 +51,7 @@ export function readTheme(): Theme {
     foreground,
     muted,
     background: cssVar(s, '--vscode-editor-background', light ? '#ffffff' : '#1f1f1f'),
-    grid: hc ? withAlpha(contrast || foreground, 0.35) : withAlpha(light ? '#000000' : '#ffffff', light ? 0.07 : 0.07),
+    grid: hc ? withAlpha(contrast || foreground, 0.35) : withAlpha(light ? '#000000' : '#ffffff', 0.07),
     axis: hc ? contrast || foreground : border,
     focus: cssVar(s, '--vscode-focusBorder', '#0078d4'),
     hoverBackground: cssVar(s, '--vscode-editorHoverWidget-background', light ? '#f8f8f8' : '#202020'),
