@@ -274,6 +274,11 @@ export class ChartView {
       this.chart.options.scales!.y = this.yScaleOptions(t);
     }
     this.renderNotes();
+    // No points to show: no empty 0..1 axes under the message either.
+    const any = this.host.traces.some((r) => r.visible && r.trace.length > 0);
+    const sc = this.chart.options.scales!;
+    sc.x!.display = any;
+    sc.y!.display = any;
     this.redraw();
   }
 
