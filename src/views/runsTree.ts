@@ -46,6 +46,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly primary: () => { name: string } | undefined;
   private readonly subscriptions: vscode.Disposable[];
   private view: vscode.TreeView<RunsNode> | undefined;
+  private fromCheckbox = false;
+  private settle: NodeJS.Timeout | undefined;
 
   constructor(deps: RunsTreeDeps) {
     this.store = deps.store;
@@ -54,7 +56,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.primary = deps.primaryMetric;
     this.subscriptions = [
       deps.store.onDidChange(() => this.refresh()),
-      deps.selection.onDidChange(() => this.refresh()),
+      deps.selection.onDidChange(() => { if (!this.fromCheckbox) this.refresh(); }),
       deps.filter.onDidChange(() => { this.shown.clear(); this.refresh(); }),
     ];
   }
@@ -67,10 +69,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** The view's checkboxes changed: they select runs for comparison. */
   checkboxesChanged(items: readonly [RunsNode, vscode.TreeItemCheckboxState][]): void {
-    for (const checked of [true, false]) {
-      const uids = items.filter(([n, state]) => n.kind === 'run' && (state === vscode.TreeItemCheckboxState.Checked) === checked)
-        .map(([n]) => (n as { run: Run }).run.uid);
-      if (uids.length) this.selection.set(uids, checked);
+    // The view already shows the new state; refreshing at once would race the user's next click,
+    // so the view is redrawn from the selection once the clicks settle.
+    this.fromCheckbox = true;
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => this.refresh(), 300);
+    try {
+      for (const checked of [true, false]) {
+        const uids = items.filter(([n, state]) => n.kind === 'run' && (state === vscode.TreeItemCheckboxState.Checked) === checked)
+          .map(([n]) => (n as { run: Run }).run.uid);
+        if (uids.length) this.selection.set(uids, checked);
+      }
+    } finally {
+      this.fromCheckbox = false;
     }
   }
 
@@ -219,6 +230,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   dispose(): void {
+    clearTimeout(this.settle);
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }

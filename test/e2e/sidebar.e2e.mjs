@@ -26,9 +26,10 @@ async function openSidebar(page, width = 460) {
 /** Moves the mouse onto a row and a little within it, which is what opens a workbench hover. */
 async function hoverRow(page, row) {
   const box = await row.boundingBox();
-  await page.mouse.move(box.x + 30, box.y + box.height / 2);
+  // past the twistie and the checkbox, onto the label
+  await page.mouse.move(box.x + 80, box.y + box.height / 2);
   await page.waitForTimeout(200);
-  await page.mouse.move(box.x + 60, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.move(box.x + 110, box.y + box.height / 2, { steps: 4 });
 }
 
 export const tests = {
