@@ -58,7 +58,9 @@ export const tests = {
         const cards = await frame.locator('.chart-card').evaluateAll((els) => els.map((e) => ({ key: e.dataset.key, canvases: e.querySelectorAll('canvas').length })));
         assert.deepEqual(cards.map((c) => c.key).sort(), ['train_loss', 'val_acc', 'val_loss'], 'one chart per metric');
         assert.ok(cards.every((c) => c.canvases === 1), 'each chart is one canvas');
-        assert.equal(await frame.locator('#run-legend .run-chip').count(), 3, 'three runs in the legend');
+        // the last checkbox events may reach the extension just after the panel opened: it follows them
+        await frame.waitForFunction(() => document.querySelectorAll('#run-legend .run-chip').length === 3, null, { timeout: 15_000 });
+        await chartsReady(frame, 3);
         await page.mouse.move(900, 12); // off the sidebar's hovers
         await page.waitForTimeout(500);
         await page.screenshot({ path: join(images, `compare-${theme}.png`) });
