@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/core/store/store.ts';
 import { CHUNK_SIZE, pack } from '../../src/core/store/chunks.ts';
 import { type Report, timeIt, tempDir } from './util.ts';
+import { loadRuns, querySeries } from '../../src/core/compare/compareData.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const INGEST_POINTS = Math.round(2_000_000 * scale);
@@ -104,7 +105,13 @@ export function benchLayout(report: Report): void {
   // The slowest zoom: buckets just narrower than a chunk, so every chunk in range is decoded.
   const worstReq = { axis: 'step' as const, lo: 0, hi: Math.min(POINTS_PER_RUN - 1, (CHUNK_SIZE - 6) * BUCKETS), buckets: BUCKETS };
   const worstMs = best(5, () => { for (const id of ids) store.metrics.downsample(id, 'val_loss', worstReq); });
+  // What the Compare panel's host does per chart: the query, plus the message as it is serialized.
+  const runs = loadRuns(store, ids);
+  const chartMs = best(5, () => JSON.stringify(querySeries(store, runs, { key: 'val_loss', axis: 'step', range: null, buckets: BUCKETS })));
   big.db.close();
+  report(`Compare chart answer: ${RUNS} runs x ${POINTS_PER_RUN.toLocaleString('en')} points, ${BUCKETS} buckets, as the JSON message`, chartMs, 'ms', [
+    ['full scan (SQL GROUP BY over one row per point)', scanMs],
+  ], { higherIsBetter: false, target: '< 100 ms' });
   report(`downsample ${RUNS} runs x ${POINTS_PER_RUN.toLocaleString('en')} points to ${BUCKETS} buckets`, downMs, 'ms', [
     ['full scan (SQL GROUP BY over one row per point)', scanMs],
   ], { higherIsBetter: false, target: '< 100 ms' });
