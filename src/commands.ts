@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Run } from './core/types.ts';
 import type { WorkspaceStore } from './workspaceStore.ts';
 import type { RunsNode, RunsTreeProvider } from './views/runsTree.ts';
-import { STATUS_LABEL, ago } from './format.ts';
+import { runPickItem } from './format.ts';
 import type { RunController } from './runs/runController.ts';
 import { pickAndStart } from './runs/startRun.ts';
 import { parseOverrides } from './core/config/overrides.ts';
@@ -188,11 +188,7 @@ async function resolveRun(store: WorkspaceStore, ref: RunRef, placeHolder: strin
   const runs = s.runs.list({ limit: 200 });
   if (!runs.length) throw new Error('There are no runs in this workspace yet.');
   const pick = await vscode.window.showQuickPick(
-    runs.map((run) => ({
-      label: `${run.starred ? '$(star-full) ' : ''}${run.name}`,
-      description: `${run.experiment} · ${STATUS_LABEL[run.status].toLowerCase()} · ${ago(run.startedAt ?? run.createdAt)}`,
-      run,
-    })),
+    runs.map(runPickItem),
     { placeHolder, matchOnDescription: true });
   return pick?.run;
 }

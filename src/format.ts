@@ -37,3 +37,12 @@ export function metricValue(v: number): string {
 export const STATUS_LABEL: Record<RunStatus, string> = {
   queued: 'Queued', running: 'Running', finished: 'Finished', failed: 'Failed', stopped: 'Stopped', crashed: 'Crashed',
 };
+
+/** A run as a quick-pick row: star, name, then experiment, status and age. */
+export function runPickItem(run: Run): { label: string; description: string; run: Run } {
+  return {
+    label: `${run.starred ? '$(star-full) ' : ''}${run.name}`,
+    description: `${run.experiment} · ${STATUS_LABEL[run.status].toLowerCase()} · ${ago(run.startedAt ?? run.createdAt)}`,
+    run,
+  };
+}

@@ -5,7 +5,7 @@ import type { CompareViewState } from '../core/compare/protocol.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { RunsNode } from '../views/runsTree.ts';
 import type { RunSelection } from '../views/runSelection.ts';
-import { STATUS_LABEL, ago } from '../format.ts';
+import { runPickItem } from '../format.ts';
 import { guardedCommands } from '../commands.ts';
 import { COMPARE_VIEW_TYPE, type ComparePanel } from './comparePanel.ts';
 
@@ -123,11 +123,7 @@ async function pickRuns(s: Store): Promise<Run[]> {
   const recent = s.runs.list({ limit: 500 });
   if (!recent.length) throw new Error('There are no runs in this workspace yet.');
   const picks = await vscode.window.showQuickPick(
-    recent.map((run) => ({
-      label: `${run.starred ? '$(star-full) ' : ''}${run.name}`,
-      description: `${run.experiment} · ${STATUS_LABEL[run.status].toLowerCase()} · ${ago(run.startedAt ?? run.createdAt)}`,
-      run,
-    })),
+    recent.map(runPickItem),
     { canPickMany: true, placeHolder: 'Compare which runs? (tip: check runs in the Runs view)', matchOnDescription: true });
   return picks?.map((p) => p.run) ?? [];
 }
