@@ -47,8 +47,14 @@ export const tests = {
         await openSidebar(page);
         const rows = page.locator('.part.sidebar .monaco-list-row', { hasText: 'finished' });
         await page.waitForFunction(() => document.querySelectorAll('.part.sidebar .monaco-list-row .custom-view-tree-node-item-checkbox').length >= 3, null, { timeout: 30_000 });
-        // check the three runs with their checkboxes, as a user would
-        for (let i = 0; i < 3; i++) await rows.nth(i).locator('.custom-view-tree-node-item-checkbox').check();
+        // Check the three runs with their checkboxes, as a user would. The view redraws from the
+        // extension's selection once clicks settle; a click VS Code dropped shows up unchecked, and
+        // the user clicks it again.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          for (let i = 0; i < 3; i++) await rows.nth(i).locator('.custom-view-tree-node-item-checkbox').check();
+          await page.waitForTimeout(1000);
+          if (await page.locator('.part.sidebar .custom-view-tree-node-item-checkbox[aria-checked="true"]').count() === 3) break;
+        }
         const checked = page.locator('.part.sidebar .custom-view-tree-node-item-checkbox[aria-checked="true"]');
         await page.waitForFunction(() => document.querySelectorAll('.part.sidebar .custom-view-tree-node-item-checkbox[aria-checked="true"]').length === 3, null, { timeout: 15_000 })
           .catch(async (err) => { throw new Error(`${theme}: ${await checked.count()} checked of ${await rows.count()} rows: ${(await page.locator('.part.sidebar .monaco-list-row').allInnerTexts()).join(' | ')}; ${err.message}`); });
@@ -59,9 +65,10 @@ export const tests = {
         assert.deepEqual(cards.map((c) => c.key).sort(), ['train_loss', 'val_acc', 'val_loss'], 'one chart per metric');
         assert.ok(cards.every((c) => c.canvases === 1), 'each chart is one canvas');
         // the last checkbox events may reach the extension just after the panel opened: it follows them
-        await frame.waitForFunction(() => document.querySelectorAll('#run-legend .run-chip').length === 3, null, { timeout: 15_000 });
+        await frame.waitForFunction(() => document.querySelectorAll('#run-legend .run-chip').length === 3, null, { timeout: 15_000 })
+          .catch(async (err) => { throw new Error(`${theme}: legend ${await frame.locator('#run-legend').innerText()}; tabs ${await page.locator('.tab').allInnerTexts()}; ${err.message}`); });
         await chartsReady(frame, 3);
-        await page.mouse.move(900, 12); // off the sidebar's hovers
+        await page.mouse.move(1300, 820); // an empty corner of the panel, away from every hover
         await page.waitForTimeout(500);
         await page.screenshot({ path: join(images, `compare-${theme}.png`) });
 
@@ -83,14 +90,18 @@ export const tests = {
       await openSidebar(page);
       const first = page.locator('.part.sidebar .monaco-list-row', { hasText: 'sweep-099' }).first();
       await first.waitFor({ timeout: 30_000 });
-      // select every row, then "Compare Selected Runs" from the context menu
-      await first.click();
-      await page.keyboard.press('Control+A');
-      await first.click({ button: 'right' });
-      await page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' }).click();
-      const frame = await compareFrame(page);
+      // select every row, then "Compare Selected Runs" from the context menu (again if the view
+      // was redrawing under the clicks)
+      let frame;
+      for (let attempt = 0; !frame; attempt++) {
+        await first.click();
+        await page.keyboard.press('Control+A');
+        await first.click({ button: 'right' });
+        await page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' }).click();
+        frame = await compareFrame(page, 20_000).catch((err) => { if (attempt === 2) throw err; });
+      }
       await chartsReady(frame, 3);
-      await page.mouse.move(900, 12); // off the sidebar's hovers
+      await page.mouse.move(1300, 820); // an empty corner of the panel, away from every hover
       assert.equal(await frame.locator('#run-legend .run-chip').count(), 100, 'all 100 runs in the legend');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(images, 'compare-100.png') });
