@@ -8,7 +8,7 @@ import {
   MAX_BUCKETS, type CompareRun, type HostMessage, type SeriesData, type XAxis,
 } from '../../src/core/compare/protocol.ts';
 import { fitX, fitY } from './fit.ts';
-import { linePlugins } from './chartSetup.ts';
+import { linePlugins, FAST_LINE_OPTIONS } from './chartSetup.ts';
 import { debounce, h, icon } from './dom.ts';
 import { formatTick, formatXTick, niceTicks, timeTicks } from './format.ts';
 import { lineHosts, type LineHost, type TraceRef } from './lineHost.ts';
@@ -158,12 +158,7 @@ export class ChartView {
       data: { datasets: [] },
       plugins: linePlugins,
       options: {
-        animation: false,
-        parsing: false,
-        normalized: true,
-        spanGaps: false,
-        responsive: true,
-        maintainAspectRatio: false,
+        ...FAST_LINE_OPTIONS,
         // Pointer feedback lives on the hover layer; chart.js itself never redraws on hover.
         events: [],
         interaction: { mode: 'runsAtX', intersect: false },

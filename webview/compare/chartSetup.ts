@@ -14,6 +14,16 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Logarithm
 // Ours is not registered globally: each metric chart lists it, the Across charts do not.
 export const linePlugins = [bandPlugin];
 
+/** Options every line chart here shares: pre-parsed, sorted data, no animation, sized by its card. */
+export const FAST_LINE_OPTIONS = {
+  animation: false,
+  parsing: false,
+  normalized: true,
+  spanGaps: false,
+  responsive: true,
+  maintainAspectRatio: false,
+} as const;
+
 /** Global defaults that follow the theme (every chart's own colours are set by its owner). */
 export function applyChartDefaults(t: Theme): void {
   Chart.defaults.color = t.muted;

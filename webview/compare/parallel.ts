@@ -6,7 +6,7 @@
 import { Chart, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
 import type { CompareModel, CompareRun } from '../../src/core/compare/protocol.ts';
 import type { ParamValue } from '../../src/core/types.ts';
-import { canvasTooltip } from './chartSetup.ts';
+import { canvasTooltip, FAST_LINE_OPTIONS } from './chartSetup.ts';
 import { formatParam, formatValue } from './format.ts';
 import { withAlpha, type Theme } from './theme.ts';
 
@@ -184,12 +184,7 @@ export class ParallelChart {
       data: { labels, datasets },
       plugins: [axesPlugin],
       options: {
-        animation: false,
-        parsing: false,
-        normalized: true,
-        spanGaps: false,
-        responsive: true,
-        maintainAspectRatio: false,
+        ...FAST_LINE_OPTIONS,
         layout: { padding: { top: 14, bottom: 14, left: 8, right: 8 } },
         interaction: { mode: 'nearest', intersect: false, axis: 'xy' },
         scales: {
