@@ -10,6 +10,9 @@ import { watchRunConfig } from './runs/configDiagnostics.ts';
 import { RunSelection } from './views/runSelection.ts';
 import { ComparePanel } from './compare/comparePanel.ts';
 import { registerCompareCommands } from './compare/compareCommands.ts';
+import { ModelsTreeProvider } from './views/modelsTree.ts';
+import { LineagePanel } from './models/lineagePanel.ts';
+import { registerModelCommands } from './models/modelCommands.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -22,6 +25,8 @@ export interface RunLensApi {
   readonly selection: RunSelection;
   readonly compare: ComparePanel;
   readonly filter: RunsFilterState;
+  readonly modelsTree: ModelsTreeProvider;
+  readonly lineage: LineagePanel;
 }
 
 /** Composition root: wires the store, the views and the commands. No heavy work here. */
@@ -46,10 +51,13 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   runsTree.attach(runsView);
   const runs = new RunController(store, context.extensionPath, log);
   const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
+  const modelsTree = new ModelsTreeProvider({ store, primaryMetric });
+  const modelsView = vscode.window.createTreeView('runlens.models', { treeDataProvider: modelsTree, canSelectMany: true });
+  const lineage = new LineagePanel(store, context.extensionUri);
   const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
-  const forget = () => { primary = undefined; runsTree.refresh(); };
+  const forget = () => { primary = undefined; runsTree.refresh(); modelsTree.refresh(); };
   context.subscriptions.push(
-    log, store, selection, filter, runsTree, runsView, runs, compare, configWatcher,
+    log, store, selection, filter, runsTree, runsView, runs, compare, modelsTree, modelsView, lineage, configWatcher,
     runsView.onDidChangeCheckboxState((e) => runsTree.checkboxesChanged(e.items)),
     configWatcher.onDidChange(forget), configWatcher.onDidCreate(forget), configWatcher.onDidDelete(forget),
     store.onDidChangeError((message) => { runsView.message = message; }),
@@ -58,13 +66,14 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerCommands({ store, tree: runsTree, log, runs, state: context.workspaceState }),
     ...registerCompareCommands({ store, selection, panel: compare, log }),
     ...registerFilterCommands(store, filter, guardedCommands(log)),
+    ...registerModelCommands({ store, runs, compare, lineage, log }),
   );
   // Runs a previous window left going: picked up right after activation, not during it.
   setTimeout(() => runs.recover(), 0);
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
     + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
-  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter };
+  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter, modelsTree, lineage };
 }
 
 export function deactivate(): void {}

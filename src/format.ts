@@ -25,14 +25,7 @@ export function ago(time: number, now = Date.now()): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
-/** Numbers as people read metrics: 4 significant digits, exponent for very large or small. */
-export function metricValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-4)) return v.toExponential(3);
-  return String(Number(v.toPrecision(4)));
-}
+export { metricValue } from './core/format.ts';
 
 export const STATUS_LABEL: Record<RunStatus, string> = {
   queued: 'Queued', running: 'Running', finished: 'Finished', failed: 'Failed', stopped: 'Stopped', crashed: 'Crashed',

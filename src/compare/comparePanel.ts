@@ -7,7 +7,7 @@ import { parseViewMessage } from '../core/compare/protocol.ts';
 import { buildModel, loadRuns, querySeries, seriesCsv } from '../core/compare/compareData.ts';
 import { LiveTail } from '../core/compare/liveTail.ts';
 import { comparePage } from '../core/compare/page.ts';
-import { showCommit } from '../core/provenance/git.ts';
+import { showRunCommit, showRunPatch } from '../runs/provenanceDocs.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 
 export const COMPARE_VIEW_TYPE = 'runlens.compare';
@@ -139,24 +139,12 @@ export class ComparePanel implements vscode.Disposable {
         void vscode.window.showInformationMessage(`Saved the ${message.key} chart as ${vscode.workspace.asRelativePath(target)}.`);
         return;
       }
-      case 'openCommit': {
-        const run = this.run(message.runId);
-        if (!run.git) throw new Error(`Run ${run.name} was not started in a git repository.`);
-        const cwd = run.cwd ?? this.deps.store.folder?.uri.fsPath;
-        if (!cwd) throw new Error('Open the workspace folder the run was started from.');
-        const text = await showCommit(cwd, run.git.commit);
-        await showText(text, 'diff');
+      case 'openCommit':
+        await showRunCommit(this.deps.store, this.run(message.runId));
         return;
-      }
-      case 'openPatch': {
-        const store = this.deps.store.require();
-        const run = this.run(message.runId);
-        const sha = store.provenance.get(run.id)?.patchSha256;
-        const patch = sha ? store.provenance.blob(sha) : undefined;
-        if (!patch) throw new Error(`Run ${run.name} has no stored patch of uncommitted changes.`);
-        await showText(patch.toString('utf8'), 'diff');
+      case 'openPatch':
+        await showRunPatch(this.deps.store, this.run(message.runId));
         return;
-      }
       case 'revealRun':
         await vscode.commands.executeCommand('runlens.runs.focus');
         return;
@@ -281,7 +269,3 @@ function safeName(key: string): string {
   return key.replace(/[^\w.-]+/g, '_').slice(0, 80) || 'metric';
 }
 
-async function showText(content: string, language: string): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument({ content, language });
-  await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-}

@@ -41,6 +41,8 @@ export interface Run {
   git: GitState | null;
   notes: string;
   starred: boolean;
+  /** The run this one reproduces ("RunLens: Reproduce Run"). */
+  reproduces: number | null;
 }
 
 export interface NewRun {
@@ -53,6 +55,7 @@ export interface NewRun {
   git?: GitState | null;
   params?: Record<string, ParamValue>;
   tags?: Record<string, string>;
+  reproduces?: number | null;
 }
 
 export interface RunUpdate {

@@ -8,6 +8,9 @@ import { readProcess, runFolder, stopProcess } from '../core/runs/runProcess.ts'
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
 import { captureProvenance } from '../core/runs/captureProvenance.ts';
 import { hashDatasets } from './hashDatasets.ts';
+import { ArtifactCollector } from '../core/artifacts/collector.ts';
+import { redactEnv } from '../core/provenance/environment.ts';
+import type { Store } from '../core/store/store.ts';
 
 const TICK_MS = 250;
 
@@ -25,6 +28,7 @@ export class RunController implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<number[]>();
   /** Fires with the ids of runs that got new points or ended. */
   readonly onDidChangeRuns = this.changed.event;
+  private collector: ArtifactCollector | undefined;
 
   constructor(store: WorkspaceStore, extensionPath: string, log: vscode.LogOutputChannel) {
     this.store = store;
@@ -40,6 +44,7 @@ export class RunController implements vscode.Disposable {
     if (reattached || ended) this.log.info(`Reattached to ${reattached} running run(s); ${ended} ended while no window was watching`);
     if (ended) this.store.notifyChanged();
     this.schedule();
+    void this.collect();
   }
 
   get running(): number[] {
@@ -65,6 +70,7 @@ export class RunController implements vscode.Disposable {
     const spec = { ...req.spec, env };
     const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd)]);
     const tags = captured.noGit ? { ...req.tags, 'runlens.git': `no git: ${captured.noGit}` } : req.tags;
+    captured.provenance.launchEnv = redactEnv(req.spec.env ?? {});
     const run = launch(store, store.dir, join(this.extensionPath, 'media', 'run-wrapper.cjs'),
       { ...req, tags, spec, git: captured.git, provenance: captured.provenance, datasets });
     this.log.info(`Started run ${run.name} (${run.uid}): ${Array.isArray(run.command) ? run.command.join(' ') : run.command}`);
@@ -82,6 +88,37 @@ export class RunController implements vscode.Disposable {
     const signal = await stopProcess(info);
     this.log.info(`Stopped run ${run.name} (${signal ?? 'it had already ended'})`);
     this.tick();
+  }
+
+  /** Keeps what runs asked for (log_artifact, log_model, declared outputs); one pass at a time. */
+  collect(): Promise<void> {
+    const store = this.store.get();
+    if (!store) return Promise.resolve();
+    if (this.collector?.store !== store) this.collector = new ArtifactCollector(store, store.objects, (m) => this.log.info(m));
+    return this.collector.drain().then((done) => {
+      if (!done.length) return;
+      this.store.notifyChanged();
+      this.changed.fire([...new Set(done.map((d) => d.runId))]);
+    }, (err) => this.log.error(`Keeping artifacts failed: ${String(err)}`));
+  }
+
+  /** Resolves once a run has ended and everything it asked to keep is collected (or failed). */
+  async settled(runId: number, signal?: AbortSignal): Promise<Run> {
+    for (;;) {
+      const store: Store = this.store.require();
+      const run = store.runs.get(runId);
+      if (!run) throw new Error(`Run ${runId} is no longer in the store.`);
+      if (run.status !== 'running' && run.status !== 'queued') {
+        await this.collect();
+        if (!this.collector?.waiting(runId)) return run;
+      }
+      if (signal?.aborted) throw new Error('Cancelled.');
+      await new Promise<void>((resolve) => {
+        const done = () => { clearTimeout(t); sub.dispose(); resolve(); };
+        const t = setTimeout(done, 500);
+        const sub = this.onDidChangeRuns((ids) => { if (ids.includes(runId)) done(); });
+      });
+    }
   }
 
   logFile(run: Run): string | undefined {
@@ -109,6 +146,7 @@ export class RunController implements vscode.Disposable {
       if (changed.length) {
         this.store.notifyChanged();
         this.changed.fire(changed);
+        void this.collect();
       }
     } catch (err) {
       this.log.error(`Following runs failed: ${String(err)}`);

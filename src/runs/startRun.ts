@@ -22,6 +22,8 @@ export interface LaunchPlan {
   overrideStyle: 'argparse' | 'hydra' | 'file';
   datasets: string[];
   paramsFiles: string[];
+  /** Declared outputs, kept as artifacts when the run ends (absent in plans saved by older versions). */
+  outputs?: string[];
 }
 
 const LAST = 'runlens.lastLaunch';
@@ -77,7 +79,7 @@ export async function planFromConfig(folder: vscode.WorkspaceFolder, project: Pr
   return {
     label: run.name, command: command!, args, shell: !Array.isArray(run.command), cwd, env: run.env,
     experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd), overrideStyle: run.overrideStyle,
-    datasets: run.datasets, paramsFiles: run.params,
+    datasets: run.datasets, paramsFiles: run.params, outputs: run.outputs,
   };
 }
 
@@ -154,6 +156,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
     params,
     tags,
     datasets: plan.datasets ?? [],
+    outputs: plan.outputs ?? [],
     spec: { command: plan.command, args, shell: plan.shell, cwd: plan.cwd, env },
   });
 }

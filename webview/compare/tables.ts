@@ -360,7 +360,13 @@ export class TablesTab {
       const label = h('span', { class: 'dataset-label' }, h('span', { class: 'mono ellipsis', title: path }, path), badge);
       addRow(`dataset:${path}`, label, keys, (i) => {
         const d = digestOf(i);
-        return d ? h('span', { class: 'mono', title: d }, shortDigest(d)) : h('span', { class: 'missing', title: 'not recorded for this run' }, '—');
+        if (!d) return h('span', { class: 'missing', title: 'not recorded for this run' }, '—');
+        const digest = h('span', { class: 'mono', title: d }, shortDigest(d));
+        const changed = prov(i)?.datasets.find((x) => x.path === path)?.changed ?? [];
+        if (!changed.length) return digest;
+        const shown = changed.slice(0, 3).join(', ') + (changed.length > 3 ? ` +${changed.length - 3} more` : '');
+        return h('span', { class: 'dataset-cell' }, digest,
+          h('span', { class: 'changed-files', title: `Changed from the first run with this dataset:\n${changed.join('\n')}` }, `Δ ${shown}`));
       });
     }
     if (!paths.length) {

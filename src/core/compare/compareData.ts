@@ -2,6 +2,8 @@
  * What the Compare panel shows, computed from the store: the runs and their tables, and per chart
  * the downsampled series of one metric key. Nothing here touches the UI thread's DOM or vscode.
  */
+import { changedDataFiles, datasetDiff } from '../models/lineage.ts';
+import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { Store } from '../store/store.ts';
 import type { Downsampled } from '../store/metricRepository.ts';
 import type { Run } from '../types.ts';
@@ -91,8 +93,29 @@ export function buildModel(store: Store, runs: Run[], configured?: { name: strin
       datasets: store.provenance.datasets(r.id, { files: false }).map((d) => ({ path: d.path, digest: d.digest })),
     };
   });
+  markChangedDataFiles(store, runs, provenance);
 
   return { runs: runs.map(compareRun), keys, primary, bestStep, params: paramRows, metrics: metricRows, provenance };
+}
+
+/** For datasets whose digest differs from the first run's, which files changed (per-file hashes, loaded only then). */
+function markChangedDataFiles(store: Store, runs: Run[], provenance: ProvenanceRow[]): void {
+  const reference = new Map<string, number>(); // dataset path -> index of the first run with it
+  provenance.forEach((p, i) => { for (const d of p.datasets) if (!reference.has(d.path)) reference.set(d.path, i); });
+  const files = new Map<number, StoredDataset[]>();
+  const filesOf = (i: number) => {
+    if (!files.has(i)) files.set(i, store.provenance.datasets(runs[i]!.id));
+    return files.get(i)!;
+  };
+  provenance.forEach((p, i) => {
+    for (const d of p.datasets) {
+      const ref = reference.get(d.path)!;
+      const base = provenance[ref]!.datasets.find((x) => x.path === d.path)!;
+      if (ref === i || base.digest === d.digest) continue;
+      const diff = datasetDiff(filesOf(ref).filter((x) => x.path === d.path), filesOf(i).filter((x) => x.path === d.path));
+      d.changed = changedDataFiles(diff);
+    }
+  });
 }
 
 /** Where a run's relative time starts: when it started, else its first point. */

@@ -58,7 +58,8 @@ export interface ProvenanceRow {
   hasPatch: boolean;
   interpreter: string | null;
   durationMs: number | null;
-  datasets: { path: string; digest: string }[];
+  /** `changed`: files (by per-file hash) that differ from the first run with this dataset, when the digests differ. */
+  datasets: { path: string; digest: string; changed?: string[] }[];
 }
 
 export interface CompareModel {

@@ -55,8 +55,8 @@ class SeriesBuffer {
 
 /**
  * Reads a run's metrics file from where the store says it stopped, up to the last complete line.
- * Points, params and tags are committed together with the new offset, so a reload resumes with
- * nothing lost and nothing duplicated. A partial last line waits for its newline.
+ * Points, params, tags and artifact requests are committed together with the new offset, so a
+ * reload resumes with nothing lost and nothing duplicated. A partial last line waits for its newline.
  */
 export class JsonlIngestor {
   private readonly store: Store;
@@ -65,7 +65,7 @@ export class JsonlIngestor {
   private readonly source: string;
   private series: Map<string, SeriesBuffer> | undefined;
   readonly stats: IngestStats = { lines: 0, points: 0, malformed: 0, skippedValues: 0, problems: [] };
-  /** Called with artifact and model records, which other parts of RunLens handle. */
+  /** Called with artifact and model records after they were queued for collection (store.artifacts). */
   onRecord: ((record: Record) => void) | undefined;
 
   constructor(store: Store, runId: number, file: string, source = 'metrics.jsonl') {
@@ -167,6 +167,10 @@ export class JsonlIngestor {
       if (batch.length) this.store.metrics.appendMany(this.runId, batch);
       if (hasParams) this.store.runs.setParams(this.runId, params);
       if (hasTags) this.store.runs.setTags(this.runId, tags);
+      for (const r of others) {
+        if (r.kind === 'artifact') this.store.artifacts.request(this.runId, { kind: 'artifact', path: r.path });
+        if (r.kind === 'model') this.store.artifacts.request(this.runId, { kind: 'model', path: r.path, model: r.name, metadata: r.metadata });
+      }
       this.store.setOffset(this.runId, this.source, offset);
     });
     for (const [, c] of batch) this.stats.points += c.values.length;

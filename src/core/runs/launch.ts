@@ -15,6 +15,10 @@ export interface LaunchRequest {
   provenance?: RunProvenance;
   /** Content hashes of the declared datasets, taken before the process starts. */
   datasets?: StoredDataset[];
+  /** Declared outputs (runlens.yaml `outputs`), kept as artifacts once the run ends. */
+  outputs?: string[];
+  /** The run this one reproduces. */
+  reproduces?: number;
 }
 
 /** Records a new run as running and starts its process. A process that cannot start leaves a failed run. */
@@ -23,10 +27,11 @@ export function launch(store: Store, storeDir: string, wrapper: string, req: Lau
   const run = store.runs.create({
     name: req.name, experiment: req.experiment, status: 'running', startedAt: Date.now(),
     command: spec.shell ? spec.command : [spec.command, ...spec.args], cwd: spec.cwd,
-    params: req.params, tags: req.tags, git: req.git,
+    params: req.params, tags: req.tags, git: req.git, reproduces: req.reproduces,
   });
   if (req.provenance) store.provenance.set(run.id, req.provenance);
   for (const d of req.datasets ?? []) store.provenance.setDataset(run.id, d);
+  for (const path of req.outputs ?? []) store.artifacts.request(run.id, { kind: 'output', path, afterEnd: true });
   try {
     startProcess(storeDir, run.uid, spec, wrapper, nodePath);
   } catch (err) {

@@ -159,6 +159,85 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX metric_summaries_by_key ON metric_summaries (key_id);
   CREATE INDEX tags_by_key ON tags (key);
   `,
+  // 5: artifacts (bytes kept once in <storeDir>/objects by sha256), what runs asked to keep, the
+  // model registry with aliases and their history, and which run a run reproduces.
+  `
+  CREATE TABLE artifacts (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('file','directory')),
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    file_count INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    created_at REAL NOT NULL
+  );
+  CREATE INDEX artifacts_by_run ON artifacts (run_id, path);
+  CREATE TABLE artifact_files (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (artifact_id, path)
+  ) WITHOUT ROWID;
+  CREATE INDEX artifact_files_by_object ON artifact_files (sha256);
+  -- Written with the ingest offset that read them, removed when collected; a failure is kept with its reason.
+  CREATE TABLE artifact_requests (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('artifact','model','output')),
+    path TEXT NOT NULL,
+    model TEXT,
+    metadata TEXT,
+    after_end INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    error TEXT
+  );
+  CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+  );
+  -- run_id has no ON DELETE: a run with model versions cannot be deleted.
+  CREATE TABLE model_versions (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    version INTEGER NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    artifact_id INTEGER REFERENCES artifacts(id),
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    file_count INTEGER NOT NULL,
+    metadata TEXT NOT NULL DEFAULT 'null',
+    description TEXT NOT NULL DEFAULT '',
+    params TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (model_id, version)
+  );
+  CREATE INDEX model_versions_by_run ON model_versions (run_id);
+  CREATE TABLE model_aliases (
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    alias TEXT NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    set_at REAL NOT NULL,
+    PRIMARY KEY (model_id, alias)
+  ) WITHOUT ROWID;
+  CREATE TABLE model_alias_history (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    alias TEXT NOT NULL,
+    version_id INTEGER,
+    previous_version_id INTEGER,
+    set_at REAL NOT NULL
+  );
+  ALTER TABLE runs ADD COLUMN reproduces INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+  ALTER TABLE run_provenance ADD COLUMN launch_env TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,6 +15,8 @@ export interface RunProvenance {
   commandLine: string | null;
   /** The environment, secrets redacted. */
   env: { [name: string]: string };
+  /** The variables the launch itself set (runlens.yaml `env`, params copies), secrets redacted; Reproduce sets them again. */
+  launchEnv?: { [name: string]: string };
 }
 
 export interface StoredDataset {
@@ -50,9 +52,9 @@ export class ProvenanceRepository {
 
   set(runId: number, p: RunProvenance): void {
     this.db.prepare(`INSERT OR REPLACE INTO run_provenance (run_id, git_remote, patch_sha256, untracked, interpreter,
-      interpreter_version, os, hostname, gpu, command_line, env) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      interpreter_version, os, hostname, gpu, command_line, env, launch_env) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       runId, p.gitRemote, p.patchSha256, JSON.stringify(p.untracked), p.interpreter, p.interpreterVersion, p.os,
-      p.hostname, JSON.stringify(p.gpu), p.commandLine, JSON.stringify(p.env));
+      p.hostname, JSON.stringify(p.gpu), p.commandLine, JSON.stringify(p.env), JSON.stringify(p.launchEnv ?? {}));
   }
 
   get(runId: number): RunProvenance | undefined {
@@ -62,6 +64,7 @@ export class ProvenanceRepository {
       gitRemote: r.git_remote ?? null, patchSha256: r.patch_sha256 ?? null, untracked: JSON.parse(r.untracked ?? '[]'),
       interpreter: r.interpreter ?? null, interpreterVersion: r.interpreter_version ?? null, os: r.os ?? null,
       hostname: r.hostname ?? null, gpu: JSON.parse(r.gpu ?? '[]'), commandLine: r.command_line ?? null, env: JSON.parse(r.env ?? '{}'),
+      launchEnv: JSON.parse(r.launch_env ?? '{}'),
     };
   }
 

@@ -28,11 +28,12 @@ interface RunRow {
   id: number; uid: string; name: string; experiment_id: number; experiment: string; status: RunStatus;
   command: string | null; cwd: string | null; created_at: number; started_at: number | null; ended_at: number | null;
   exit_code: number | null; git_commit: string | null; git_branch: string | null; git_dirty: number | null;
-  notes: string; starred: number;
+  notes: string; starred: number; reproduces: number | null;
 }
 
 const RUN_COLUMNS = `r.id, r.uid, r.name, r.experiment_id, e.name AS experiment, r.status, r.command, r.cwd,
-  r.created_at, r.started_at, r.ended_at, r.exit_code, r.git_commit, r.git_branch, r.git_dirty, r.notes, r.starred`;
+  r.created_at, r.started_at, r.ended_at, r.exit_code, r.git_commit, r.git_branch, r.git_dirty, r.notes, r.starred,
+  r.reproduces`;
 
 function toRun(r: RunRow): Run {
   return {
@@ -40,7 +41,7 @@ function toRun(r: RunRow): Run {
     command: r.command === null ? null : JSON.parse(r.command) as string[] | string,
     cwd: r.cwd, createdAt: r.created_at, startedAt: r.started_at, endedAt: r.ended_at, exitCode: r.exit_code,
     git: r.git_commit === null ? null : { commit: r.git_commit, branch: r.git_branch, dirty: r.git_dirty === 1 },
-    notes: r.notes, starred: r.starred === 1,
+    notes: r.notes, starred: r.starred === 1, reproduces: r.reproduces,
   };
 }
 
@@ -81,11 +82,11 @@ export class RunRepository {
       const status = input.status ?? 'queued';
       if (!RUN_STATUSES.includes(status)) throw new RangeError(`unknown run status ${status}`);
       const info = this.db.prepare(`INSERT INTO runs (uid, name, experiment_id, status, command, cwd, created_at,
-          started_at, git_commit, git_branch, git_dirty) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          started_at, git_commit, git_branch, git_dirty, reproduces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         randomUUID(), input.name?.trim() || generateRunName(), experimentId, status,
         input.command == null ? null : JSON.stringify(input.command), input.cwd ?? null, this.now(),
         input.startedAt ?? null, input.git?.commit ?? null, input.git?.branch ?? null,
-        input.git ? (input.git.dirty ? 1 : 0) : null);
+        input.git ? (input.git.dirty ? 1 : 0) : null, input.reproduces ?? null);
       const runId = Number(info.lastInsertRowid);
       if (input.params) this.setParams(runId, input.params);
       if (input.tags) this.setTags(runId, input.tags);
@@ -98,6 +99,12 @@ export class RunRepository {
     const row = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
       WHERE r.id = ?`).get(id) as RunRow | undefined;
     return row && toRun(row);
+  }
+
+  /** Runs made by "Reproduce Run" from this one, oldest first. */
+  reproductionsOf(runId: number): Run[] {
+    return (this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
+      WHERE r.reproduces = ? ORDER BY r.created_at, r.id`).all(runId) as RunRow[]).map(toRun);
   }
 
   getByUid(uid: string): Run | undefined {
@@ -239,8 +246,14 @@ export class RunRepository {
     return run;
   }
 
-  /** Deletes a run with its params, tags and points. Returns false when it was already gone. */
+  /**
+   * Deletes a run with its params, tags, points and artifacts. Returns false when it was already gone.
+   * A run that model versions come from is kept: their lineage needs it.
+   */
   delete(id: number): boolean {
+    const versions = this.db.prepare(`SELECT m.name || ' v' || v.version FROM model_versions v JOIN models m ON m.id = v.model_id
+      WHERE v.run_id = ? ORDER BY m.name, v.version`).pluck().all(id) as string[];
+    if (versions.length) throw new Error(`This run produced model versions (${versions.join(', ')}); it is kept for their lineage.`);
     return this.db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
   }
 

@@ -3,16 +3,23 @@ import { type Db, explain, openDatabase } from './database.ts';
 import { MetricRepository } from './metricRepository.ts';
 import { RunRepository } from './runRepository.ts';
 import { ProvenanceRepository } from './provenanceRepository.ts';
+import { ArtifactRepository } from './artifactRepository.ts';
+import { ModelRepository } from './modelRepository.ts';
+import { ObjectStore } from '../artifacts/objectStore.ts';
 
 export const DB_FILE = 'runs.db';
 
-/** The workspace's run store: one SQLite database in `<storeDir>/runs.db`. */
+/** The workspace's run store: one SQLite database in `<storeDir>/runs.db`, artifact bytes in `<storeDir>/objects`. */
 export class Store {
   readonly dir: string;
   readonly file: string;
   readonly runs: RunRepository;
   readonly metrics: MetricRepository;
   readonly provenance: ProvenanceRepository;
+  readonly artifacts: ArtifactRepository;
+  readonly models: ModelRepository;
+  /** Artifact bytes by sha256, in `<storeDir>/objects`. */
+  readonly objects: ObjectStore;
   private readonly db: Db;
   private readonly versionStmt;
 
@@ -23,6 +30,9 @@ export class Store {
     this.runs = new RunRepository(db, now);
     this.metrics = new MetricRepository(db);
     this.provenance = new ProvenanceRepository(db);
+    this.artifacts = new ArtifactRepository(db, now);
+    this.models = new ModelRepository(db, now);
+    this.objects = new ObjectStore(join(dir, 'objects'));
     this.versionStmt = db.prepare('PRAGMA data_version').pluck();
   }
 

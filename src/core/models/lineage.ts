@@ -1,0 +1,89 @@
+import type { Store } from '../store/store.ts';
+import type { AliasChange, ModelVersion } from '../store/modelRepository.ts';
+import type { ArtifactFile } from '../store/artifactRepository.ts';
+import type { StoredDataset } from '../store/provenanceRepository.ts';
+import type { ParamValue, Run } from '../types.ts';
+
+/** Everything a model version came from: version → run → commit (+ patch) → datasets → params → metrics. */
+export interface Lineage {
+  version: ModelVersion;
+  aliasHistory: AliasChange[];
+  run: Run;
+  code: {
+    commit: string;
+    branch: string | null;
+    dirty: boolean;
+    remote: string | null;
+    patchSha256: string | null;
+    patchBytes: number;
+    untracked: { path: string; size: number; skipped?: string }[];
+  } | null;
+  datasets: StoredDataset[];
+  params: { [key: string]: ParamValue };
+  environment: { interpreter: string | null; interpreterVersion: string | null; os: string | null; hostname: string | null; gpu: string[]; commandLine: string | null };
+  artifactFiles: ArtifactFile[];
+  /** The run this version's run reproduces, and the runs that reproduce it (with their verdict tag). */
+  reproduces: Run | null;
+  reproductions: { run: Run; verdict: string | null }[];
+}
+
+export function lineage(store: Store, versionId: number): Lineage {
+  const version = store.models.version(versionId);
+  if (!version) throw new RangeError(`model version ${versionId} does not exist`);
+  const run = store.runs.get(version.runId);
+  if (!run) throw new RangeError(`the run of ${version.model} v${version.version} is missing from the store`);
+  const prov = store.provenance.get(run.id);
+  const patch = prov?.patchSha256 ? store.provenance.blob(prov.patchSha256) : undefined;
+  return {
+    version,
+    aliasHistory: store.models.aliasHistory(version.modelId),
+    run,
+    code: run.git && {
+      commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty, remote: prov?.gitRemote ?? null,
+      patchSha256: prov?.patchSha256 ?? null, patchBytes: patch?.length ?? 0, untracked: prov?.untracked ?? [],
+    },
+    datasets: store.provenance.datasets(run.id),
+    params: version.params,
+    environment: {
+      interpreter: prov?.interpreter ?? null, interpreterVersion: prov?.interpreterVersion ?? null, os: prov?.os ?? null,
+      hostname: prov?.hostname ?? null, gpu: prov?.gpu ?? [], commandLine: prov?.commandLine ?? null,
+    },
+    artifactFiles: version.artifactId === null ? [] : store.artifacts.files(version.artifactId),
+    reproduces: run.reproduces === null ? null : store.runs.get(run.reproduces) ?? null,
+    reproductions: store.runs.reproductionsOf(run.id).map((r) => ({ run: r, verdict: store.runs.tags(r.id)['runlens.reproduced'] ?? null })),
+  };
+}
+
+/** How one dataset differs between two runs, file by file (by the stored per-file hashes). */
+export interface DatasetDiff {
+  path: string;
+  a: string | null;
+  b: string | null;
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/** Per-dataset differences from `a` to `b`; datasets with equal digests are listed with no files. */
+export function datasetDiff(a: StoredDataset[], b: StoredDataset[]): DatasetDiff[] {
+  const paths = [...new Set([...a.map((d) => d.path), ...b.map((d) => d.path)])].sort();
+  return paths.map((path) => {
+    const da = a.find((d) => d.path === path);
+    const db = b.find((d) => d.path === path);
+    const before = new Map((da?.files ?? []).map((f) => [f.path, f.sha256]));
+    const after = new Map((db?.files ?? []).map((f) => [f.path, f.sha256]));
+    const same = da?.digest === db?.digest;
+    return {
+      path, a: da?.digest ?? null, b: db?.digest ?? null,
+      added: same ? [] : [...after.keys()].filter((f) => !before.has(f)),
+      removed: same ? [] : [...before.keys()].filter((f) => !after.has(f)),
+      changed: same ? [] : [...after].filter(([f, h]) => before.has(f) && before.get(f) !== h).map(([f]) => f),
+    };
+  });
+}
+
+/** Dataset files that differ between two runs, as "<dataset>/<file>" paths (a file dataset: its own path). */
+export function changedDataFiles(diff: DatasetDiff[]): string[] {
+  const join = (d: DatasetDiff, f: string) => (d.path.endsWith(f) ? d.path : `${d.path.replace(/\/$/, '')}/${f}`);
+  return diff.flatMap((d) => [...d.changed, ...d.added, ...d.removed].map((f) => join(d, f))).sort();
+}

@@ -1,0 +1,103 @@
+import type { Lineage, DatasetDiff } from './lineage.ts';
+import { bytes, iso, metricValue, shortSha } from '../format.ts';
+
+/**
+ * The lineage panel's HTML: version → run → code → data → params → metrics, as a chain of cards.
+ * No script at all: links are command URIs the panel allows one by one. Every value is escaped.
+ */
+export interface LineagePageOptions {
+  cspSource: string;
+  style: string;
+  /** Per-file data changes against another version of the same model, when there is one. */
+  against?: { version: number; diff: DatasetDiff[] };
+}
+
+const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const cmd = (id: string, ...args: unknown[]) => esc(`command:${id}?${encodeURIComponent(JSON.stringify(args))}`);
+const link = (label: string, id: string, ...args: unknown[]) => `<a href="${cmd(id, ...args)}">${esc(label)}</a>`;
+
+/** The commands a lineage page links to (the panel's enableCommandUris list). */
+export const LINEAGE_COMMANDS = [
+  'runlens.showCommit', 'runlens.showPatch', 'runlens.openRun', 'runlens.compareRuns', 'runlens.exportModelCard',
+  'runlens.reproduceModelVersion', 'runlens.setModelAlias', 'runlens.compareModelVersions',
+];
+
+function card(kind: string, title: string, body: string, actions = ''): string {
+  return `<section class="card ${kind}"><header><span class="kind">${esc(kind)}</span><h2>${title}</h2>${actions ? `<nav>${actions}</nav>` : ''}</header>${body}</section>`;
+}
+
+function table(head: string[], rows: string[][], cls = ''): string {
+  if (!rows.length) return '';
+  return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
+    rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+export function lineagePage(l: Lineage, o: LineagePageOptions): string {
+  const { version: v, run } = l;
+  const csp = `default-src 'none'; style-src ${o.cspSource}; img-src ${o.cspSource} data:`;
+  const aliases = v.aliases.map((a) => `<span class="alias">@${esc(a)}</span>`).join(' ');
+  const parts: string[] = [];
+
+  parts.push(card('model version', `${esc(v.model)} <span class="ver">v${v.version}</span> ${aliases}`,
+    `<p>${esc(v.description || 'No description.')}</p>
+    <dl><dt>Registered</dt><dd>${esc(iso(v.createdAt))}</dd>
+    <dt>Artifact</dt><dd><code>${esc(v.path)}</code> · ${esc(v.kind)} · ${v.fileCount} file(s) · ${esc(bytes(v.size))}</dd>
+    <dt>sha256</dt><dd><code title="${esc(v.digest)}">${esc(v.digest)}</code></dd></dl>`,
+    [link('Reproduce', 'runlens.reproduceModelVersion', v.id), link('Set alias…', 'runlens.setModelAlias', v.id),
+      link('Export model card', 'runlens.exportModelCard', v.id)].join('')));
+
+  const repro = [
+    l.reproduces ? `<p>Reproduces <a href="${cmd('runlens.openRun', l.reproduces.id)}">${esc(l.reproduces.name)}</a>.</p>` : '',
+    ...l.reproductions.map((r) => `<p>Reproduced by <a href="${cmd('runlens.openRun', r.run.id)}">${esc(r.run.name)}</a>: <span class="verdict">${esc(r.verdict ?? r.run.status)}</span></p>`),
+  ].join('');
+  parts.push(card('run', esc(run.name), `<dl><dt>Experiment</dt><dd>${esc(run.experiment)}</dd><dt>Status</dt><dd>${esc(run.status)}</dd>
+    <dt>Command</dt><dd><code>${esc(l.environment.commandLine ?? '')}</code></dd>
+    <dt>Environment</dt><dd>${esc([l.environment.interpreterVersion && `Python ${l.environment.interpreterVersion}`, l.environment.os, l.environment.hostname].filter(Boolean).join(' · '))}</dd>
+    <dt>Run id</dt><dd><code>${esc(run.uid)}</code></dd></dl>${repro}`,
+  [link('Open in Compare', 'runlens.openRun', run.id)].join('')));
+
+  if (!l.code) parts.push(card('code', 'No git', '<p>The run was not started in a git repository.</p>'));
+  else {
+    const c = l.code;
+    const patch = c.dirty
+      ? `<p class="dirty">Uncommitted changes: patch <code>${esc(shortSha(c.patchSha256 ?? ''))}</code>, ${esc(bytes(c.patchBytes))}${c.untracked.length ? `, ${c.untracked.length} untracked file(s)` : ''}</p>`
+      : '<p class="clean">Working tree clean at launch.</p>';
+    parts.push(card('code', `commit <code>${esc(c.commit.slice(0, 10))}</code>${c.branch ? ` on <code>${esc(c.branch)}</code>` : ''}`,
+      `${c.remote ? `<p>${esc(c.remote)}</p>` : ''}${patch}`,
+      [link('Show commit', 'runlens.showCommit', run.id), c.patchSha256 ? link('Show patch', 'runlens.showPatch', run.id) : ''].join('')));
+  }
+
+  const diffs = new Map((o.against?.diff ?? []).map((d) => [d.path, d]));
+  const dataBody = l.datasets.length ? l.datasets.map((d) => {
+    const diff = diffs.get(d.path);
+    const changed = new Set([...(diff?.changed ?? []), ...(diff?.added ?? [])]);
+    const note = o.against && diff ? (diff.a === diff.b ? `<span class="same">same as v${o.against.version}</span>`
+      : `<span class="changed">differs from v${o.against.version}: ${esc([...diff.changed, ...diff.added, ...diff.removed].join(', '))}</span>`) : '';
+    const files = d.kind === 'directory'
+      ? table(['File', 'Size', 'sha256'], d.files.slice(0, 200).map((f) => [
+        `${changed.has(f.path) ? '<span class="changed-mark" title="changed">●</span> ' : ''}<code>${esc(f.path)}</code>`,
+        esc(bytes(f.size)), `<code title="${esc(f.sha256)}">${esc(shortSha(f.sha256))}</code>`]), 'files')
+      : '';
+    return `<h3><code>${esc(d.path)}</code> ${note}</h3><p>${esc(d.kind)} · ${d.fileCount} file(s) · ${esc(bytes(d.bytes))} · sha256 <code title="${esc(d.digest)}">${esc(shortSha(d.digest))}</code></p>${files}`;
+  }).join('') : '<p>No datasets were declared for this run.</p>';
+  parts.push(card('data', `${l.datasets.length} dataset(s)`, dataBody));
+
+  const params = Object.entries(l.params);
+  parts.push(card('params', `${params.length} param(s)`,
+    table(['Param', 'Value'], params.map(([k, val]) => [`<code>${esc(k)}</code>`, esc(JSON.stringify(val))])) || '<p>No params were recorded.</p>'));
+
+  parts.push(card('metrics', 'at registration', table(['Metric', 'Last', 'Min', 'Max', 'Steps'],
+    v.metrics.map((m) => [`<code>${esc(m.key)}</code>`, esc(metricValue(m.last)), esc(metricValue(m.min)), esc(metricValue(m.max)), String(m.count)]), 'num')
+    || '<p>No metrics were recorded.</p>'));
+
+  const history = l.aliasHistory.length ? `<footer><h3>Alias history</h3><ul>${l.aliasHistory.map((h) =>
+    `<li>${esc(iso(h.at))}: <span class="alias">@${esc(h.alias)}</span> ${h.version === null ? `removed from v${h.previous}` : `${h.previous === null ? 'set on' : `moved from v${h.previous} to`} v${h.version}`}</li>`).join('')}</ul></footer>` : '';
+
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${esc(o.style)}">
+<title>${esc(`${v.model} v${v.version}`)}</title></head>
+<body><main class="lineage">${parts.join('<div class="arrow" aria-hidden="true"></div>')}${history}</main></body></html>`;
+}

@@ -1,0 +1,68 @@
+import * as vscode from 'vscode';
+import type { WorkspaceStore } from '../workspaceStore.ts';
+import { datasetDiff, lineage } from '../core/models/lineage.ts';
+import { LINEAGE_COMMANDS, lineagePage } from '../core/models/lineagePage.ts';
+
+export const LINEAGE_VIEW_TYPE = 'runlens.lineage';
+
+/**
+ * The lineage of one model version in an editor tab. The page has no script: its links are
+ * command URIs, allowed one by one. It redraws when the store changes (aliases, reproductions).
+ */
+export class LineagePanel implements vscode.Disposable {
+  private readonly store: WorkspaceStore;
+  private readonly extensionUri: vscode.Uri;
+  private panel: vscode.WebviewPanel | undefined;
+  private shown: { versionId: number; againstId?: number } | undefined;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(store: WorkspaceStore, extensionUri: vscode.Uri) {
+    this.store = store;
+    this.extensionUri = extensionUri;
+    this.subscription = store.onDidChange(() => { if (this.panel && this.shown) this.render(); });
+  }
+
+  /** Shows a version; with `againstId`, marks the data files that differ from that version. */
+  show(versionId: number, againstId?: number): void {
+    this.shown = { versionId, againstId };
+    if (!this.panel) {
+      this.panel = vscode.window.createWebviewPanel(LINEAGE_VIEW_TYPE, 'Lineage', vscode.ViewColumn.Active, {
+        enableScripts: false,
+        enableCommandUris: LINEAGE_COMMANDS,
+        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media')],
+      });
+      this.panel.onDidDispose(() => { this.panel = undefined; });
+    }
+    this.render();
+    this.panel.reveal();
+  }
+
+  get versionId(): number | undefined {
+    return this.panel ? this.shown?.versionId : undefined;
+  }
+
+  /** The page's HTML as last rendered (for tests). */
+  get html(): string | undefined {
+    return this.panel?.webview.html;
+  }
+
+  private render(): void {
+    const store = this.store.get();
+    if (!store || !this.panel || !this.shown) return;
+    const l = lineage(store, this.shown.versionId);
+    const other = this.shown.againstId === undefined ? undefined : store.models.version(this.shown.againstId);
+    const against = other && { version: other.version, diff: datasetDiff(store.provenance.datasets(other.runId), l.datasets) };
+    const webview = this.panel.webview;
+    this.panel.title = `Lineage: ${l.version.model} v${l.version.version}`;
+    webview.html = lineagePage(l, {
+      cspSource: webview.cspSource,
+      style: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'lineage.css')).toString(),
+      against,
+    });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.panel?.dispose();
+  }
+}

@@ -1,0 +1,275 @@
+import * as vscode from 'vscode';
+import { writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { Run } from '../core/types.ts';
+import type { Store } from '../core/store/store.ts';
+import type { ModelVersion } from '../core/store/modelRepository.ts';
+import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { RunController } from '../runs/runController.ts';
+import type { ComparePanel } from '../compare/comparePanel.ts';
+import type { ModelsNode } from '../views/modelsTree.ts';
+import type { LineagePanel } from './lineagePanel.ts';
+import { ArtifactCollector } from '../core/artifacts/collector.ts';
+import { changedDataFiles, datasetDiff, lineage } from '../core/models/lineage.ts';
+import { modelCard } from '../core/models/modelCard.ts';
+import { checkAlias, checkModelName } from '../core/store/modelRepository.ts';
+import { bytes } from '../core/format.ts';
+import { guardedCommands } from '../commands.ts';
+import { runPickItem } from '../format.ts';
+import { type ReproduceOptions, reproduceRun } from './reproduce.ts';
+import { showRunCommit, showRunPatch } from '../runs/provenanceDocs.ts';
+
+/** A model version named by a command: a Models view node, a version id, or "name@alias" / "name:3". */
+type VersionRef = ModelsNode | ModelVersion | number | string | undefined;
+
+export interface ModelCommandDeps {
+  store: WorkspaceStore;
+  runs: RunController;
+  compare: ComparePanel;
+  lineage: LineagePanel;
+  log: vscode.LogOutputChannel;
+}
+
+const SUGGESTED_ALIASES = ['production', 'staging', 'champion', 'candidate'];
+
+export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable[] {
+  const { store, runs, compare, log } = deps;
+  const guarded = guardedCommands(log);
+  const s = () => store.require();
+
+  return [
+    guarded('runlens.registerModelVersion', async (runRef?: unknown, path?: string, name?: string) => {
+      const run = await pickRun(s(), runRef, 'Register a model version from which run?');
+      if (!run) return undefined;
+      if (!run.cwd) throw new Error(`Run ${run.name} has no working folder to take the model from.`);
+      const rel = path ?? await pickPath(run);
+      if (rel === undefined) return undefined;
+      const model = name ?? await pickModelName(s());
+      if (!model) return undefined;
+      const version = await new ArtifactCollector(s(), s().objects, (m) => log.info(m)).register(run.id, rel, model);
+      store.notifyChanged();
+      void vscode.window.showInformationMessage(`Registered ${version.model} v${version.version} from run ${run.name}.`);
+      return version.id;
+    }),
+
+    guarded('runlens.showLineage', (ref?: VersionRef, againstRef?: VersionRef) => {
+      const v = resolveVersion(s(), ref);
+      const against = againstRef === undefined ? undefined : resolveVersion(s(), againstRef);
+      deps.lineage.show(v.id, against?.id);
+      return v.id;
+    }),
+
+    guarded('runlens.setModelAlias', async (ref?: VersionRef, alias?: string) => {
+      const v = resolveVersion(s(), ref ?? await pickVersion(s()));
+      const chosen = alias ?? await pickAlias(s(), v);
+      if (!chosen) return undefined;
+      s().models.setAlias(v.id, chosen);
+      store.notifyChanged();
+      return chosen;
+    }),
+
+    guarded('runlens.removeModelAlias', async (ref?: VersionRef, alias?: string) => {
+      const v = resolveVersion(s(), ref ?? await pickVersion(s()));
+      const chosen = alias ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { placeHolder: `Remove which alias from ${v.model} v${v.version}?` }));
+      if (!chosen) return undefined;
+      if (!s().models.removeAlias(v.modelId, chosen)) throw new Error(`${v.model} has no alias @${chosen}.`);
+      store.notifyChanged();
+      return chosen;
+    }),
+
+    guarded('runlens.editModelVersionDescription', async (ref?: VersionRef, text?: string) => {
+      const v = resolveVersion(s(), ref ?? await pickVersion(s()));
+      const description = text ?? await vscode.window.showInputBox({ title: `Description of ${v.model} v${v.version}`, value: v.description });
+      if (description === undefined) return undefined;
+      s().models.setDescription(v.id, description.trim());
+      store.notifyChanged();
+      return description.trim();
+    }),
+
+    /** Opens Compare on the versions' runs, and the newest version's lineage marking the data files that changed. */
+    guarded('runlens.compareModelVersions', async (first?: VersionRef | VersionRef[], multi?: ModelsNode[]) => {
+      let refs: VersionRef[] = Array.isArray(multi) && multi.length > 1 ? multi : Array.isArray(first) ? first : first === undefined ? [] : [first];
+      if (refs.length < 2) refs = await pickVersions(s(), refs.length ? resolveVersion(s(), refs[0]) : undefined);
+      const versions = refs.map((r) => resolveVersion(s(), r)).sort((a, b) => a.createdAt - b.createdAt);
+      if (versions.length < 2) return undefined;
+      const oldest = versions[0]!, newest = versions.at(-1)!;
+      const changed = changedDataFiles(datasetDiff(s().provenance.datasets(oldest.runId), s().provenance.datasets(newest.runId)));
+      compare.show([...new Set(versions.map((v) => v.runId))]);
+      deps.lineage.show(newest.id, oldest.id);
+      return { runIds: versions.map((v) => v.runId), changedDataFiles: changed };
+    }),
+
+    guarded('runlens.exportModelCard', async (ref?: VersionRef, target?: string) => {
+      const v = resolveVersion(s(), ref ?? await pickVersion(s()));
+      const folder = store.folder?.uri;
+      let file = target;
+      if (!file) {
+        const uri = await vscode.window.showSaveDialog({
+          title: `Export model card of ${v.model} v${v.version}`, filters: { Markdown: ['md'] },
+          defaultUri: folder && vscode.Uri.joinPath(folder, `${v.model.replace(/[^\w.-]+/g, '-')}-v${v.version}.md`),
+        });
+        if (!uri) return undefined;
+        file = uri.fsPath;
+      }
+      await writeFile(file, modelCard(lineage(s(), v.id)));
+      if (!target) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+      return file;
+    }),
+
+    guarded('runlens.verifyArtifacts', () => verifyArtifacts(s(), log)),
+
+    guarded('runlens.reproduceRun', async (runRef?: unknown, options?: ReproduceOptions) => {
+      const run = await pickRun(s(), runRef, 'Reproduce which run?');
+      return run && reproduceRun(store, runs, run, options);
+    }),
+
+    guarded('runlens.reproduceModelVersion', async (ref?: VersionRef, options?: ReproduceOptions) => {
+      const v = resolveVersion(s(), ref ?? await pickVersion(s()));
+      const run = s().runs.get(v.runId);
+      if (!run) throw new Error(`The run of ${v.model} v${v.version} is missing from the store.`);
+      return reproduceRun(store, runs, run, options);
+    }),
+
+    guarded('runlens.showCommit', (runId: number) => showRunCommit(store, requireRun(s(), runId))),
+    guarded('runlens.showPatch', (runId: number) => showRunPatch(store, requireRun(s(), runId))),
+  ];
+}
+
+function requireRun(s: Store, id: unknown): Run {
+  const run = typeof id === 'number' ? s.runs.get(id) : undefined;
+  if (!run) throw new Error(`Run ${String(id)} does not exist; it may have been deleted in another window.`);
+  return run;
+}
+
+export function resolveVersion(s: Store, ref: VersionRef): ModelVersion {
+  let v: ModelVersion | undefined;
+  if (typeof ref === 'object' && ref !== null) {
+    if ('modelId' in ref) v = s.models.version(ref.id);
+    else if (ref.kind === 'version') v = s.models.version(ref.version.id);
+  }
+  else if (typeof ref === 'number') v = s.models.version(ref);
+  else if (typeof ref === 'string') {
+    const m = /^(.+?)(?:@([\w-]+)|:v?(\d+))$/.exec(ref);
+    if (m) v = s.models.find(m[1]!, m[2] ?? Number(m[3]));
+  }
+  if (!v) throw new Error(ref === undefined ? 'Which model version? Pick one in the Models view.' : `Model version ${typeof ref === 'object' ? '' : String(ref)} does not exist.`);
+  return v;
+}
+
+async function pickRun(s: Store, ref: unknown, placeHolder: string): Promise<Run | undefined> {
+  if (typeof ref === 'number') return requireRun(s, ref);
+  if (typeof ref === 'string') return s.runs.getByUid(ref) ?? requireRun(s, Number(ref));
+  if (typeof ref === 'object' && ref !== null && 'run' in ref) return requireRun(s, (ref as { run: Run }).run.id);
+  const recent = s.runs.list({ limit: 500 }).filter((r) => r.status !== 'running');
+  if (!recent.length) throw new Error('There are no ended runs in this workspace yet.');
+  return (await vscode.window.showQuickPick(recent.map(runPickItem), { placeHolder, matchOnDescription: true }))?.run;
+}
+
+/** A file or folder inside the run's working folder, as a relative path. */
+async function pickPath(run: Run): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    title: `Model file or folder from run ${run.name}`, defaultUri: vscode.Uri.file(run.cwd!),
+    canSelectFiles: true, canSelectFolders: true, canSelectMany: false, openLabel: 'Register',
+  });
+  if (!picked?.[0]) return undefined;
+  const rel = relative(run.cwd!, picked[0].fsPath);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`Pick a file or folder inside the run's working folder (${run.cwd}).`);
+  return rel.split(sep).join('/');
+}
+
+async function pickModelName(s: Store): Promise<string | undefined> {
+  const existing = s.models.models();
+  const qp = vscode.window.createQuickPick();
+  qp.title = 'Register Model Version';
+  qp.placeholder = 'Model name (an existing model gets its next version)';
+  const base = existing.map((m) => ({ label: m.name, description: `next: v${(m.latestVersion ?? 0) + 1}` }));
+  qp.items = base;
+  qp.onDidChangeValue((v) => {
+    const known = existing.some((m) => m.name === v);
+    qp.items = v && !known ? [{ label: v, description: checkModelName(v) ?? 'new model' }, ...base] : base;
+  });
+  return new Promise((resolve) => {
+    qp.onDidAccept(() => {
+      const name = qp.selectedItems[0]?.label ?? qp.value;
+      const problem = checkModelName(name);
+      if (problem) return; // the row already says why
+      resolve(name);
+      qp.hide();
+    });
+    qp.onDidHide(() => { resolve(undefined); qp.dispose(); });
+    qp.show();
+  });
+}
+
+async function pickVersion(s: Store): Promise<ModelVersion | undefined> {
+  const items = s.models.models().flatMap((m) => s.models.versions(m.id)).map((v) => ({
+    label: `${v.model} v${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), v,
+  }));
+  if (!items.length) throw new Error('There are no model versions yet. Call runlens.log_model() in a run, or use "Register Model Version…".');
+  return (await vscode.window.showQuickPick(items, { placeHolder: 'Which model version?' }))?.v;
+}
+
+async function pickVersions(s: Store, first?: ModelVersion): Promise<ModelVersion[]> {
+  const models = first ? [s.models.versions(first.modelId)] : s.models.models().map((m) => s.models.versions(m.id));
+  const items = models.flat().map((v) => ({ label: `${v.model} v${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), picked: v.id === first?.id, v }));
+  const picks = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder: 'Compare which versions? (two or more)' });
+  return picks?.map((p) => p.v) ?? [];
+}
+
+async function pickAlias(s: Store, v: ModelVersion): Promise<string | undefined> {
+  const taken = new Map<string, number>();
+  for (const other of s.models.versions(v.modelId)) for (const a of other.aliases) taken.set(a, other.version);
+  const names = [...new Set([...SUGGESTED_ALIASES, ...taken.keys()])];
+  const qp = vscode.window.createQuickPick();
+  qp.title = `Alias for ${v.model} v${v.version}`;
+  qp.placeholder = 'Pick or type an alias; it moves here from any other version';
+  const base = names.map((a) => ({ label: a, description: taken.has(a) ? (taken.get(a) === v.version ? 'already here' : `now on v${taken.get(a)}`) : '' }));
+  qp.items = base;
+  qp.onDidChangeValue((value) => { qp.items = value && !names.includes(value) ? [{ label: value, description: checkAlias(value) ?? 'new alias' }, ...base] : base; });
+  return new Promise((resolve) => {
+    qp.onDidAccept(() => {
+      const alias = qp.selectedItems[0]?.label ?? qp.value;
+      const problem = checkAlias(alias);
+      if (problem) return; // the row already says why
+      resolve(alias);
+      qp.hide();
+    });
+    qp.onDidHide(() => { resolve(undefined); qp.dispose(); });
+    qp.show();
+  });
+}
+
+export interface VerifyResult { checked: number; bytes: number; missing: string[]; corrupt: string[]; unreferenced: string[] }
+
+/** Re-hashes every stored object. Reports what is missing or corrupted, and objects nothing refers to; deletes nothing. */
+async function verifyArtifacts(s: Store, log: vscode.LogOutputChannel): Promise<VerifyResult> {
+  const objects = s.artifacts.objects();
+  const result: VerifyResult = { checked: 0, bytes: 0, missing: [], corrupt: [], unreferenced: [] };
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RunLens: verifying artifacts', cancellable: true },
+    async (progress, token) => {
+      for (const o of objects) {
+        if (token.isCancellationRequested) break;
+        const state = await s.objects.verify(o.sha256, o.size);
+        const where = `${o.sha256.slice(0, 12)} (${o.artifact}${o.file && o.file !== o.artifact ? `/${o.file}` : ''}, run ${s.runs.get(o.runId)?.name ?? o.runId})`;
+        if (state === 'missing') result.missing.push(where);
+        if (state === 'corrupt') result.corrupt.push(where);
+        result.checked++;
+        result.bytes += o.size;
+        progress.report({ message: `${result.checked} of ${objects.length}`, increment: 100 / objects.length });
+      }
+      const known = new Set(objects.map((o) => o.sha256));
+      result.unreferenced = (await s.objects.list()).filter((sha) => !known.has(sha));
+    });
+  const bad = result.missing.length + result.corrupt.length;
+  for (const m of result.missing) log.error(`Verify Artifacts: missing object ${m}`);
+  for (const c of result.corrupt) log.error(`Verify Artifacts: corrupted object ${c} (its bytes no longer match its sha256)`);
+  if (result.unreferenced.length) log.info(`Verify Artifacts: ${result.unreferenced.length} object(s) in ${join(s.dir, 'objects')} belong to no artifact (kept)`);
+  const summary = `Verified ${result.checked} object(s), ${bytes(result.bytes)}`;
+  if (bad) {
+    void vscode.window.showWarningMessage(`RunLens: ${summary}: ${result.missing.length} missing, ${result.corrupt.length} corrupted. Nothing was deleted.`, 'Show Details')
+      .then((pick) => { if (pick) log.show(); });
+  } else {
+    void vscode.window.showInformationMessage(`RunLens: ${summary}: all intact.`);
+  }
+  return result;
+}

@@ -1,0 +1,110 @@
+import * as vscode from 'vscode';
+import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { Model, ModelVersion } from '../core/store/modelRepository.ts';
+import { type Lineage, lineage } from '../core/models/lineage.ts';
+import { primaryMetric } from '../core/compare/compareData.ts';
+import { bytes, iso, metricValue } from '../core/format.ts';
+import { ago } from '../format.ts';
+
+export type ModelsNode = { kind: 'model'; model: Model } | { kind: 'version'; version: ModelVersion };
+
+export interface ModelsTreeDeps {
+  store: WorkspaceStore;
+  primaryMetric: () => { name: string } | undefined;
+}
+
+/** The Models view: models, then their versions (newest first) with aliases, the primary metric and a lineage hover. */
+export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, vscode.Disposable {
+  private readonly deps: ModelsTreeDeps;
+  private readonly changed = new vscode.EventEmitter<ModelsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(deps: ModelsTreeDeps) {
+    this.deps = deps;
+    this.subscription = deps.store.onDidChange(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: ModelsNode): ModelsNode[] {
+    const store = this.deps.store.get();
+    if (!store) return [];
+    if (!node) return store.models.models().map((model) => ({ kind: 'model', model }));
+    if (node.kind === 'model') return store.models.versions(node.model.id).map((version) => ({ kind: 'version', version }));
+    return [];
+  }
+
+  getTreeItem(node: ModelsNode): vscode.TreeItem {
+    if (node.kind === 'model') {
+      const m = node.model;
+      const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `model:${m.id}`;
+      item.iconPath = new vscode.ThemeIcon('library');
+      item.contextValue = 'model';
+      item.description = `${m.versionCount} version${m.versionCount === 1 ? '' : 's'}`;
+      item.tooltip = m.description || `${m.name}: ${item.description}, latest v${m.latestVersion ?? '—'}`;
+      return item;
+    }
+    const v = node.version;
+    const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `version:${v.id}`;
+    item.iconPath = new vscode.ThemeIcon(v.aliases.length ? 'verified' : 'package');
+    item.contextValue = 'modelVersion';
+    const metric = this.metric(v);
+    item.description = [v.aliases.map((a) => `@${a}`).join(' '), metric, ago(v.createdAt)].filter(Boolean).join(' · ');
+    item.command = { command: 'runlens.showLineage', title: 'Show Lineage', arguments: [v.id] };
+    item.accessibilityInformation = { label: `${v.model} version ${v.version}${v.aliases.length ? `, aliases ${v.aliases.join(', ')}` : ''}${metric ? `, ${metric}` : ''}` };
+    return item;
+  }
+
+  /** The hover: the lineage, built only when the user hovers. */
+  resolveTreeItem(item: vscode.TreeItem, node: ModelsNode): vscode.TreeItem {
+    const store = this.deps.store.get();
+    if (node.kind !== 'version' || !store) return item;
+    try {
+      item.tooltip = lineageHover(lineage(store, node.version.id));
+    } catch (err) {
+      item.tooltip = String(err instanceof Error ? err.message : err);
+    }
+    return item;
+  }
+
+  private metric(v: ModelVersion): string {
+    const name = this.deps.primaryMetric()?.name ?? primaryMetric(v.metrics.map((m) => m.key))?.key;
+    const m = name ? v.metrics.find((x) => x.key === name) : undefined;
+    return m ? `${m.key} ${metricValue(m.last)}` : '';
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+const cmd = (id: string, ...args: unknown[]) => `command:${id}?${encodeURIComponent(JSON.stringify(args))}`;
+const md = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+
+/** version → run → commit (+ patch) → datasets → params → metrics, as Markdown with links. */
+export function lineageHover(l: Lineage): vscode.MarkdownString {
+  const v = l.version;
+  const lines = [
+    `**${md(v.model)} v${v.version}** ${v.aliases.map((a) => `\`@${a}\``).join(' ')}  `,
+    `${md(v.path)} · ${bytes(v.size)} · sha256 \`${v.digest.slice(0, 12)}\` · ${iso(v.createdAt)}`,
+    '',
+    `$(play) run [${md(l.run.name)}](${cmd('runlens.openRun', l.run.id)}) · ${l.run.status}  `,
+    l.code
+      ? `$(git-commit) [\`${l.code.commit.slice(0, 10)}\`](${cmd('runlens.showCommit', l.run.id)})${l.code.branch ? ` on ${md(l.code.branch)}` : ''}${l.code.dirty ? ` + [patch](${cmd('runlens.showPatch', l.run.id)}) (${bytes(l.code.patchBytes)})` : ' · clean'}  `
+      : '$(git-commit) no git  ',
+    ...l.datasets.map((d) => `$(database) ${md(d.path)} · ${d.fileCount} file(s) · \`${d.digest.slice(0, 12)}\`  `),
+    `$(settings) ${Object.entries(l.params).slice(0, 8).map(([k, x]) => `${md(k)}=${md(String(x))}`).join(', ') || 'no params'}  `,
+    `$(graph-line) ${v.metrics.slice(0, 6).map((m) => `${md(m.key)} ${metricValue(m.last)}`).join(', ') || 'no metrics'}`,
+    '',
+    `[Show lineage](${cmd('runlens.showLineage', v.id)}) · [Compare](${cmd('runlens.openRun', l.run.id)}) · [Reproduce](${cmd('runlens.reproduceModelVersion', v.id)})`,
+  ];
+  const s = new vscode.MarkdownString(lines.join('\n'), true);
+  s.isTrusted = { enabledCommands: ['runlens.openRun', 'runlens.showCommit', 'runlens.showPatch', 'runlens.showLineage', 'runlens.reproduceModelVersion'] };
+  return s;
+}
