@@ -298,7 +298,6 @@ test('a declared output waits while its run is running and is kept once it has e
 
   store.runs.update(run.id, { status: 'finished', endedAt: Date.now() });
   assert.equal(store.artifacts.pending().length, 1);
-  // A fresh collector: one whose drain() found nothing is stuck (see the todo test below).
   const done = await new ArtifactCollector(store, store.objects).drain();
   assert.equal(done.length, 1);
   assert.equal(done[0]!.version, undefined, 'an output is not a model version');
@@ -324,7 +323,6 @@ test('a failed run\'s outputs are collected too (only running and queued runs ho
 });
 
 test('a collector whose drain() once found nothing still collects what is requested later', {
-  todo: 'bug: ArtifactCollector.drain (src/core/artifacts/collector.ts:36-51): with nothing pending the async pass finishes without awaiting, so its finally (running = undefined) runs before `this.running = (async …)()` assigns the settled promise; every later drain() returns that stale empty result and collects nothing',
 }, async () => {
   const { store, ws, file, collector } = workspace();
   const run = store.runs.create({ name: 'r', cwd: ws, status: 'running' });
@@ -381,7 +379,6 @@ test('two windows draining the same store at once record each request exactly on
 });
 
 test('drain() collects every ready request, even more than one page of them', {
-  todo: 'bug: ArtifactCollector.drain (src/core/artifacts/collector.ts:42) takes one page of pending() (limit 100) and stops; requests beyond the first 100 wait for the next drain call',
 }, async () => {
   const { store, ws, file, collector } = workspace();
   const run = store.runs.create({ name: 'many', cwd: ws, status: 'running' });
@@ -550,7 +547,6 @@ test('a changed file dataset is named by its own path', async () => {
 });
 
 test('a changed file inside a folder dataset whose name ends like the file is still named inside it', {
-  todo: 'bug: changedDataFiles (src/core/models/lineage.ts:87) returns the dataset path when it ends with the file name, so folder "data/labels" with changed file "labels" gives "data/labels" instead of "data/labels/labels"',
 }, async () => {
   const { store, ws, file } = workspace();
   file('data/labels/labels', '0\n1\n');

@@ -33,22 +33,29 @@ export class ArtifactCollector {
       this.again = true;
       return this.running;
     }
-    this.running = (async () => {
-      const done: Collected[] = [];
-      try {
-        do {
-          this.again = false;
-          for (const req of this.store.artifacts.pending()) {
-            const c = await this.collect(req);
-            if (c) done.push(c);
-          }
-        } while (this.again);
-      } finally {
-        this.running = undefined;
+    const pass = this.pass();
+    this.running = pass;
+    const clear = () => { if (this.running === pass) this.running = undefined; };
+    pass.then(clear, clear);
+    return pass;
+  }
+
+  private async pass(): Promise<Collected[]> {
+    const done: Collected[] = [];
+    const seen = new Set<number>();
+    do {
+      this.again = false;
+      for (;;) {
+        const batch = this.store.artifacts.pending().filter((r) => !seen.has(r.id));
+        if (!batch.length) break;
+        for (const req of batch) {
+          seen.add(req.id);
+          const c = await this.collect(req);
+          if (c) done.push(c);
+        }
       }
-      return done;
-    })();
-    return this.running;
+    } while (this.again);
+    return done;
   }
 
   /** True while a run still has requests that are waiting (not failed). */
@@ -76,7 +83,8 @@ export class ArtifactCollector {
       const result = this.store.transaction(() => {
         if (!this.store.artifacts.take(req.id)) return undefined; // another window recorded it
         const artifactId = this.store.artifacts.add(req.runId, c, SOURCE[req.kind]);
-        if (req.kind !== 'model') return { runId: req.runId, artifactId };
+        // A reproduction checks a model, it does not make a new version: its report compares the bytes.
+        if (req.kind !== 'model' || run.reproduces !== null) return { runId: req.runId, artifactId };
         const version = this.store.models.register({
           ...this.snapshot(req.runId), model: req.model ?? 'model', runId: req.runId, artifactId, path: c.path, kind: c.kind,
           digest: c.digest, size: c.size, fileCount: c.fileCount, metadata: req.metadata,

@@ -57,6 +57,7 @@ export function lineage(store: Store, versionId: number): Lineage {
 /** How one dataset differs between two runs, file by file (by the stored per-file hashes). */
 export interface DatasetDiff {
   path: string;
+  kind: 'file' | 'directory';
   a: string | null;
   b: string | null;
   added: string[];
@@ -74,7 +75,7 @@ export function datasetDiff(a: StoredDataset[], b: StoredDataset[]): DatasetDiff
     const after = new Map((db?.files ?? []).map((f) => [f.path, f.sha256]));
     const same = da?.digest === db?.digest;
     return {
-      path, a: da?.digest ?? null, b: db?.digest ?? null,
+      path, kind: db?.kind ?? da?.kind ?? 'directory', a: da?.digest ?? null, b: db?.digest ?? null,
       added: same ? [] : [...after.keys()].filter((f) => !before.has(f)),
       removed: same ? [] : [...before.keys()].filter((f) => !after.has(f)),
       changed: same ? [] : [...after].filter(([f, h]) => before.has(f) && before.get(f) !== h).map(([f]) => f),
@@ -84,6 +85,6 @@ export function datasetDiff(a: StoredDataset[], b: StoredDataset[]): DatasetDiff
 
 /** Dataset files that differ between two runs, as "<dataset>/<file>" paths (a file dataset: its own path). */
 export function changedDataFiles(diff: DatasetDiff[]): string[] {
-  const join = (d: DatasetDiff, f: string) => (d.path.endsWith(f) ? d.path : `${d.path.replace(/\/$/, '')}/${f}`);
+  const join = (d: DatasetDiff, f: string) => (d.kind === 'file' ? d.path : `${d.path.replace(/\/$/, '')}/${f}`);
   return diff.flatMap((d) => [...d.changed, ...d.added, ...d.removed].map((f) => join(d, f))).sort();
 }
