@@ -1,0 +1,157 @@
+/**
+ * MLflow's file store (`mlruns/`): <experiment>/meta.yaml, <experiment>/<run>/meta.yaml, and per run
+ * metrics/<key> ("timestamp_ms value step" lines), params/<key> and tags/<key> (the file is the value).
+ * Keys with slashes are nested folders. Symlinks are never followed.
+ */
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { parse } from 'yaml';
+import { cellNumber } from './delimited.ts';
+import type { MlflowExport, MlflowRun, MlflowStatus, ScalarPoint } from './types.ts';
+
+const STATUSES: MlflowStatus[] = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
+/** Folders in an experiment that are not runs. */
+const NOT_RUNS = new Set(['tags', 'datasets', 'traces', 'models']);
+
+type Meta = { [k: string]: unknown };
+
+const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** Reads `root` (the mlruns folder, or a folder holding one). Problems are collected, never thrown. */
+export function readMlflowFileStore(root: string): MlflowExport {
+  const out: MlflowExport = { experiments: [], runs: [], problems: [] };
+  if (kindOf(join(root, 'mlruns')) === 'dir' && kindOf(join(root, 'meta.yaml')) === 'none') root = join(root, 'mlruns');
+  for (const expDir of list(root, out.problems)) {
+    if (expDir.startsWith('.') || expDir === 'models') continue; // .trash, registered models
+    const expPath = join(root, expDir);
+    const kind = kindOf(expPath);
+    if (kind === 'link') { out.problems.push(`${expPath}: a symlink; not followed`); continue; }
+    if (kind !== 'dir') continue;
+    const meta = readMeta(join(expPath, 'meta.yaml'), out.problems);
+    if (meta === null) { out.problems.push(`${expPath}: no meta.yaml; not an experiment`); continue; }
+    if (meta?.lifecycle_stage === 'deleted') continue;
+    const id = text(meta?.experiment_id) ?? expDir;
+    out.experiments.push({ id, name: text(meta?.name) ?? expDir });
+    for (const runDir of list(expPath, out.problems)) {
+      if (runDir === 'meta.yaml' || NOT_RUNS.has(runDir) || runDir.startsWith('.')) continue;
+      const runPath = join(expPath, runDir);
+      const runKind = kindOf(runPath);
+      if (runKind === 'link') { out.problems.push(`${runPath}: a symlink; not followed`); continue; }
+      if (runKind !== 'dir') continue;
+      const run = readRun(runPath, runDir, id, out.problems);
+      if (run) out.runs.push(run);
+    }
+  }
+  return out;
+}
+
+function readRun(runPath: string, runDir: string, experimentId: string, problems: string[]): MlflowRun | undefined {
+  const meta = readMeta(join(runPath, 'meta.yaml'), problems);
+  if (meta === null) { problems.push(`${runPath}: no meta.yaml; not a run`); return undefined; }
+  if (meta === undefined || meta.lifecycle_stage === 'deleted') return undefined;
+  const id = str(meta.run_id) ?? str(meta.run_uuid) ?? runDir; // a number would have lost digits
+  const params: { [key: string]: string } = {};
+  const tags: { [key: string]: string } = {};
+  const metrics: ScalarPoint[] = [];
+  walk(runPath, 'params', problems, (key, body) => { params[key] = body; });
+  walk(runPath, 'tags', problems, (key, body) => { tags[key] = body; });
+  walk(runPath, 'metrics', problems, (key, body, path) => readMetric(key, body, path, metrics, problems));
+  return {
+    id,
+    experimentId: text(meta.experiment_id) ?? experimentId,
+    name: text(meta.run_name) || tags['mlflow.runName'] || text(meta.name) || id,
+    status: statusOf(meta.status),
+    startTime: time(meta.start_time),
+    endTime: time(meta.end_time),
+    artifactUri: text(meta.artifact_uri) ?? null,
+    params,
+    tags,
+    metrics,
+    gitCommit: tags['mlflow.source.git.commit'] ?? null,
+  };
+}
+
+function readMetric(key: string, body: string, path: string, out: ScalarPoint[], problems: string[]): void {
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const parts = line.split(/\s+/);
+    const t = cellNumber(parts[0] ?? ''), value = cellNumber(parts[1] ?? ''), step = parts.length > 2 ? cellNumber(parts[2]!) : 0;
+    if (parts.length > 3 || typeof t !== 'number' || !Number.isFinite(t) || typeof value !== 'number'
+      || typeof step !== 'number' || !Number.isFinite(step)) {
+      problems.push(`${path}:${i + 1}: not "timestamp value step"; skipped`);
+      continue;
+    }
+    out.push({ key, step, time: t, value });
+  }
+}
+
+/** Calls `each` with every regular file under runPath/sub, keyed by its path below sub. */
+function walk(runPath: string, sub: string, problems: string[], each: (key: string, body: string, path: string) => void): void {
+  const base = join(runPath, sub);
+  const kind = kindOf(base);
+  if (kind === 'link') problems.push(`${base}: a symlink; not followed`);
+  if (kind !== 'dir') return;
+  const visit = (dir: string) => {
+    for (const name of list(dir, problems)) {
+      const path = join(dir, name);
+      const rel = relative(runPath, path);
+      if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) { problems.push(`${path}: outside its run folder; skipped`); continue; }
+      const k = kindOf(path);
+      if (k === 'link') problems.push(`${path}: a symlink; not followed`);
+      else if (k === 'dir') visit(path);
+      else if (k === 'file') {
+        try {
+          each(relative(base, path).split(sep).join('/'), readFileSync(path, 'utf8'), path);
+        } catch (err) {
+          problems.push(`${path}: ${(err as Error).message}`);
+        }
+      }
+    }
+  };
+  visit(base);
+}
+
+/** The YAML mapping in a meta.yaml; null when there is none, undefined (with a problem) when it is corrupt. */
+function readMeta(path: string, problems: string[]): Meta | null | undefined {
+  const kind = kindOf(path);
+  if (kind === 'none') return null;
+  if (kind !== 'file') { problems.push(`${path}: not a regular file; skipped`); return undefined; }
+  try {
+    const doc: unknown = parse(readFileSync(path, 'utf8'), { logLevel: 'error' });
+    if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return doc as Meta;
+    problems.push(`${path}: not a YAML mapping; skipped`);
+  } catch (err) {
+    problems.push(`${path}: ${(err as Error).message.split('\n')[0]}; skipped`);
+  }
+  return undefined;
+}
+
+function kindOf(path: string): 'file' | 'dir' | 'link' | 'other' | 'none' {
+  try {
+    const s = lstatSync(path);
+    return s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+  } catch {
+    return 'none';
+  }
+}
+
+function list(dir: string, problems: string[]): string[] {
+  try {
+    return readdirSync(dir).sort(byName);
+  } catch (err) {
+    problems.push(`${dir}: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const time = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function statusOf(v: unknown): MlflowStatus | null {
+  if (typeof v === 'number') return STATUSES[v - 1] ?? null;
+  const s = typeof v === 'string' ? v.toUpperCase() : '';
+  return (STATUSES as string[]).includes(s) ? s as MlflowStatus : null;
+}
