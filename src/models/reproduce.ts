@@ -98,6 +98,7 @@ function reportRun(s: Store, run: Run): ReportRun {
   return {
     id: run.id, name: run.name, uid: run.uid, status: run.status, params: s.runs.params(run.id),
     datasets: s.provenance.datasets(run.id), finals: new Map(s.metrics.summaries(run.id).map((m) => [m.key, m.last])),
+    artifacts: s.artifacts.list(run.id).map((a) => ({ path: a.path, digest: a.digest })),
   };
 }
 

@@ -23,6 +23,8 @@ export class RunController implements vscode.Disposable {
   private readonly extensionPath: string;
   private readonly log: vscode.LogOutputChannel;
   private monitor: RunMonitor | undefined;
+  /** The store the monitor follows: a reopened store (another storeDir) gets a new monitor. */
+  private monitored: Store | undefined;
   private timer: NodeJS.Timeout | undefined;
   private metricPatterns: string[] = [];
   private readonly changed = new vscode.EventEmitter<number[]>();
@@ -127,11 +129,14 @@ export class RunController implements vscode.Disposable {
   }
 
   private ensureMonitor(create: boolean): RunMonitor | undefined {
-    if (this.monitor) return this.monitor;
     const store = this.store.get({ create });
+    if (this.monitor && this.monitored === store) return this.monitor;
     if (!store) return undefined;
+    const reopened = this.monitor !== undefined;
     const parser = new StdoutParser({ patterns: this.metricPatterns });
     this.monitor = new RunMonitor(store, store.dir, { parse: (l) => parser.parse(l), log: (m) => this.log.warn(m) });
+    this.monitored = store;
+    if (reopened) this.monitor.recover(); // the runs still going in this store
     return this.monitor;
   }
 
@@ -142,7 +147,7 @@ export class RunController implements vscode.Disposable {
 
   private tick(): void {
     try {
-      const changed = this.monitor?.tick() ?? [];
+      const changed = this.ensureMonitor(false)?.tick() ?? [];
       if (changed.length) {
         this.store.notifyChanged();
         this.changed.fire(changed);

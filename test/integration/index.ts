@@ -7,6 +7,7 @@ import { registerStartRunTests } from './startRun.test.ts';
 import { registerCompareTests } from './compare.test.ts';
 import { registerRunsFilterTests } from './runsFilter.test.ts';
 import { registerScaleTests } from './scale.test.ts';
+import { registerModelTests } from './models.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -16,6 +17,7 @@ export function run(): Promise<void> {
     registerStartRunTests();
     registerRunsFilterTests();
     registerCompareTests();
+    registerModelTests();
     registerScaleTests();
   });
 }

@@ -13,6 +13,8 @@ export interface ReproReport {
     tolerance: number;
     rows: { key: string; original: number | null; reproduced: number | null; diff: number | null; verdict: MetricVerdict }[];
   };
+  /** Artifacts both runs kept at the same path, by content digest (informational: files may hold timestamps). */
+  artifacts: { path: string; original: string; reproduced: string | null; same: boolean }[];
   verdict: 'identical' | 'within-tolerance' | 'differs';
 }
 
@@ -23,6 +25,8 @@ export type ReportRun = Pick<Run, 'id' | 'name' | 'uid' | 'status'> & {
   datasets: StoredDataset[];
   /** Last value of each metric key. */
   finals: Map<string, number | null>;
+  /** Kept artifacts: path and digest. */
+  artifacts?: { path: string; digest: string }[];
 };
 
 /**
@@ -59,11 +63,13 @@ export function buildReport(input: { original: ReportRun; reproduction: ReportRu
     withinTolerance: rows.every((r) => r.verdict === 'exact' || r.verdict === 'within'),
     tolerance, rows,
   };
+  const kept = new Map((b.artifacts ?? []).map((x) => [x.path, x.digest]));
+  const artifacts = (a.artifacts ?? []).map((x) => ({ path: x.path, original: x.digest, reproduced: kept.get(x.path) ?? null, same: kept.get(x.path) === x.digest }));
   const inputsSame = params.identical && data.identical && a.status === b.status;
   return {
     original: { id: a.id, name: a.name, uid: a.uid },
     reproduction: { id: b.id, name: b.name, uid: b.uid, status: b.status },
-    params, data, metrics,
+    params, data, metrics, artifacts,
     verdict: !inputsSame ? 'differs' : metrics.identical ? 'identical' : metrics.withinTolerance ? 'within-tolerance' : 'differs',
   };
 }
@@ -123,6 +129,12 @@ export function reportMarkdown(r: ReproReport): string {
     for (const m of r.metrics.rows) {
       const diff = m.diff === null ? '' : String(Number(m.diff.toPrecision(3)));
       lines.push(`| ${esc(m.key)} | ${num(m.original)} | ${num(m.reproduced)} | ${diff} | ${m.verdict} |`);
+    }
+  }
+  if (r.artifacts.length) {
+    lines.push('', '## Artifacts', '', '| path | original sha256 | reproduced | bytes |', '| --- | --- | --- | --- |');
+    for (const x of r.artifacts) {
+      lines.push(`| ${esc(x.path)} | \`${x.original.slice(0, 12)}\` | ${x.reproduced ? `\`${x.reproduced.slice(0, 12)}\`` : '—'} | ${x.same ? 'identical' : x.reproduced ? 'differ' : 'not kept'} |`);
     }
   }
   return `${lines.join('\n')}\n`;
