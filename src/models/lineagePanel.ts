@@ -22,7 +22,7 @@ export class LineagePanel implements vscode.Disposable {
     this.subscription = store.onDidChange(() => { if (this.panel && this.shown) this.render(); });
   }
 
-  /** Shows a version; with `againstId`, marks the data files that differ from that version. */
+  /** Shows a version, marking the data files that differ from `againstId` (default: the model's previous version). */
   show(versionId: number, againstId?: number): void {
     this.shown = { versionId, againstId };
     if (!this.panel) {
@@ -50,7 +50,9 @@ export class LineagePanel implements vscode.Disposable {
     const store = this.store.get();
     if (!store || !this.panel || !this.shown) return;
     const l = lineage(store, this.shown.versionId);
-    const other = this.shown.againstId === undefined ? undefined : store.models.version(this.shown.againstId);
+    const other = this.shown.againstId === undefined
+      ? store.models.versions(l.version.modelId).find((v) => v.version < l.version.version)
+      : store.models.version(this.shown.againstId);
     const against = other && { version: other.version, diff: datasetDiff(store.provenance.datasets(other.runId), l.datasets) };
     const webview = this.panel.webview;
     this.panel.title = `Lineage: ${l.version.model} v${l.version.version}`;

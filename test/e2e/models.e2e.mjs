@@ -1,0 +1,79 @@
+// End to end in headless Chromium: the Models view and a version's lineage.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { withWorkbench } from '../harness/extensionTests.mjs';
+import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
+import { seedDemoModels } from '../fixtures/seedDemoModels.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const images = join(repoRoot, 'docs', 'images');
+
+/** The lineage webview's document: one of the page's (nested) frames. */
+async function lineageFrame(page, timeout = 60_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (await frame.locator('main.lineage').count().catch(() => 0)) return frame;
+    }
+    if (Date.now() > deadline) throw new Error('no lineage webview appeared');
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Drags the sidebar's edge, as a user would, so descriptions are not cut off. */
+async function widenSidebar(page, width) {
+  const sidebar = page.locator('.part.sidebar');
+  await sidebar.locator('.title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
+  const box = await sidebar.boundingBox();
+  await page.mouse.move(box.x + box.width + 2, box.y + 300);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, box.y + 300, { steps: 8 });
+  await page.mouse.up();
+  await page.mouse.move(box.x + width + 400, box.y + 500);
+  await page.waitForTimeout(400);
+}
+
+export const tests = {
+  async 'the Models view lists versions with aliases and metric; a version opens its lineage, marking the changed data file'() {
+    const workspace = prepareDemoWorkspace();
+    await seedDemoModels(workspace);
+    await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, width: 1440, height: 900 }, async ({ page, consoleLines }) => {
+      await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
+      await widenSidebar(page, 470);
+      const models = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: /models/i }) });
+      await models.locator('.monaco-list-row', { hasText: 'v3' }).waitFor({ timeout: 30_000 });
+      const rows = await models.locator('.monaco-list-row').allInnerTexts();
+      assert.match(rows[0], /demo-classifier\s*3 versions/);
+      assert.match(rows[1], /v3\s*@staging · val_acc 0\.\d+/);
+      assert.match(rows[2], /v2\s*@production · val_acc 0\.\d+/);
+      assert.match(rows[3], /^v1\s*val_acc/);
+
+      // Hover v2: the lineage in a hover.
+      const v2 = models.locator('.monaco-list-row', { hasText: 'v2' });
+      const box = await v2.boundingBox();
+      await page.mouse.move(box.x + 40, box.y + box.height / 2);
+      await page.waitForTimeout(200);
+      await page.mouse.move(box.x + 60, box.y + box.height / 2, { steps: 4 });
+      const hover = page.locator('.monaco-hover').filter({ hasText: 'demo-classifier v2' }).first();
+      await hover.waitFor({ timeout: 15_000 });
+      const hoverText = await hover.innerText();
+      assert.match(hoverText, /train\.lr=0\.3/);
+      assert.match(hoverText, /data · 3 file\(s\)/);
+      await page.screenshot({ path: join(images, 'models-view.png') });
+
+      // Click v3: its lineage, against v2, names the relabelled file.
+      await page.mouse.move(900, 880);
+      await models.locator('.monaco-list-row', { hasText: 'v3' }).click();
+      const frame = await lineageFrame(page);
+      await frame.locator('.card.data .changed').waitFor({ timeout: 15_000 });
+      assert.match(await frame.locator('.card.data .changed').innerText(), /differs from v2: train\.csv/);
+      assert.match(await frame.locator('.card.code').innerText(), /commit/);
+      assert.equal(await frame.locator('.card.params td', { hasText: 'train.lr' }).count(), 1);
+      assert.equal(await frame.locator('.card.metrics td', { hasText: 'val_acc' }).count(), 1);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(images, 'lineage.png') });
+      const errors = consoleLines.filter((l) => /\[pageerror\]|Refused to|Content Security Policy/.test(l) && !/open-vsx|vsda|telemetry/.test(l));
+      assert.deepEqual(errors, [], 'no script errors or CSP refusals');
+    });
+  },
+};
