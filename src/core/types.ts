@@ -43,6 +43,8 @@ export interface Run {
   starred: boolean;
   /** The run this one reproduces ("RunLens: Reproduce Run"). */
   reproduces: number | null;
+  /** Where an imported run came from (`mlflow:<uri>#<run_id>`, `tensorboard:<dir>`); null for runs made here. */
+  origin: string | null;
 }
 
 export interface NewRun {
@@ -56,6 +58,8 @@ export interface NewRun {
   params?: Record<string, ParamValue>;
   tags?: Record<string, string>;
   reproduces?: number | null;
+  /** Unique: creating a second run with the same origin fails. */
+  origin?: string;
 }
 
 export interface RunUpdate {

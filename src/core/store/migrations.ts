@@ -238,6 +238,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN reproduces INTEGER REFERENCES runs(id) ON DELETE SET NULL;
   ALTER TABLE run_provenance ADD COLUMN launch_env TEXT;
   `,
+  // 6: where an imported run came from (mlflow:<uri>#<run_id>, tensorboard:<dir>); unique, so a re-import adds nothing.
+  `
+  ALTER TABLE runs ADD COLUMN origin TEXT;
+  CREATE UNIQUE INDEX runs_by_origin ON runs (origin) WHERE origin IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

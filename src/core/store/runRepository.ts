@@ -28,12 +28,12 @@ interface RunRow {
   id: number; uid: string; name: string; experiment_id: number; experiment: string; status: RunStatus;
   command: string | null; cwd: string | null; created_at: number; started_at: number | null; ended_at: number | null;
   exit_code: number | null; git_commit: string | null; git_branch: string | null; git_dirty: number | null;
-  notes: string; starred: number; reproduces: number | null;
+  notes: string; starred: number; reproduces: number | null; origin: string | null;
 }
 
 const RUN_COLUMNS = `r.id, r.uid, r.name, r.experiment_id, e.name AS experiment, r.status, r.command, r.cwd,
   r.created_at, r.started_at, r.ended_at, r.exit_code, r.git_commit, r.git_branch, r.git_dirty, r.notes, r.starred,
-  r.reproduces`;
+  r.reproduces, r.origin`;
 
 function toRun(r: RunRow): Run {
   return {
@@ -41,7 +41,7 @@ function toRun(r: RunRow): Run {
     command: r.command === null ? null : JSON.parse(r.command) as string[] | string,
     cwd: r.cwd, createdAt: r.created_at, startedAt: r.started_at, endedAt: r.ended_at, exitCode: r.exit_code,
     git: r.git_commit === null ? null : { commit: r.git_commit, branch: r.git_branch, dirty: r.git_dirty === 1 },
-    notes: r.notes, starred: r.starred === 1, reproduces: r.reproduces,
+    notes: r.notes, starred: r.starred === 1, reproduces: r.reproduces, origin: r.origin,
   };
 }
 
@@ -82,11 +82,11 @@ export class RunRepository {
       const status = input.status ?? 'queued';
       if (!RUN_STATUSES.includes(status)) throw new RangeError(`unknown run status ${status}`);
       const info = this.db.prepare(`INSERT INTO runs (uid, name, experiment_id, status, command, cwd, created_at,
-          started_at, git_commit, git_branch, git_dirty, reproduces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          started_at, git_commit, git_branch, git_dirty, reproduces, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         randomUUID(), input.name?.trim() || generateRunName(), experimentId, status,
         input.command == null ? null : JSON.stringify(input.command), input.cwd ?? null, this.now(),
         input.startedAt ?? null, input.git?.commit ?? null, input.git?.branch ?? null,
-        input.git ? (input.git.dirty ? 1 : 0) : null, input.reproduces ?? null);
+        input.git ? (input.git.dirty ? 1 : 0) : null, input.reproduces ?? null, input.origin ?? null);
       const runId = Number(info.lastInsertRowid);
       if (input.params) this.setParams(runId, input.params);
       if (input.tags) this.setTags(runId, input.tags);
@@ -105,6 +105,12 @@ export class RunRepository {
   reproductionsOf(runId: number): Run[] {
     return (this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
       WHERE r.reproduces = ? ORDER BY r.created_at, r.id`).all(runId) as RunRow[]).map(toRun);
+  }
+
+  /** The run imported from `origin`, if any. */
+  getByOrigin(origin: string): Run | undefined {
+    const row = this.db.prepare('SELECT id FROM runs WHERE origin = ?').get(origin) as { id: number } | undefined;
+    return row && this.get(row.id);
   }
 
   getByUid(uid: string): Run | undefined {
