@@ -94,11 +94,12 @@ export const tests = {
       // was redrawing under the clicks)
       let frame;
       for (let attempt = 0; !frame; attempt++) {
+        await page.keyboard.press('Escape'); // a menu left open by a dropped click
         await first.click();
         await page.keyboard.press('Control+A');
         await first.click({ button: 'right' });
         await page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' }).click();
-        frame = await compareFrame(page, 20_000).catch((err) => { if (attempt === 2) throw err; });
+        frame = await compareFrame(page, 40_000).catch((err) => { if (attempt === 2) throw err; });
       }
       await chartsReady(frame, 3);
       await page.mouse.move(1300, 820); // an empty corner of the panel, away from every hover

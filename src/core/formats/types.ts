@@ -33,10 +33,50 @@ export interface MlflowRun {
   tags: { [key: string]: string };
   metrics: ScalarPoint[];
   gitCommit: string | null;
+  /** Dataset inputs (MLflow 2.4+ `inputs`/`datasets`); the file store reader leaves this out. */
+  datasets?: MlflowDatasetInput[];
+}
+
+export interface MlflowDatasetInput {
+  name: string;
+  /** MLflow's digest (a short hash of a sample), '' when unknown. */
+  digest: string;
+  /** Where it came from (a path, URI or table), '' when unknown. */
+  source: string;
+  sourceType: string;
+}
+
+export interface MlflowModel {
+  name: string;
+  description: string;
+  createdAt: number | null;
+}
+
+export interface MlflowModelVersion {
+  model: string;
+  version: number;
+  /** The MLflow run that made it, when known. */
+  runId: string | null;
+  /** Where MLflow has the model (`runs:/...`, `file:///...`, `models:/...`). */
+  source: string;
+  stage: string | null;
+  status: string | null;
+  description: string;
+  createdAt: number | null;
+}
+
+export interface MlflowAlias {
+  model: string;
+  alias: string;
+  version: number;
 }
 
 export interface MlflowExport {
   experiments: { id: string; name: string }[];
   runs: MlflowRun[];
+  /** The model registry, when the source has one. */
+  models?: MlflowModel[];
+  versions?: MlflowModelVersion[];
+  aliases?: MlflowAlias[];
   problems: string[];
 }
