@@ -177,27 +177,12 @@ async function pickPath(run: Run): Promise<string | undefined> {
   return rel.split(sep).join('/');
 }
 
-async function pickModelName(s: Store): Promise<string | undefined> {
+function pickModelName(s: Store): Promise<string | undefined> {
   const existing = s.models.models();
-  const qp = vscode.window.createQuickPick();
-  qp.title = 'Register Model Version';
-  qp.placeholder = 'Model name (an existing model gets its next version)';
-  const base = existing.map((m) => ({ label: m.name, description: `next: v${(m.latestVersion ?? 0) + 1}` }));
-  qp.items = base;
-  qp.onDidChangeValue((v) => {
-    const known = existing.some((m) => m.name === v);
-    qp.items = v && !known ? [{ label: v, description: checkModelName(v) ?? 'new model' }, ...base] : base;
-  });
-  return new Promise((resolve) => {
-    qp.onDidAccept(() => {
-      const name = qp.selectedItems[0]?.label ?? qp.value;
-      const problem = checkModelName(name);
-      if (problem) return; // the row already says why
-      resolve(name);
-      qp.hide();
-    });
-    qp.onDidHide(() => { resolve(undefined); qp.dispose(); });
-    qp.show();
+  return pickOrType({
+    title: 'Register Model Version', placeholder: 'Model name (an existing model gets its next version)',
+    items: existing.map((m) => ({ label: m.name, description: `next: v${(m.latestVersion ?? 0) + 1}` })),
+    check: checkModelName, fresh: 'new model',
   });
 }
 
@@ -216,22 +201,32 @@ async function pickVersions(s: Store, first?: ModelVersion): Promise<ModelVersio
   return picks?.map((p) => p.v) ?? [];
 }
 
-async function pickAlias(s: Store, v: ModelVersion): Promise<string | undefined> {
+function pickAlias(s: Store, v: ModelVersion): Promise<string | undefined> {
   const taken = new Map<string, number>();
   for (const other of s.models.versions(v.modelId)) for (const a of other.aliases) taken.set(a, other.version);
-  const names = [...new Set([...SUGGESTED_ALIASES, ...taken.keys()])];
+  return pickOrType({
+    title: `Alias for ${v.model} v${v.version}`, placeholder: 'Pick or type an alias; it moves here from any other version',
+    items: [...new Set([...SUGGESTED_ALIASES, ...taken.keys()])].map((a) => ({
+      label: a, description: taken.has(a) ? (taken.get(a) === v.version ? 'already here' : `now on v${taken.get(a)}`) : '',
+    })),
+    check: checkAlias, fresh: 'new alias',
+  });
+}
+
+/** A quick pick of known names that also takes a typed one; a typed name that `check` refuses shows why and is not accepted. */
+function pickOrType(o: { title: string; placeholder: string; items: vscode.QuickPickItem[]; check: (name: string) => string | undefined; fresh: string }): Promise<string | undefined> {
   const qp = vscode.window.createQuickPick();
-  qp.title = `Alias for ${v.model} v${v.version}`;
-  qp.placeholder = 'Pick or type an alias; it moves here from any other version';
-  const base = names.map((a) => ({ label: a, description: taken.has(a) ? (taken.get(a) === v.version ? 'already here' : `now on v${taken.get(a)}`) : '' }));
-  qp.items = base;
-  qp.onDidChangeValue((value) => { qp.items = value && !names.includes(value) ? [{ label: value, description: checkAlias(value) ?? 'new alias' }, ...base] : base; });
+  qp.title = o.title;
+  qp.placeholder = o.placeholder;
+  qp.items = o.items;
+  qp.onDidChangeValue((value) => {
+    qp.items = value && !o.items.some((i) => i.label === value) ? [{ label: value, description: o.check(value) ?? o.fresh }, ...o.items] : o.items;
+  });
   return new Promise((resolve) => {
     qp.onDidAccept(() => {
-      const alias = qp.selectedItems[0]?.label ?? qp.value;
-      const problem = checkAlias(alias);
-      if (problem) return; // the row already says why
-      resolve(alias);
+      const name = qp.selectedItems[0]?.label ?? qp.value;
+      if (o.check(name)) return; // the row already says why
+      resolve(name);
       qp.hide();
     });
     qp.onDidHide(() => { resolve(undefined); qp.dispose(); });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { withWorkbench } from '../harness/extensionTests.mjs';
-import { runCommand } from '../harness/browser.mjs';
+import { frameWith, openRunLensSidebar, runCommand } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 import { seedDemoRuns } from '../fixtures/seedDemoRuns.ts';
 import { seedSyntheticRuns } from '../fixtures/seedSyntheticRuns.ts';
@@ -10,22 +10,8 @@ import { seedSyntheticRuns } from '../fixtures/seedSyntheticRuns.ts';
 const repoRoot = join(import.meta.dirname, '..', '..');
 const images = join(repoRoot, 'docs', 'images');
 
-async function openSidebar(page) {
-  await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
-  await page.locator('.part.sidebar .title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
-}
-
-/** The Compare webview's document: one of the page's (nested) frames. */
-async function compareFrame(page, timeout = 60_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const frame of page.frames()) {
-      if (await frame.locator('#run-legend').count().catch(() => 0)) return frame;
-    }
-    if (Date.now() > deadline) throw new Error('no Compare webview appeared');
-    await page.waitForTimeout(250);
-  }
-}
+const openSidebar = (page) => openRunLensSidebar(page);
+const compareFrame = (page, timeout) => frameWith(page, '#run-legend', { timeout, what: 'Compare webview' });
 
 async function chartsReady(frame, n, timeout = 60_000) {
   await frame.waitForFunction((count) => document.querySelectorAll('.chart-card[data-ready="true"]').length >= count, n, { timeout });

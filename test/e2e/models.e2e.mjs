@@ -2,44 +2,21 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { withWorkbench } from '../harness/extensionTests.mjs';
+import { frameWith, openRunLensSidebar } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 import { seedDemoModels } from '../fixtures/seedDemoModels.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const images = join(repoRoot, 'docs', 'images');
 
-/** The lineage webview's document: one of the page's (nested) frames. */
-async function lineageFrame(page, timeout = 60_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const frame of page.frames()) {
-      if (await frame.locator('main.lineage').count().catch(() => 0)) return frame;
-    }
-    if (Date.now() > deadline) throw new Error('no lineage webview appeared');
-    await page.waitForTimeout(250);
-  }
-}
-
-/** Drags the sidebar's edge, as a user would, so descriptions are not cut off. */
-async function widenSidebar(page, width) {
-  const sidebar = page.locator('.part.sidebar');
-  await sidebar.locator('.title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
-  const box = await sidebar.boundingBox();
-  await page.mouse.move(box.x + box.width + 2, box.y + 300);
-  await page.mouse.down();
-  await page.mouse.move(box.x + width, box.y + 300, { steps: 8 });
-  await page.mouse.up();
-  await page.mouse.move(box.x + width + 400, box.y + 500);
-  await page.waitForTimeout(400);
-}
+const lineageFrame = (page) => frameWith(page, 'main.lineage', { what: 'lineage webview' });
 
 export const tests = {
   async 'the Models view lists versions with aliases and metric; a version opens its lineage, marking the changed data file'() {
     const workspace = prepareDemoWorkspace();
     await seedDemoModels(workspace);
     await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, width: 1440, height: 900 }, async ({ page, consoleLines }) => {
-      await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
-      await widenSidebar(page, 470);
+      await openRunLensSidebar(page, 470);
       const models = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: /models/i }) });
       await models.locator('.monaco-list-row', { hasText: 'v3' }).waitFor({ timeout: 30_000 });
       const rows = await models.locator('.monaco-list-row').allInnerTexts();

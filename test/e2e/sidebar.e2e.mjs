@@ -2,26 +2,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { withWorkbench } from '../harness/extensionTests.mjs';
+import { openRunLensSidebar } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 import { seedDemoRuns } from '../fixtures/seedDemoRuns.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const images = join(repoRoot, 'docs', 'images');
 
-async function openSidebar(page, width = 460) {
-  await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
-  const sidebar = page.locator('.part.sidebar');
-  await sidebar.locator('.title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
-  // Widen the sidebar by dragging its edge, as a user would, so descriptions are not cut off.
-  const box = await sidebar.boundingBox();
-  const edge = box.x + box.width + 2;
-  await page.mouse.move(edge, box.y + 300);
-  await page.mouse.down();
-  await page.mouse.move(box.x + width, box.y + 300, { steps: 8 });
-  await page.mouse.up();
-  await page.mouse.move(box.x + width + 400, box.y + 500); // off the sash, so it is not highlighted
-  await page.waitForTimeout(400);
-}
+const openSidebar = (page, width = 460) => openRunLensSidebar(page, width);
 
 /** Moves the mouse onto a row and a little within it, which is what opens a workbench hover. */
 async function hoverRow(page, row) {

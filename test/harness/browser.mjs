@@ -73,3 +73,30 @@ export async function runCommand(page, title, { timeout = 30_000 } = {}) {
     await page.waitForTimeout(500);
   }
 }
+
+/** The document of a webview whose content matches `selector`: one of the page's (nested) frames. */
+export async function frameWith(page, selector, { timeout = 60_000, what = selector } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${what} appeared`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Opens the RunLens sidebar and, with `width`, drags its edge as a user would so descriptions are not cut off. */
+export async function openRunLensSidebar(page, width) {
+  await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
+  const sidebar = page.locator('.part.sidebar');
+  await sidebar.locator('.title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
+  if (!width) return;
+  const box = await sidebar.boundingBox();
+  await page.mouse.move(box.x + box.width + 2, box.y + 300);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, box.y + 300, { steps: 8 });
+  await page.mouse.up();
+  await page.mouse.move(box.x + width + 400, box.y + 500); // off the sash, so it is not highlighted
+  await page.waitForTimeout(400);
+}
