@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { activate, eventually, git, runEnded, workspaceDir } from './util.ts';
@@ -114,7 +114,7 @@ export function registerModelTests(): void {
       }
     });
 
-    it('exports a model card and verifies the stored artifacts, reporting a corrupted object', async () => {
+    it('exports a model card, and Verify Artifacts reports a corrupted object without deleting it', async () => {
       const api = await activate();
       const store = api.store.require();
       const v1 = store.models.find('demo-classifier', 'production') as ModelVersion;
@@ -130,6 +130,21 @@ export function registerModelTests(): void {
       const ok = await vscode.commands.executeCommand<Verify>('runlens.verifyArtifacts');
       assert.ok(ok.checked >= 2);
       assert.deepEqual([ok.missing, ok.corrupt], [[], []]);
+
+      // Flip a byte of the model's stored object: reported as corrupted, and not deleted.
+      const object = store.objects.path(v1.digest);
+      const bytes = readFileSync(object);
+      chmodSync(object, 0o644);
+      writeFileSync(object, Buffer.concat([bytes.subarray(0, -1), Buffer.from([bytes.at(-1)! ^ 1])]));
+      try {
+        const bad = await vscode.commands.executeCommand<Verify>('runlens.verifyArtifacts');
+        assert.equal(bad.corrupt.length, 1);
+        assert.match(bad.corrupt[0]!, new RegExp(`^${v1.digest.slice(0, 12)} \\(outputs`));
+        assert.ok(existsSync(object), 'a corrupted object is reported, never deleted');
+      } finally {
+        writeFileSync(object, bytes);
+        chmodSync(object, 0o444);
+      }
     });
   });
 }

@@ -151,3 +151,16 @@ test('messages from the webview are validated before the host acts on them', () 
   ];
   for (const m of bad) assert.throws(() => parseViewMessage(m), ProtocolError, JSON.stringify(m));
 });
+
+test('the provenance table names the data files that changed from the first run, from the per-file hashes', () => {
+  const store = Store.open(tempDir());
+  const files = (train: string) => [{ path: 'train.csv', sha256: train, size: 10 }, { path: 'val.csv', sha256: 'b'.repeat(64), size: 5 }];
+  const runs = ['1', '1', '2'].map((h, i) => {
+    const run = store.runs.create({ name: `r${i}`, status: 'finished' });
+    store.provenance.setDataset(run.id, { path: 'data', kind: 'directory', digest: h.repeat(64), fileCount: 2, bytes: 15, files: files(h.repeat(64)) });
+    return run;
+  });
+  const model = buildModel(store, loadRuns(store, runs.map((r) => r.id)));
+  assert.deepEqual(model.provenance.map((p) => p.datasets[0]!.changed), [undefined, undefined, ['data/train.csv']]);
+  store.close();
+});
