@@ -4,6 +4,7 @@ import { benchLayout } from './layout.bench.ts';
 import { benchIngest } from './ingest.bench.ts';
 import { benchHash } from './hash.bench.ts';
 import { benchRunsView } from './runsView.bench.ts';
+import { benchImport } from './import.bench.ts';
 import { benchLenses } from './lenses.bench.ts';
 import { printReport } from './util.ts';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ if (!only || only === 'layout') benchLayout(printReport);
 if (!only || only === 'ingest') await benchIngest(printReport);
 if (!only || only === 'hash') await benchHash(printReport);
 if (!only || only === 'runsview') benchRunsView(printReport);
+if (!only || only === 'import') await benchImport(printReport);
 if (!only || only === 'lenses') benchLenses(printReport);
 if (!only || only === 'helper') {
   // The Python helper's cost per runlens.log call, against an empty loop and a naive json.dumps + write.

@@ -1,0 +1,111 @@
+/**
+ * A TensorBoard log folder into the store: one run per folder holding event files, named by its
+ * path below the log folder, in experiment "tensorboard". A train/validation/eval/test folder is
+ * part of its parent's run, its tags prefixed with the folder name (see tagPrefix).
+ * Files are read a slice at a time; each slice's points are committed with the file's new position,
+ * so importing again reads only what the files gained since (nothing, when they are unchanged).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { Store } from '../store/store.ts';
+import type { ParamValue } from '../types.ts';
+import { readDvcLiveParams } from '../formats/dvclive.ts';
+import { countPoints } from '../capture/columns.ts';
+import { EventDecoder } from '../capture/eventColumns.ts';
+import { discover } from '../capture/discover.ts';
+import { SLICE_BYTES, isSplitDir, readEventSlice, tagPrefix } from '../capture/eventFiles.ts';
+import { ORIGIN_TAG } from './importMlflow.ts';
+import { type ImportOptions, type ImportReport, breathe, emptyReport } from './report.ts';
+
+export const TENSORBOARD_EXPERIMENT = 'tensorboard';
+
+/** The run folders under `dir` and their event files, in name order. */
+export function tensorBoardRuns(dir: string): { runs: Map<string, string[]>; truncated: boolean } {
+  const root = resolve(dir);
+  const scan = discover([root]);
+  const runs = new Map<string, string[]>();
+  for (const f of scan.found) {
+    if (f.kind !== 'tfevents') continue;
+    const folder = dirname(f.path);
+    const runDir = folder !== root && isSplitDir(folder) ? dirname(folder) : folder;
+    let files = runs.get(runDir);
+    if (!files) runs.set(runDir, (files = []));
+    files.push(f.path);
+  }
+  return { runs: new Map([...runs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), truncated: scan.truncated };
+}
+
+export async function importTensorBoard(store: Store, dir: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const report = emptyReport();
+  const root = resolve(dir);
+  const { runs, truncated } = tensorBoardRuns(root);
+  if (truncated) report.skipped.push({ what: root, why: 'it holds too many entries; the search stopped after 50,000 (import a smaller folder)' });
+  if (!runs.size) report.skipped.push({ what: root, why: 'no TensorBoard event files (events.out.tfevents.*) in it' });
+  const buffer = Buffer.allocUnsafe(SLICE_BYTES);
+  let done = 0;
+  for (const [runDir, files] of runs) {
+    if (options.signal?.aborted) { report.cancelled = true; return report; }
+    const origin = `tensorboard:${runDir}`;
+    let run = store.runs.getByOrigin(origin);
+    const isNew = !run;
+    run ??= store.runs.create({
+      name: relative(root, runDir).split(sep).join('/') || basename(root), experiment: TENSORBOARD_EXPERIMENT,
+      status: 'finished', origin, tags: { [ORIGIN_TAG]: origin }, params: hparams(runDir, report),
+    });
+    if (isNew) report.runs++;
+    const runId = run.id;
+    let lo = run.startedAt ?? Infinity, hi = run.endedAt ?? -Infinity, added = 0;
+    for (const file of files) {
+      const source = `import:${relative(runDir, file).split(sep).join('/')}`;
+      const decoder = new EventDecoder(tagPrefix(file));
+      let offset = store.offset(runId, source);
+      for (;;) {
+        let slice;
+        try {
+          slice = readEventSlice(file, offset, decoder, SLICE_BYTES, buffer);
+        } catch (err) {
+          const why = (err as Error).message;
+          report.skipped.push({ what: file, why: /shrank/.test(why) ? `${why} since it was imported; not read again` : why });
+          break;
+        }
+        for (const p of slice.problems) report.skipped.push({ what: file, why: p });
+        if (slice.broken) report.skipped.push({ what: file, why: `bad length checksum at byte ${slice.end}; the rest of the file is not read` });
+        if (slice.end === offset) {
+          if (!slice.broken && slice.size > slice.end) report.skipped.push({ what: file, why: `the last ${slice.size - slice.end} bytes are an incomplete record` });
+          break;
+        }
+        const batch = slice.batch;
+        const end = slice.end;
+        store.transaction(() => {
+          store.metrics.appendMany(runId, batch);
+          store.setOffset(runId, source, end);
+        });
+        lo = Math.min(lo, slice.timeLo);
+        hi = Math.max(hi, slice.timeHi);
+        added += countPoints(batch);
+        offset = end;
+        if (slice.broken) break;
+        await breathe();
+        if (options.signal?.aborted) { report.cancelled = true; report.points += added; return report; }
+      }
+    }
+    if (added > 0 && lo <= hi) store.runs.update(runId, { startedAt: lo, endedAt: hi });
+    report.points += added;
+    if (!isNew) {
+      if (added > 0) report.updated++;
+      else report.unchanged++;
+    }
+    options.onProgress?.(++done, runs.size);
+    await breathe();
+  }
+  return report;
+}
+
+/** Lightning's hparams.yaml next to the event files, as params (nested keys joined with dots). */
+function hparams(runDir: string, report: ImportReport): { [k: string]: ParamValue } {
+  const file = join(runDir, 'hparams.yaml');
+  if (!existsSync(file)) return {};
+  const r = readDvcLiveParams(readFileSync(file, 'utf8'));
+  for (const p of r.problems) report.skipped.push({ what: file, why: p });
+  return r.params;
+}
