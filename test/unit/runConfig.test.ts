@@ -55,7 +55,23 @@ test('a bad metric regex and a bad primary metric are reported', () => {
 
 test('the shipped JSON schema knows every key the parser accepts', () => {
   const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'media', 'runlens.schema.json'), 'utf8'));
-  assert.deepEqual(Object.keys(schema.properties).sort(), ['experiment', 'metric_patterns', 'primary_metric', 'runs']);
+  assert.deepEqual(Object.keys(schema.properties).sort(), ['experiment', 'hparams', 'metric_patterns', 'primary_metric', 'runs', 'sweeps']);
   assert.deepEqual(Object.keys(schema.properties.runs.additionalProperties.properties).sort(),
     ['command', 'cwd', 'datasets', 'env', 'experiment', 'outputs', 'override_style', 'params']);
+});
+
+test('hparams and sweeps sections are read, and a mistake inside a sweep is reported at its line', () => {
+  const text = [
+    'runs:', '  train: { command: [python3, train.py] }',
+    'hparams:', '  map: { LR: train.lr }', '  entry_points: [main]',
+    'sweeps:', '  lr-grid:', '    run: train', '    params:', '      train.lr: [0.01, 0.1]', '      train.epochs: "2..3"',
+    '  broken:', '    run: nowhere', '    params: { train.lr: [0.1] }', '',
+  ].join('\n');
+  const { config, problems } = parseRunConfig(text);
+  assert.deepEqual(config.hparams.map, { LR: 'train.lr' });
+  assert.deepEqual(config.hparams.entryPoints, ['main']);
+  assert.deepEqual(config.sweeps.map((s) => [s.name, s.run, s.params]), [['lr-grid', 'train', { 'train.lr': [0.01, 0.1], 'train.epochs': [2, 3] }]]);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!.message, /^sweeps: .*nowhere/);
+  assert.equal(problems[0]!.line, 12, 'at the `run: nowhere` line');
 });

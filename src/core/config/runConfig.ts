@@ -1,4 +1,6 @@
 import { LineCounter, isMap, isSeq, parseDocument, type Node } from 'yaml';
+import { type HparamsConfig, parseHparamsConfig } from '../hparams/hparamsConfig.ts';
+import { type SweepConfig, parseSweepConfig } from '../hparams/sweepConfig.ts';
 
 /** One named run configuration from runlens.yaml. */
 export interface RunConfig {
@@ -20,6 +22,9 @@ export interface ProjectConfig {
   runs: RunConfig[];
   /** User regexes for metrics in output lines (named groups). */
   metricPatterns: string[];
+  /** Where hyperparameters are found for CodeLens: name mapping, entry points, extra config files. */
+  hparams: HparamsConfig;
+  sweeps: SweepConfig[];
 }
 
 /** A mistake in runlens.yaml, with where it is (0-based line and column). */
@@ -32,7 +37,7 @@ export interface ConfigProblem {
 }
 
 const RUN_KEYS = ['command', 'cwd', 'env', 'params', 'override_style', 'datasets', 'outputs', 'experiment'];
-const TOP_KEYS = ['experiment', 'primary_metric', 'runs', 'metric_patterns'];
+const TOP_KEYS = ['experiment', 'primary_metric', 'runs', 'metric_patterns', 'hparams', 'sweeps'];
 
 /** Parses runlens.yaml text. Problems are returned, never thrown; what is valid is still used. */
 export function parseRunConfig(text: string): { config: ProjectConfig; problems: ConfigProblem[] } {
@@ -45,7 +50,7 @@ export function parseRunConfig(text: string): { config: ProjectConfig; problems:
     problems.push({ message, line: a.line - 1, column: a.col - 1, endLine: b.line - 1, endColumn: b.col - 1 });
   };
   for (const e of doc.errors) at(null, e.message.split('\n')[0]!, [e.pos[0], e.pos[1]]);
-  const config: ProjectConfig = { runs: [], metricPatterns: [] };
+  const config: ProjectConfig = { runs: [], metricPatterns: [], hparams: { map: {}, entryPoints: [], files: [] }, sweeps: [] };
   if (doc.errors.length) return { config, problems };
   const root = doc.contents;
   if (root === null) return { config, problems };
@@ -53,6 +58,14 @@ export function parseRunConfig(text: string): { config: ProjectConfig; problems:
     at(root as Node, 'runlens.yaml must be a mapping with a `runs:` section');
     return { config, problems };
   }
+  // A problem at a path inside a section: at the deepest node that exists along it.
+  const atPath = (section: string, path: string[], message: string) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn([section, ...path.slice(0, n)], true) as Node | undefined;
+      if (node) { at(node, message); return; }
+    }
+  };
+  let sweeps: unknown;
   for (const pair of root.items) {
     const key = String((pair.key as { value?: unknown })?.value ?? '');
     const value = pair.value as Node | null;
@@ -85,9 +98,23 @@ export function parseRunConfig(text: string): { config: ProjectConfig; problems:
           if (run) config.runs.push(run);
         }
         break;
+      case 'hparams': {
+        const read = parseHparamsConfig(value?.toJSON());
+        config.hparams = read.config;
+        for (const p of read.problems) atPath('hparams', p.path, `hparams: ${p.message}`);
+        break;
+      }
+      case 'sweeps':
+        sweeps = value?.toJSON();
+        break;
       default:
         at(pair.key as Node, `unknown key \`${key}\`; expected one of ${TOP_KEYS.join(', ')}`);
     }
+  }
+  if (sweeps !== undefined) {
+    const read = parseSweepConfig(sweeps, config.runs.map((r) => r.name));
+    config.sweeps = read.sweeps;
+    for (const p of read.problems) atPath('sweeps', p.path, `sweeps: ${p.message}`);
   }
   return { config, problems };
 }
