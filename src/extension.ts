@@ -6,6 +6,7 @@ import { RunsFilterState, registerFilterCommands } from './views/runFilter.ts';
 import { RunController } from './runs/runController.ts';
 import { createRunsStatusBar } from './runs/statusBar.ts';
 import { readProjectConfig } from './runs/startRun.ts';
+import type { ProjectConfig } from './core/config/runConfig.ts';
 import { watchRunConfig } from './runs/configDiagnostics.ts';
 import { RunSelection } from './views/runSelection.ts';
 import { ComparePanel } from './compare/comparePanel.ts';
@@ -13,6 +14,8 @@ import { registerCompareCommands } from './compare/compareCommands.ts';
 import { ModelsTreeProvider } from './views/modelsTree.ts';
 import { LineagePanel } from './models/lineagePanel.ts';
 import { registerModelCommands } from './models/modelCommands.ts';
+import { HPARAM_SELECTOR, HparamLensProvider } from './hparams/hparamLenses.ts';
+import { registerHparamCommands } from './hparams/hparamCommands.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -27,6 +30,7 @@ export interface RunLensApi {
   readonly filter: RunsFilterState;
   readonly modelsTree: ModelsTreeProvider;
   readonly lineage: LineagePanel;
+  readonly hparamLenses: HparamLensProvider;
 }
 
 /** Composition root: wires the store, the views and the commands. No heavy work here. */
@@ -34,14 +38,15 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('RunLens', { log: true });
   const store = new WorkspaceStore(log);
-  // The primary metric from runlens.yaml, read once and again only when the file changes
-  // (the status bar asks on every update while runs are going).
-  let primary: { metric: { name: string; goal: 'min' | 'max' } | undefined } | undefined;
-  const primaryMetric = () => {
+  // runlens.yaml, read once and again only when the file changes (the status bar asks for the
+  // primary metric on every update while runs are going; lenses ask on every keystroke).
+  let project: { config: ProjectConfig | undefined } | undefined;
+  const projectConfig = () => {
     const folder = store.folder;
-    primary ??= { metric: folder ? readProjectConfig(folder)?.primaryMetric : undefined };
-    return primary.metric;
+    project ??= { config: folder ? readProjectConfig(folder) : undefined };
+    return project.config;
   };
+  const primaryMetric = () => projectConfig()?.primaryMetric;
   const selection = new RunSelection(context.workspaceState);
   const filter = new RunsFilterState(context.workspaceState);
   const runsTree = new RunsTreeProvider({ store, selection, filter, primaryMetric });
@@ -55,7 +60,8 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const modelsView = vscode.window.createTreeView('runlens.models', { treeDataProvider: modelsTree, canSelectMany: true });
   const lineage = new LineagePanel(store, context.extensionUri);
   const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
-  const forget = () => { primary = undefined; runsTree.refresh(); modelsTree.refresh(); };
+  const hparamLenses = new HparamLensProvider({ store, project: projectConfig, primaryMetric });
+  const forget = () => { project = undefined; runsTree.refresh(); modelsTree.refresh(); hparamLenses.invalidate(); };
   context.subscriptions.push(
     log, store, selection, filter, runsTree, runsView, runs, compare, modelsTree, modelsView, lineage, configWatcher,
     runsView.onDidChangeCheckboxState((e) => runsTree.checkboxesChanged(e.items)),
@@ -67,13 +73,17 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerCompareCommands({ store, selection, panel: compare, log }),
     ...registerFilterCommands(store, filter, guardedCommands(log)),
     ...registerModelCommands({ store, runs, compare, lineage, log }),
+    hparamLenses,
+    vscode.languages.registerCodeLensProvider(HPARAM_SELECTOR, hparamLenses),
+    vscode.languages.registerHoverProvider(HPARAM_SELECTOR, hparamLenses),
+    ...registerHparamCommands(hparamLenses, compare, log),
   );
   // Runs a previous window left going: picked up right after activation, not during it.
   setTimeout(() => runs.recover(), 0);
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
     + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
-  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter, modelsTree, lineage };
+  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter, modelsTree, lineage, hparamLenses };
 }
 
 export function deactivate(): void {}
