@@ -24,6 +24,8 @@ const extension = {
   format: 'cjs',
   target: 'node22',
   external: ['vscode', 'better-sqlite3'],
+  // ESM builds first: jsonc-parser's UMD main loads its parts with a dynamic require esbuild cannot follow.
+  mainFields: ['module', 'main'],
 };
 
 /** One browser bundle per folder in webview/ that has an index.ts. */
@@ -50,6 +52,7 @@ const integration = {
   format: 'cjs',
   target: 'node22',
   external: ['vscode', 'better-sqlite3', 'mocha'],
+  mainFields: ['module', 'main'],
 };
 
 const configs = [extension];

@@ -8,6 +8,7 @@ import { registerCompareTests } from './compare.test.ts';
 import { registerRunsFilterTests } from './runsFilter.test.ts';
 import { registerScaleTests } from './scale.test.ts';
 import { registerModelTests } from './models.test.ts';
+import { registerHparamTests } from './hparams.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -17,6 +18,7 @@ export function run(): Promise<void> {
     registerStartRunTests();
     registerRunsFilterTests();
     registerCompareTests();
+    registerHparamTests();
     registerModelTests();
     registerScaleTests();
   });
