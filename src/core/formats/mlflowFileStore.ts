@@ -1,13 +1,14 @@
 /**
  * MLflow's file store (`mlruns/`): <experiment>/meta.yaml, <experiment>/<run>/meta.yaml, and per run
  * metrics/<key> ("timestamp_ms value step" lines), params/<key> and tags/<key> (the file is the value).
- * Keys with slashes are nested folders. Symlinks are never followed.
+ * Keys with slashes are nested folders. The model registry is in models/<name>/ (see readRegistry).
+ * Symlinks are never followed.
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { parse } from 'yaml';
 import { cellNumber } from './delimited.ts';
-import type { MlflowExport, MlflowRun, MlflowStatus, ScalarPoint } from './types.ts';
+import type { MlflowAlias, MlflowExport, MlflowModelVersion, MlflowRun, MlflowStatus, ScalarPoint } from './types.ts';
 
 const STATUSES: MlflowStatus[] = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
 /** Folders in an experiment that are not runs. */
@@ -42,7 +43,64 @@ export function readMlflowFileStore(root: string): MlflowExport {
       if (run) out.runs.push(run);
     }
   }
+  readRegistry(join(root, 'models'), out);
   return out;
+}
+
+/**
+ * The registry: models/<name>/meta.yaml, models/<name>/version-<n>/meta.yaml (run_id, source,
+ * current_stage, ...), and models/<name>/aliases/<alias>, a file holding the version number
+ * (an `aliases` list in a version's meta.yaml counts too). Deleted versions are left out.
+ */
+function readRegistry(dir: string, out: MlflowExport): void {
+  if (kindOf(dir) !== 'dir') return;
+  out.models = [];
+  out.versions = [];
+  out.aliases = [];
+  for (const name of list(dir, out.problems)) {
+    const path = join(dir, name);
+    const kind = kindOf(path);
+    if (kind === 'link') { out.problems.push(`${path}: a symlink; not followed`); continue; }
+    if (kind !== 'dir') continue;
+    const meta = readMeta(join(path, 'meta.yaml'), out.problems);
+    if (meta === null) { out.problems.push(`${path}: no meta.yaml; not a registered model`); continue; }
+    if (meta === undefined) continue;
+    const model = text(meta.name) ?? name;
+    out.models.push({ name: model, description: text(meta.description) ?? '', createdAt: time(meta.creation_timestamp) });
+    const aliases = new Map<string, number>();
+    for (const entry of list(path, out.problems)) {
+      const m = /^version-(\d+)$/.exec(entry);
+      const vPath = join(path, entry);
+      if (!m || kindOf(vPath) !== 'dir') continue;
+      const v = readMeta(join(vPath, 'meta.yaml'), out.problems);
+      if (v === null) out.problems.push(`${vPath}: no meta.yaml; not a model version`);
+      if (!v || v.current_stage === 'Deleted_Internal') continue;
+      const version: MlflowModelVersion = {
+        model, version: Number(text(v.version) ?? m[1]), runId: str(v.run_id) || null, source: text(v.source) ?? '',
+        stage: text(v.current_stage) ?? null, status: text(v.status) ?? null, description: text(v.description) ?? '',
+        createdAt: time(v.creation_timestamp),
+      };
+      out.versions.push(version);
+      if (Array.isArray(v.aliases)) for (const a of v.aliases) if (typeof a === 'string') aliases.set(a, version.version);
+    }
+    const aliasDir = join(path, 'aliases');
+    if (kindOf(aliasDir) === 'dir') {
+      for (const alias of list(aliasDir, out.problems)) {
+        const file = join(aliasDir, alias);
+        if (kindOf(file) !== 'file') continue;
+        let version: number;
+        try {
+          version = Number(readFileSync(file, 'utf8').trim());
+        } catch (err) {
+          out.problems.push(`${file}: ${(err as Error).message}`);
+          continue;
+        }
+        if (Number.isInteger(version) && version > 0) aliases.set(alias, version);
+        else out.problems.push(`${file}: not a version number; skipped`);
+      }
+    }
+    for (const [alias, version] of [...aliases].sort(([a], [b]) => byName(a, b))) out.aliases.push({ model, alias, version } satisfies MlflowAlias);
+  }
 }
 
 function readRun(runPath: string, runDir: string, experimentId: string, problems: string[]): MlflowRun | undefined {

@@ -1,7 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
+import type { Columns } from '../store/chunks.ts';
 import type { Run, RunStatus } from '../types.ts';
 import { JsonlIngestor } from '../ingest/jsonlIngestor.ts';
+import { FileCapture } from '../capture/fileCapture.ts';
 import { type LineParser, StdoutIngestor } from '../ingest/stdoutIngestor.ts';
 import { type ProcessInfo, isAlive, readExit, readProcess, runFolder } from './runProcess.ts';
 
@@ -10,6 +12,8 @@ interface Active {
   info: ProcessInfo | undefined;
   metrics: JsonlIngestor;
   output: StdoutIngestor;
+  /** Other tools' log files under the run's folder (absent when it has none). */
+  capture: FileCapture | undefined;
   stopRequested: boolean;
 }
 
@@ -21,8 +25,14 @@ export interface MonitorOptions {
 }
 
 /**
- * Follows running runs: ingests their metrics file and output log, and records how each one ended
- * (finished, failed, stopped, or crashed when its process vanished without an exit record).
+ * Follows running runs: ingests their metrics file, output log and the log files other tools write
+ * in their folder (TensorBoard, CSV loggers, DVCLive, trainer_state.json; see FileCapture), and
+ * records how each one ended (finished, failed, stopped, or crashed when its process vanished
+ * without an exit record).
+ *
+ * A key both the metrics file and a captured file log is kept from the metrics file: captured points
+ * of a key the metrics file has for the run are skipped. The metrics file is read first on every
+ * tick; which keys it wrote is stored with its points, so this holds after a reload too.
  */
 export class RunMonitor {
   private readonly store: Store;
@@ -43,15 +53,21 @@ export class RunMonitor {
   track(run: Run): void {
     if (this.active.has(run.id)) return;
     const f = runFolder(this.storeDir, run.uid);
-    const metrics = new JsonlIngestor(this.store, run.id, f.metrics);
+    const keys = new JsonlKeys(this.store, run.id);
+    const metrics = new JsonlIngestor(filtered(this.store, (b) => keys.record(b)), run.id, f.metrics);
     const output = new StdoutIngestor(this.store, run.id, f.log, this.options.parse);
-    this.active.set(run.id, { run, info: readProcess(this.storeDir, run.uid), metrics, output, stopRequested: false });
+    const capture = run.cwd ? new FileCapture(filtered(this.store, (b) => keys.skip(b)), run.id, [run.cwd]) : undefined;
+    this.active.set(run.id, { run, info: readProcess(this.storeDir, run.uid), metrics, output, capture, stopRequested: false });
   }
 
-  /** After a window (re)loads: follow runs still alive, finish the ones that ended meanwhile. */
+  /**
+   * After a window (re)loads: follow runs still alive, finish the ones that ended meanwhile.
+   * Imported runs (with an origin) were not launched here: their status is the source's.
+   */
   recover(): { reattached: number; ended: number } {
     let reattached = 0, ended = 0;
     for (const run of this.store.runs.list({ status: ['running'], limit: 10_000 })) {
+      if (run.origin) continue;
       this.track(run);
       if (this.finishIfEnded(this.active.get(run.id)!)) ended++;
       else reattached++;
@@ -74,7 +90,9 @@ export class RunMonitor {
     return changed;
   }
 
-  private ingest(a: Active, budget = this.options.budget ?? 8 << 20): number {
+  /** `ending`: the run ended; read everything left. */
+  private ingest(a: Active, ending = false): number {
+    const budget = ending ? Infinity : this.options.budget ?? 8 << 20;
     let added = a.metrics.poll(budget);
     // A script that writes the metrics file is instrumented: its printed numbers are not metrics too.
     const f = runFolder(this.storeDir, a.run.uid);
@@ -84,6 +102,14 @@ export class RunMonitor {
     } catch (err) {
       this.options.log?.(`run ${a.run.name}: ${String(err)}`);
     }
+    if (a.capture) {
+      try {
+        added += ending ? a.capture.finish() : a.capture.poll(budget);
+      } catch (err) {
+        this.options.log?.(`run ${a.run.name}: reading other tools' log files: ${String(err)}`);
+      }
+      for (const p of a.capture.stats.problems.splice(0)) this.options.log?.(`run ${a.run.name}: ${p}`);
+    }
     return added;
   }
 
@@ -92,7 +118,7 @@ export class RunMonitor {
     const alive = a.info !== undefined && isAlive(a.info);
     if (!exit && alive) return false;
     const again = exit ?? readExit(this.storeDir, a.run.uid); // it may have written exit.json just now
-    this.ingest(a, Infinity); // the last lines, all of them
+    this.ingest(a, true); // the last lines and records, all of them
     let status: RunStatus;
     if (again) status = again.signalled || a.stopRequested ? 'stopped' : again.code === 0 ? 'finished' : 'failed';
     else status = a.stopRequested ? 'stopped' : 'crashed';
@@ -104,4 +130,54 @@ export class RunMonitor {
     this.active.delete(a.run.id);
     return true;
   }
+}
+
+/** Marks a key the run's metrics file wrote: a row in ingest_offsets, committed with its points. */
+const JSONL_KEY = 'jsonl-key:';
+
+/** Which metric keys a run's metrics file has, remembered in the store. */
+class JsonlKeys {
+  private readonly store: Store;
+  private readonly runId: number;
+  private readonly known = new Map<string, boolean>();
+
+  constructor(store: Store, runId: number) {
+    this.store = store;
+    this.runId = runId;
+  }
+
+  /** Called inside the metrics file's transaction: remembers its keys. */
+  record(batch: [string, Columns][]): [string, Columns][] {
+    for (const [key] of batch) {
+      if (this.has(key)) continue;
+      this.store.setOffset(this.runId, JSONL_KEY + key, 1);
+      this.known.set(key, true);
+    }
+    return batch;
+  }
+
+  /** A captured batch without the keys the metrics file has. */
+  skip(batch: [string, Columns][]): [string, Columns][] {
+    return batch.filter(([key]) => !this.has(key));
+  }
+
+  private has(key: string): boolean {
+    let v = this.known.get(key);
+    if (v === undefined) this.known.set(key, (v = this.store.offset(this.runId, JSONL_KEY + key) > 0));
+    return v;
+  }
+}
+
+/** The store as one ingestor sees it: each metric batch passes through `filter` before it is appended. */
+function filtered(store: Store, filter: (batch: [string, Columns][]) => [string, Columns][]): Store {
+  const bound = (t: object, p: string | symbol) => {
+    const v = Reflect.get(t, p, t);
+    return typeof v === 'function' ? v.bind(t) : v;
+  };
+  const metrics = new Proxy(store.metrics, {
+    get: (t, p) => (p === 'appendMany'
+      ? (runId: number, series: Iterable<[string, Columns]>) => t.appendMany(runId, filter([...series]))
+      : bound(t, p)),
+  });
+  return new Proxy(store, { get: (t, p) => (p === 'metrics' ? metrics : bound(t, p)) });
 }

@@ -112,9 +112,22 @@ export class MetricRepository {
   points(runId: number, key: string): Columns {
     const keyId = this.findKey(key);
     if (keyId === undefined) return EMPTY;
-    let out = EMPTY;
+    const chunks: Columns[] = [];
+    let n = 0;
     for (const data of this.q.points.iterate(runId, keyId, 0, Number.MAX_SAFE_INTEGER)) {
-      out = concat(out, unpack(data as Buffer));
+      const c = unpack(data as Buffer);
+      chunks.push(c);
+      n += c.values.length;
+    }
+    if (!chunks.length) return EMPTY;
+    // one copy into arrays of the final size (concatenating chunk by chunk would be quadratic)
+    const out: Columns = { steps: new Float64Array(n), times: new Float64Array(n), values: new Float64Array(n) };
+    let at = 0;
+    for (const c of chunks) {
+      out.steps.set(c.steps, at);
+      out.times.set(c.times, at);
+      out.values.set(c.values, at);
+      at += c.values.length;
     }
     return out;
   }

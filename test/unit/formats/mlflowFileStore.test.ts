@@ -122,3 +122,28 @@ test('the parent of mlruns works too; a missing folder is a problem, not an exce
   assert.deepEqual(missing.runs, []);
   assert.equal(missing.problems.length, 1);
 });
+
+test('the file store model registry: versions with their run and source, aliases from aliases/ files; deleted versions left out', () => {
+  const root = join(tempDir(), 'mlruns');
+  const version = (n: number, run: string, stage = 'None', aliases = '[]') =>
+    `aliases: ${aliases}\ncreation_timestamp: 170000000${n}000\ncurrent_stage: ${stage}\ndescription: v${n}\nlast_updated_timestamp: 1700000000000\n`
+    + `name: digits\nrun_id: ${run}\nrun_link: ''\nsource: runs:/${run}/model\nstatus: READY\nstatus_message: ''\nuser_id: ana\nversion: ${n}\n`;
+  files(root, {
+    '0/meta.yaml': experimentMeta('0', 'Default'),
+    'models/digits/meta.yaml': 'creation_timestamp: 1700000000000\ndescription: a digit classifier\nlast_updated_timestamp: 1700000000000\nname: digits\n',
+    'models/digits/version-1/meta.yaml': version(1, RUN_A),
+    'models/digits/version-2/meta.yaml': version(2, RUN_B, 'Production', '[old]'),
+    'models/digits/version-3/meta.yaml': version(3, RUN_B, 'Deleted_Internal'),
+    'models/digits/aliases/champion': '1',
+    'models/digits/aliases/broken': 'x',
+  });
+  const r = readMlflowFileStore(root);
+  assert.deepEqual(r.models, [{ name: 'digits', description: 'a digit classifier', createdAt: 1_700_000_000_000 }]);
+  assert.deepEqual(r.versions?.map((v) => [v.model, v.version, v.runId, v.source, v.stage, v.status, v.description, v.createdAt]), [
+    ['digits', 1, RUN_A, `runs:/${RUN_A}/model`, 'None', 'READY', 'v1', 1_700_000_001_000],
+    ['digits', 2, RUN_B, `runs:/${RUN_B}/model`, 'Production', 'READY', 'v2', 1_700_000_002_000],
+  ]);
+  assert.deepEqual(r.aliases, [{ model: 'digits', alias: 'champion', version: 1 }, { model: 'digits', alias: 'old', version: 2 }]);
+  assert.equal(r.problems.length, 1);
+  assert.match(r.problems[0]!, /aliases[/\\]broken: not a version number/);
+});
