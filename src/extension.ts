@@ -14,6 +14,8 @@ import { registerCompareCommands } from './compare/compareCommands.ts';
 import { ModelsTreeProvider } from './views/modelsTree.ts';
 import { LineagePanel } from './models/lineagePanel.ts';
 import { registerModelCommands } from './models/modelCommands.ts';
+import { registerImportCommands } from './runs/importCommands.ts';
+import { registerExportCommands } from './runs/exportCommands.ts';
 import { HPARAM_SELECTOR, HparamLensProvider } from './hparams/hparamLenses.ts';
 import { registerHparamCommands } from './hparams/hparamCommands.ts';
 
@@ -73,6 +75,8 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerCompareCommands({ store, selection, panel: compare, log }),
     ...registerFilterCommands(store, filter, guardedCommands(log)),
     ...registerModelCommands({ store, runs, compare, lineage, log }),
+    ...registerImportCommands({ store, log }),
+    ...registerExportCommands({ store, selection, log }),
     hparamLenses,
     vscode.languages.registerCodeLensProvider(HPARAM_SELECTOR, hparamLenses),
     vscode.languages.registerHoverProvider(HPARAM_SELECTOR, hparamLenses),
