@@ -7,6 +7,8 @@ import { registerStartRunTests } from './startRun.test.ts';
 import { registerCompareTests } from './compare.test.ts';
 import { registerRunsFilterTests } from './runsFilter.test.ts';
 import { registerScaleTests } from './scale.test.ts';
+import { registerCaptureTests } from './capture.test.ts';
+import { registerImportExportTests } from './importExport.test.ts';
 import { registerModelTests } from './models.test.ts';
 import { registerHparamTests } from './hparams.test.ts';
 
@@ -19,6 +21,8 @@ export function run(): Promise<void> {
     registerRunsFilterTests();
     registerCompareTests();
     registerHparamTests();
+    registerCaptureTests();
+    registerImportExportTests();
     registerModelTests();
     registerScaleTests();
   });
