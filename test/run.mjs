@@ -4,7 +4,7 @@
 //   e2e          the workbench UI in headless Chromium, with screenshots in docs/images/
 // RUNLENS_TIERS=unit,integration limits the tiers.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExtensionTests } from './harness/extensionTests.mjs';
 import { prepareDemoWorkspace } from './harness/demoWorkspace.mjs';
@@ -99,9 +99,12 @@ if (!fatal) {
   await tier('reload', async () => {
     // A run started in one window survives the whole server going away and finishes in the next.
     const workspace = prepareDemoWorkspace();
-    appendFileSync(join(workspace, 'runlens.yaml'), `  slow:
+    // A `slow` run configuration, added under `runs:` (the demo's file has other sections after it).
+    const config = join(workspace, 'runlens.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^runs:\n/m, `runs:
+  slow:
     command: [python3, -c, "import runlens, time\\nfor i in range(60):\\n    runlens.log({'loss': 1 / (i + 1)}, step=i); runlens.flush(); time.sleep(0.4)"]
-`);
+`));
     let passed = 0, failed = 0;
     for (const phase of ['start', 'resume']) {
       const r = await runExtensionTests({
