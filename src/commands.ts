@@ -49,7 +49,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   return [
     register('runlens.refresh', () => tree.refresh()),
     register('runlens.showLog', () => log.show()),
-    register('runlens.loadMoreRuns', (experimentId: number) => tree.showMore(experimentId)),
+    register('runlens.loadMoreRuns', (experimentId: number, sweep?: string) => tree.showMore(experimentId, typeof sweep === 'string' ? sweep : undefined)),
 
     register('runlens.startRun', async (preset?: string) => {
       const run = await pickAndStart(runs, state, typeof preset === 'string' ? preset : undefined);

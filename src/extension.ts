@@ -14,6 +14,8 @@ import { registerCompareCommands } from './compare/compareCommands.ts';
 import { ModelsTreeProvider } from './views/modelsTree.ts';
 import { LineagePanel } from './models/lineagePanel.ts';
 import { registerModelCommands } from './models/modelCommands.ts';
+import { SweepRunner } from './runs/sweeps.ts';
+import { registerSweepCommands } from './runs/sweepCommands.ts';
 import { registerImportCommands } from './runs/importCommands.ts';
 import { registerExportCommands } from './runs/exportCommands.ts';
 import { HPARAM_SELECTOR, HparamLensProvider } from './hparams/hparamLenses.ts';
@@ -32,6 +34,7 @@ export interface RunLensApi {
   readonly filter: RunsFilterState;
   readonly modelsTree: ModelsTreeProvider;
   readonly lineage: LineagePanel;
+  readonly sweeps: SweepRunner;
   readonly hparamLenses: HparamLensProvider;
 }
 
@@ -57,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   });
   runsTree.attach(runsView);
   const runs = new RunController(store, context.extensionPath, log);
+  const sweeps = new SweepRunner({ store, runs, log, primaryMetric });
   const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
   const modelsTree = new ModelsTreeProvider({ store, primaryMetric });
   const modelsView = vscode.window.createTreeView('runlens.models', { treeDataProvider: modelsTree, canSelectMany: true });
@@ -75,6 +79,8 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerCompareCommands({ store, selection, panel: compare, log }),
     ...registerFilterCommands(store, filter, guardedCommands(log)),
     ...registerModelCommands({ store, runs, compare, lineage, log }),
+    sweeps,
+    ...registerSweepCommands({ store, sweeps, log }),
     ...registerImportCommands({ store, log }),
     ...registerExportCommands({ store, selection, log }),
     hparamLenses,
@@ -83,11 +89,11 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerHparamCommands(hparamLenses, compare, log),
   );
   // Runs a previous window left going: picked up right after activation, not during it.
-  setTimeout(() => runs.recover(), 0);
+  setTimeout(() => { runs.recover(); sweeps.recover(); }, 0);
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
     + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
-  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter, modelsTree, lineage, hparamLenses };
+  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter, modelsTree, lineage, hparamLenses, sweeps };
 }
 
 export function deactivate(): void {}

@@ -10,6 +10,9 @@ export function isFinal(status: RunStatus): boolean {
 
 export type ParamValue = number | string | boolean;
 
+/** The tag that makes a run a trial of a sweep; its value is the sweep's id. */
+export const SWEEP_TAG = 'runlens.sweep';
+
 export interface Experiment {
   id: number;
   name: string;
@@ -106,6 +109,8 @@ export interface RunQuery {
   text?: string;
   /** A filter expression such as `lr < 0.01 and val_acc > 0.9` (see core/query/filterExpression.ts). */
   where?: string;
+  /** Only the trials of this sweep; null: only runs in no sweep. */
+  sweep?: string | null;
   /** Default: newest first (created desc). */
   sort?: RunSort;
   /** Keyset paging for the default order: runs created strictly before this run. Ignored for other sorts. */

@@ -123,10 +123,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
   }
   if (!picked) return undefined;
   const plan = await picked.plan();
-  let args = plan.args;
-  let env = plan.env;
-  let params = plan.params;
-  let tags: { [k: string]: string } | undefined;
+  let run: Overridden | undefined;
   if (overrides !== undefined) {
     const text = typeof overrides === 'string' ? overrides : await vscode.window.showInputBox({
       title: `Start ${plan.label} with Overrides`,
@@ -135,28 +132,51 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
       validateInput: (v) => { try { parseOverrides(v); return undefined; } catch (err) { return (err as Error).message; } },
     });
     if (text === undefined) return undefined;
-    const parsed = parseOverrides(text);
-    if (plan.shell) throw new Error('Overrides need a command given as a list of arguments in runlens.yaml, not a shell string.');
-    if (plan.overrideStyle === 'file') {
-      // A per-run copy of each params file; arguments naming a params file point at its copy.
-      if (!storeDir) throw new Error('Open a folder to start runs.');
-      const copies = writeParamsCopies(plan.paramsFiles, plan.cwd, parsed, join(storeDir, 'params-overrides', randomUUID()));
-      args = args.map((a) => copies.get(a) ?? a);
-      env = { ...env, RUNLENS_PARAMS_FILE: [...copies.values()][0]! };
-    } else {
-      args = [...args, ...overrideArgs(plan.overrideStyle, parsed)];
-    }
-    params = applyOverrides(params, parsed);
-    tags = { 'runlens.overrides': text.trim() };
+    run = withOverrides(plan, text, storeDir);
   }
   await state.update(LAST, plan);
   controller.setMetricPatterns(project?.metricPatterns ?? []);
+  return startPlan(controller, plan, run);
+}
+
+/** What a run of a plan gets once overrides are applied. */
+export interface Overridden {
+  args: string[];
+  env: { [k: string]: string };
+  params: { [k: string]: ParamValue };
+  tags: { [k: string]: string };
+}
+
+/**
+ * Applies `key=value` overrides to a plan in the style it declares: flags (argparse), `key=value`
+ * arguments (hydra), or a per-run copy of its params files (file). The user's files are never edited.
+ */
+export function withOverrides(plan: LaunchPlan, text: string, storeDir: string | undefined): Overridden {
+  const parsed = parseOverrides(text);
+  if (plan.shell) throw new Error('Overrides need a command given as a list of arguments in runlens.yaml, not a shell string.');
+  let args = plan.args;
+  let env = plan.env;
+  if (plan.overrideStyle === 'file') {
+    // A per-run copy of each params file; arguments naming a params file point at its copy.
+    if (!storeDir) throw new Error('Open a folder to start runs.');
+    const copies = writeParamsCopies(plan.paramsFiles, plan.cwd, parsed, join(storeDir, 'params-overrides', randomUUID()));
+    args = args.map((a) => copies.get(a) ?? a);
+    env = { ...env, RUNLENS_PARAMS_FILE: [...copies.values()][0]! };
+  } else {
+    args = [...args, ...overrideArgs(plan.overrideStyle, parsed)];
+  }
+  return { args, env, params: applyOverrides(plan.params, parsed), tags: { 'runlens.overrides': text.trim() } };
+}
+
+/** Starts a plan, as it is or with overrides applied: a new run, or the queued run `queued` in place. */
+export function startPlan(controller: RunController, plan: LaunchPlan, run?: Overridden, queued?: number): Promise<Run> {
   return controller.start({
     experiment: plan.experiment,
-    params,
-    tags,
+    params: run?.params ?? plan.params,
+    tags: run?.tags,
     datasets: plan.datasets ?? [],
     outputs: plan.outputs ?? [],
-    spec: { command: plan.command, args, shell: plan.shell, cwd: plan.cwd, env },
+    spec: { command: plan.command, args: run?.args ?? plan.args, shell: plan.shell, cwd: plan.cwd, env: run?.env ?? plan.env },
+    queued,
   });
 }

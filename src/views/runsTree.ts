@@ -6,13 +6,16 @@ import { config } from '../config.ts';
 import type { RunSelection } from './runSelection.ts';
 import type { RunsFilterState } from './runFilter.ts';
 import { primaryMetric } from '../core/compare/compareData.ts';
+import type { SweepSummary } from '../core/store/runRepository.ts';
 
 export type RunsNode =
   /** matching: runs that pass the view's filter, when one is set. */
   | { kind: 'experiment'; experiment: Experiment; matching?: number }
   /** metric: the primary metric's last value, shown first in the description. */
   | { kind: 'run'; run: Run; metric?: { key: string; value: number } }
-  | { kind: 'more'; experimentId: number; after: Run; remaining: number };
+  /** A sweep's trials, inside their experiment; metric: the key its `best` is of. */
+  | { kind: 'sweep'; sweep: SweepSummary; metric?: string }
+  | { kind: 'more'; experimentId: number; sweep?: string; after: Run; remaining: number };
 
 const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
   queued: ['clock', 'charts.yellow'],
@@ -28,7 +31,7 @@ export interface RunsTreeDeps {
   selection: RunSelection;
   filter: RunsFilterState;
   /** The primary metric named in runlens.yaml, if any. */
-  primaryMetric: () => { name: string } | undefined;
+  primaryMetric: () => { name: string; goal?: 'min' | 'max' } | undefined;
 }
 
 /**
@@ -38,12 +41,12 @@ export interface RunsTreeDeps {
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  /** How many runs each experiment shows; grows with "Load more". */
-  private readonly shown = new Map<number, number>();
+  /** How many runs each experiment (or sweep, by id) shows; grows with "Load more". */
+  private readonly shown = new Map<number | string, number>();
   private readonly store: WorkspaceStore;
   private readonly selection: RunSelection;
   private readonly filter: RunsFilterState;
-  private readonly primary: () => { name: string } | undefined;
+  private readonly primary: () => { name: string; goal?: 'min' | 'max' } | undefined;
   private readonly subscriptions: vscode.Disposable[];
   private view: vscode.TreeView<RunsNode> | undefined;
   private fromCheckbox = false;
@@ -89,8 +92,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.changed.fire(undefined);
   }
 
-  showMore(experimentId: number): void {
-    this.shown.set(experimentId, (this.shown.get(experimentId) ?? config.pageSize()) + config.pageSize());
+  showMore(experimentId: number, sweep?: string): void {
+    const key = sweep ?? experimentId;
+    this.shown.set(key, (this.shown.get(key) ?? config.pageSize()) + config.pageSize());
     this.refresh();
   }
 
@@ -120,23 +124,44 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return nodes;
   }
 
+  /** An experiment: its sweeps, newest first, then the runs in no sweep. A sweep: its trials. */
   private runsOf(node: RunsNode): RunsNode[] {
-    if (node.kind !== 'experiment') return [];
+    if (node.kind !== 'experiment' && node.kind !== 'sweep') return [];
     const store = this.store.get()!;
+    const metric = this.metric();
+    if (node.kind === 'sweep') {
+      const { id, experimentId } = node.sweep;
+      return this.page(experimentId, id, node.sweep.runs, metric?.key);
+    }
     const { id } = node.experiment;
-    const total = node.matching ?? node.experiment.runCount;
-    const limit = this.shown.get(id) ?? config.pageSize();
-    const runs = store.runs.list({ experimentId: id, limit, ...this.filter.query() });
-    const key = this.primary()?.name ?? primaryMetric(store.runs.metricKeys())?.key;
+    const sweeps = store.runs.sweeps({ experimentId: id, ...this.filter.query() }, metric);
+    const inSweeps = sweeps.reduce((n, w) => n + w.runs, 0);
+    const total = (node.matching ?? node.experiment.runCount) - inSweeps;
+    return [...sweeps.map((sweep): RunsNode => ({ kind: 'sweep', sweep, metric: metric?.key })), ...this.page(id, null, total, metric?.key)];
+  }
+
+  /** One page of an experiment's runs in no sweep (sweep null), or of a sweep's trials, with "Load more". */
+  private page(experimentId: number, sweep: string | null, total: number, key: string | undefined): RunsNode[] {
+    const store = this.store.get()!;
+    const limit = this.shown.get(sweep ?? experimentId) ?? config.pageSize();
+    const runs = total > 0 ? store.runs.list({ experimentId, sweep, limit, ...this.filter.query() }) : [];
     const values = key ? store.runs.lastMetric(runs.map((r) => r.id), key) : undefined;
     const children: RunsNode[] = runs.map((run) => {
       const value = values?.get(run.id);
       return value === undefined ? { kind: 'run', run } : { kind: 'run', run, metric: { key: key!, value } };
     });
     if (total > runs.length && runs.length > 0) {
-      children.push({ kind: 'more', experimentId: id, after: runs[runs.length - 1]!, remaining: total - runs.length });
+      children.push({ kind: 'more', experimentId, ...(sweep === null ? {} : { sweep }), after: runs[runs.length - 1]!, remaining: total - runs.length });
     }
     return children;
+  }
+
+  /** The primary metric: from runlens.yaml, else guessed from the store's metric keys. */
+  private metric(): { key: string; goal: 'min' | 'max' } | undefined {
+    const configured = this.primary();
+    if (configured) return { key: configured.name, goal: configured.goal ?? 'max' };
+    const guess = primaryMetric(this.store.get()!.runs.metricKeys());
+    return guess ? { key: guess.key, goal: guess.goal } : undefined;
   }
 
   private setMessage(message: string | undefined): void {
@@ -165,11 +190,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         };
         return item;
       }
+      case 'sweep':
+        return sweepItem(node.sweep, node.metric);
       case 'more': {
         const item = new vscode.TreeItem(`Load more runs… (${node.remaining} more)`);
-        item.id = `more:${node.experimentId}:${node.after.id}`;
+        item.id = `more:${node.experimentId}:${node.sweep ?? ''}:${node.after.id}`;
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'runlens.loadMoreRuns', title: 'Load More Runs', arguments: [node.experimentId] };
+        item.command = { command: 'runlens.loadMoreRuns', title: 'Load More Runs', arguments: [node.experimentId, node.sweep] };
         return item;
       }
     }
@@ -251,6 +278,23 @@ function runItem(run: Run, metric?: { key: string; value: number }): vscode.Tree
   item.description = parts.join(' · ');
   item.contextValue = `run ${run.status}${run.starred ? ' starred' : ''}`;
   item.accessibilityInformation = { label: `Run ${run.name}, ${item.description}` };
+  return item;
+}
+
+/** A sweep: `4 runs · 2 running · 1 queued` while it goes, then `4 runs · best val_acc 0.96`. */
+function sweepItem(sweep: SweepSummary, metric: string | undefined): vscode.TreeItem {
+  const item = new vscode.TreeItem(sweep.id, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `sweep:${sweep.experimentId}:${sweep.id}`;
+  const going = sweep.running + sweep.queued > 0;
+  const parts = [`${sweep.runs} run${sweep.runs === 1 ? '' : 's'}`];
+  if (sweep.running) parts.push(`${sweep.running} running`);
+  if (sweep.queued) parts.push(`${sweep.queued} queued`);
+  if (!going && metric && sweep.best !== undefined) parts.push(`best ${metric} ${metricValue(sweep.best)}`);
+  item.description = parts.join(' · ');
+  item.iconPath = sweep.running ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')) : new vscode.ThemeIcon('list-tree');
+  item.contextValue = going ? 'sweep going' : 'sweep';
+  item.tooltip = `Sweep ${sweep.id}: ${item.description}`;
+  item.accessibilityInformation = { label: `Sweep ${sweep.id}, ${item.description}` };
   return item;
 }
 

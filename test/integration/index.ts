@@ -10,6 +10,7 @@ import { registerScaleTests } from './scale.test.ts';
 import { registerCaptureTests } from './capture.test.ts';
 import { registerImportExportTests } from './importExport.test.ts';
 import { registerModelTests } from './models.test.ts';
+import { registerSweepTests } from './sweeps.test.ts';
 import { registerHparamTests } from './hparams.test.ts';
 
 export function run(): Promise<void> {
@@ -23,6 +24,7 @@ export function run(): Promise<void> {
     registerHparamTests();
     registerCaptureTests();
     registerImportExportTests();
+    registerSweepTests();
     registerModelTests();
     registerScaleTests();
   });

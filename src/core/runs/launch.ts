@@ -19,16 +19,23 @@ export interface LaunchRequest {
   outputs?: string[];
   /** The run this one reproduces. */
   reproduces?: number;
+  /** A queued run (a sweep's trial) to start in place instead of recording a new one. */
+  queued?: number;
 }
 
-/** Records a new run as running and starts its process. A process that cannot start leaves a failed run. */
+/**
+ * Records a new run as running (or starts a queued one) and starts its process. A process that cannot
+ * start leaves a failed run.
+ */
 export function launch(store: Store, storeDir: string, wrapper: string, req: LaunchRequest, nodePath?: string): Run {
   const { spec } = req;
-  const run = store.runs.create({
-    name: req.name, experiment: req.experiment, status: 'running', startedAt: Date.now(),
-    command: spec.shell ? spec.command : [spec.command, ...spec.args], cwd: spec.cwd,
-    params: req.params, tags: req.tags, git: req.git, reproduces: req.reproduces,
-  });
+  const started = {
+    startedAt: Date.now(), command: spec.shell ? spec.command : [spec.command, ...spec.args], cwd: spec.cwd,
+    params: req.params, tags: req.tags, git: req.git,
+  };
+  const run = req.queued === undefined
+    ? store.runs.create({ name: req.name, experiment: req.experiment, status: 'running', reproduces: req.reproduces, ...started })
+    : store.runs.begin(req.queued, started);
   if (req.provenance) store.provenance.set(run.id, req.provenance);
   for (const d of req.datasets ?? []) store.provenance.setDataset(run.id, d);
   for (const path of req.outputs ?? []) store.artifacts.request(run.id, { kind: 'output', path, afterEnd: true });

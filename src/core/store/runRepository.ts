@@ -2,15 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
 import { generateRunName } from '../names.ts';
 import {
-  type Experiment, type NewRun, type ParamValue, type Run, type RunQuery, type RunSort, type RunStatus, type RunUpdate,
-  RUN_STATUSES,
+  type Experiment, type GitState, type NewRun, type ParamValue, type Run, type RunQuery, type RunSort, type RunStatus, type RunUpdate,
+  RUN_STATUSES, SWEEP_TAG,
 } from '../types.ts';
 import { DURATION_SQL, type KnownKeys, compileFilter, metricSql, paramSql, parseFilter } from '../query/filterExpression.ts';
 
 export const DEFAULT_EXPERIMENT = 'default';
 
 /** The fields of a query that choose runs (everything but order and paging). */
-export type RunFilter = Pick<RunQuery, 'experimentId' | 'status' | 'text' | 'where'>;
+export type RunFilter = Pick<RunQuery, 'experimentId' | 'status' | 'text' | 'where' | 'sweep'>;
+
+/** A sweep as the Runs view shows it: its matching trials, how many are going, the best primary metric. */
+export interface SweepSummary {
+  id: string;
+  experimentId: number;
+  runs: number;
+  running: number;
+  queued: number;
+  /** The best last value of the metric asked for, among the trials that logged it. */
+  best?: number;
+}
 
 type SqlArg = string | number;
 
@@ -152,6 +163,58 @@ export class RunRepository {
     return new Map(rows);
   }
 
+  /**
+   * The sweeps with trials matching `query`, newest first, counted by status in one query over the
+   * sweep tags. With `metric`, also the best last value of that metric per sweep.
+   */
+  sweeps(query: RunFilter = {}, metric?: { key: string; goal: 'min' | 'max' }): SweepSummary[] {
+    const { where, args } = this.conditions(query);
+    const best = metric ? `${metric.goal === 'max' ? 'max' : 'min'}(m.last_value)` : 'NULL';
+    const join = metric ? 'LEFT JOIN metric_summaries m ON m.run_id = r.id AND m.key_id = (SELECT id FROM metric_keys WHERE name = ?)' : '';
+    const sql = `SELECT t.value, min(r.experiment_id), count(*), sum(r.status = 'running'), sum(r.status = 'queued'), ${best}, max(r.created_at) AS newest
+      FROM tags t JOIN runs r ON r.id = t.run_id ${join}
+      WHERE t.key = '${SWEEP_TAG}'${where.length ? ` AND ${where.join(' AND ')}` : ''}
+      GROUP BY t.value ORDER BY newest DESC, t.value`;
+    const rows = this.db.prepare(sql).raw().all(...(metric ? [metric.key] : []), ...args) as [string, number, number, number, number, number | null][];
+    return rows.map(([id, experimentId, runs, running, queued, b]) => ({
+      id, experimentId, runs, running, queued, ...(b !== null && Number.isFinite(b) ? { best: b } : {}),
+    }));
+  }
+
+  /**
+   * Starts a queued run in place (a sweep's trial): it becomes running, with what it runs. Params,
+   * when given, replace the recorded ones. Throws when the run is no longer queued (e.g. cancelled).
+   */
+  begin(id: number, start: {
+    startedAt: number; command: string[] | string; cwd: string; git?: GitState | null;
+    params?: Record<string, ParamValue>; tags?: Record<string, string>;
+  }): Run {
+    this.db.transaction(() => {
+      const { git } = start;
+      const info = this.db.prepare(`UPDATE runs SET status = 'running', started_at = ?, command = ?, cwd = ?,
+          git_commit = ?, git_branch = ?, git_dirty = ? WHERE id = ? AND status = 'queued'`).run(
+        start.startedAt, JSON.stringify(start.command), start.cwd, git?.commit ?? null, git?.branch ?? null,
+        git ? (git.dirty ? 1 : 0) : null, id);
+      if (info.changes === 0) throw new Error(`run ${id} is no longer queued`);
+      if (start.params) {
+        this.db.prepare('DELETE FROM params WHERE run_id = ?').run(id);
+        this.setParams(id, start.params);
+      }
+      if (start.tags) this.setTags(id, start.tags);
+    }).immediate();
+    return this.get(id)!;
+  }
+
+  /** Marks the runs among `ids` that are still queued as stopped, with `tags`; returns their ids. */
+  stopQueued(ids: readonly number[], tags?: Record<string, string>): number[] {
+    return this.db.transaction(() => {
+      const stopped = this.db.prepare(`UPDATE runs SET status = 'stopped', ended_at = ? WHERE status = 'queued'
+        AND id IN (SELECT value FROM json_each(?)) RETURNING id`).pluck().all(this.now(), JSON.stringify(ids)) as number[];
+      if (tags) for (const id of stopped) this.setTags(id, tags);
+      return stopped;
+    }).immediate();
+  }
+
   /** Param keys that at least one run has, sorted. */
   paramKeys(): string[] {
     return this.db.prepare(distinctKeys('params')).pluck().all() as string[];
@@ -189,6 +252,8 @@ export class RunRepository {
     const where: string[] = [];
     const args: SqlArg[] = [];
     if (query.experimentId !== undefined) { where.push('r.experiment_id = ?'); args.push(query.experimentId); }
+    if (query.sweep === null) where.push(`NOT EXISTS (SELECT 1 FROM tags s WHERE s.run_id = r.id AND s.key = '${SWEEP_TAG}')`);
+    else if (query.sweep !== undefined) { where.push(`r.id IN (SELECT run_id FROM tags WHERE key = '${SWEEP_TAG}' AND value = ?)`); args.push(query.sweep); }
     if (query.status?.length) { where.push(`r.status IN (${query.status.map(() => '?').join(',')})`); args.push(...query.status); }
     const text = query.text?.trim();
     if (text) {
