@@ -21,15 +21,15 @@ export function registerHparamCommands(lenses: HparamLensProvider, compare: Comp
       return vscode.commands.executeCommand<number | undefined>('runlens.startRunWithOverrides', run, `${key}=${text.trim()}`);
     }),
 
-    /** A grid sweep over values of `key` (a list, a range or a log range), queued like New Sweep…. */
-    guarded('runlens.hparamSweep', async (key: string, run?: string, values?: string, best?: string) => {
+    /** A grid sweep over values of `key` (a list, a range or a log range), queued like New Sweep… (which asks how many at once). */
+    guarded('runlens.hparamSweep', async (key: string, run?: string, values?: string, best?: string, options?: { concurrency?: number }) => {
       const text = values ?? await vscode.window.showInputBox({
         title: `Sweep ${key}`, value: suggestRange(best), prompt: 'Values: 1e-3, 3e-3, 1e-2 · a range 1..10 or 0:1:0.25 · a log range log(1e-4, 1e-1, 4)',
         validateInput: (v) => { try { parseSweepValues(v); return undefined; } catch (err) { return (err as Error).message; } },
       });
       if (text === undefined) return undefined;
       parseSweepValues(text); // a clear error before anything is queued
-      return vscode.commands.executeCommand('runlens.newSweep', { run, params: { [key]: text }, method: 'grid' });
+      return vscode.commands.executeCommand('runlens.newSweep', { run, params: { [key]: text }, method: 'grid', ...options });
     }),
 
     /** Compare on the runs that recorded `key`, ordered by its value. */

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { Store } from '../../src/core/store/store.ts';
-import { activate, runEnded, workspaceDir } from './util.ts';
+import { activate, eventually, runEnded, workspaceDir } from './util.ts';
 
 const FIXTURE = `import argparse
 from dataclasses import dataclass
@@ -103,6 +103,30 @@ export function registerHparamTests(): void {
       assert.equal(ended.status, 'finished');
       assert.deepEqual(ended.command, ['python3', 'train.py', '--lr', '0.07']);
       assert.equal(api.store.require().runs.params(runId)['train.lr'], 0.07);
+    });
+
+    it('runs a 4-member grid sweep from the Sweep… lens; every member ends in the store, grouped under one sweep', async function () {
+      this.timeout(120_000);
+      const api = await activate();
+      const params = await lensesOf(vscode.Uri.file(join(workspaceDir(), 'params.yaml')));
+      const sweep = params.find((l) => l.command === 'runlens.hparamSweep' && (l.args as string[])[0] === 'train.lr')!;
+      const [key, run] = sweep.args as [string, string];
+      assert.equal(run, 'train');
+      const started = await vscode.commands.executeCommand<{ sweepId: string; runIds: number[] }>('runlens.hparamSweep', key, run, '0.05, 0.1, 0.2, 0.3', undefined, { concurrency: 2 });
+      assert.equal(started.runIds.length, 4);
+      const s = api.store.require();
+      const ended = [];
+      for (const id of started.runIds) {
+        ended.push(await eventually(() => { const r = s.runs.get(id)!; return r.status !== 'queued' && r.status !== 'running' && r; }, `trial ${id} to end`, 100_000));
+      }
+      assert.deepEqual(ended.map((r) => r.status), ['finished', 'finished', 'finished', 'finished']);
+      assert.deepEqual(started.runIds.map((id) => s.runs.params(id)['train.lr']), [0.05, 0.1, 0.2, 0.3]);
+      assert.deepEqual(ended.map((r) => (r.command as string[]).slice(-2)), [['--lr', '0.05'], ['--lr', '0.1'], ['--lr', '0.2'], ['--lr', '0.3']]);
+      const demo = api.runsTree.getChildren().find((n) => n.kind === 'experiment' && n.experiment.name === 'demo')!;
+      const node = api.runsTree.getChildren(demo).find((n) => n.kind === 'sweep' && n.sweep.id === started.sweepId)!;
+      assert.ok(node, 'a sweep node in the demo experiment');
+      const members = api.runsTree.getChildren(node).flatMap((n) => (n.kind === 'run' ? [n.run.id] : []));
+      assert.deepEqual([...members].sort(), [...started.runIds].sort());
     });
 
     it('turns off per language', async () => {
