@@ -1,6 +1,7 @@
 // End to end in headless Chromium: a user checks runs in the sidebar and compares them.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { withWorkbench } from '../harness/extensionTests.mjs';
 import { frameWith, openRunLensSidebar, runCommand } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
@@ -85,7 +86,11 @@ export const tests = {
         await page.keyboard.press('Control+A');
         await first.click({ button: 'right' });
         await page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' }).click();
-        frame = await compareFrame(page, 40_000).catch((err) => { if (attempt === 2) throw err; });
+        frame = await compareFrame(page, 40_000).catch(async (err) => {
+          if (attempt < 2) return undefined;
+          await page.screenshot({ path: join(tmpdir(), 'runlens-compare-100-failed.png') });
+          throw new Error(`${err.message}; screenshot in ${tmpdir()}; console: ${consoleLines.slice(-15).join(' | ')}`);
+        });
       }
       await chartsReady(frame, 3);
       await page.mouse.move(1300, 820); // an empty corner of the panel, away from every hover
