@@ -85,7 +85,14 @@ export const tests = {
         await first.click();
         await page.keyboard.press('Control+A');
         await first.click({ button: 'right' });
-        await page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' }).click();
+        // The menu drops a click that comes too soon after it opened: point at the item, wait, click,
+        // and press Enter if the menu is still open (the pointed item has the focus).
+        const item = page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' });
+        await item.hover();
+        await page.waitForTimeout(300);
+        await item.click();
+        await page.waitForTimeout(500);
+        if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
         frame = await compareFrame(page, 40_000).catch(async (err) => {
           if (attempt < 2) return undefined;
           await page.screenshot({ path: join(tmpdir(), 'runlens-compare-100-failed.png') });
