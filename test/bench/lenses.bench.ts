@@ -7,23 +7,13 @@ import { lensesFor } from '../../src/core/hparams/lens.ts';
 import { ParamIndex } from '../../src/core/hparams/paramIndex.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { type Report, tempDir, timeIt } from './util.ts';
+import { prng } from '../../src/core/hparams/sweep.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const LINES = 2000;
 const ROUNDS = 21;
 const PRIMARY = { name: 'val_acc', goal: 'max' as const };
 
-/** A small deterministic PRNG, so every bench run builds the same store. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A training script of `lines` lines: constants, argparse options, config dicts and plain code. */
 export function pythonFile(lines: number): string {
@@ -45,7 +35,7 @@ export function pythonFile(lines: number): string {
 function buildStore(dir: string, runs: number): { store: Store; ms: number } {
   let clock = 1_700_000_000_000;
   const store = Store.open(dir, { now: () => (clock += 1000) });
-  const rnd = random(7);
+  const rnd = prng(7);
   const curve = (final: number) => {
     const steps = new Float64Array(5), times = new Float64Array(5), values = new Float64Array(5);
     for (let i = 0; i < 5; i++) { steps[i] = i; times[i] = clock + i; values[i] = final * (i + 1) / 5; }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { Store } from '../../src/core/store/store.ts';
 import type { RunQuery } from '../../src/core/types.ts';
 import { type Report, tempDir, timeIt } from './util.ts';
+import { prng } from '../../src/core/hparams/sweep.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const RUNS = Math.max(50, Math.round(10_000 * scale));
@@ -15,17 +16,6 @@ const PAGE = 200;
 const ROUNDS = 15;
 const PRIMARY_METRIC = 'val_acc';
 
-/** A small deterministic PRNG, so every bench run builds the same store. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function curve(n: number, f: (i: number) => number, t0: number) {
   const steps = new Float64Array(n), times = new Float64Array(n), values = new Float64Array(n);
@@ -41,7 +31,7 @@ function curve(n: number, f: (i: number) => number, t0: number) {
 export function buildRunsViewStore(dir: string): { ms: number } {
   let clock = 1_700_000_000_000;
   const store = Store.open(dir, { now: () => (clock += 1000) });
-  const rnd = random(42);
+  const rnd = prng(42);
   const ms = timeIt(() => {
     for (let from = 0; from < RUNS; from += 500) {
       store.transaction(() => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyablePatch, captureGit, stripUrlCredentials } from '../../src/core/provenance/git.ts';
 import type { GitCapture } from '../../src/core/provenance/git.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, treeSnapshot } from './helpers.ts';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' });
@@ -29,21 +29,6 @@ async function capture(dir: string, options?: Parameters<typeof captureGit>[1]):
   return (r as { git: GitCapture }).git;
 }
 
-/** Every file under dir except .git: path → mode and bytes (symlinks: their target). */
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (p === '.git') continue;
-      if (e.isDirectory()) walk(p);
-      else if (e.isSymbolicLink()) out.set(p, `link ${execFileSync('readlink', [join(dir, p)], { encoding: 'utf8' })}`);
-      else out.set(p, `${(statSync(join(dir, p)).mode & 0o100) ? 'x' : '-'} ${readFileSync(join(dir, p)).toString('base64')}`);
-    }
-  };
-  walk('');
-  return out;
-}
 
 /** Applies the capture to a fresh worktree at its commit and returns that worktree. */
 function replay(dir: string, c: GitCapture): string {
@@ -75,7 +60,7 @@ test('a modified tracked file makes the repo dirty and is in the patch', async (
   assert.equal(c.dirty, true);
   assert.match(c.patch, /^-print\(1\)$/m);
   assert.match(c.patch, /^\+print\(2\)$/m);
-  assert.deepEqual(snapshot(replay(dir, c)), snapshot(dir));
+  assert.deepEqual(treeSnapshot(replay(dir, c)), treeSnapshot(dir));
 });
 
 test('an untracked file alone makes the repo dirty', async () => {
@@ -129,7 +114,7 @@ test('applyablePatch on a clean checkout of the commit reproduces the working tr
   assert.ok(c.untracked.every((f) => f.content !== undefined && !f.skipped));
   const wt = replay(dir, c);
   // the index is not part of the working tree: compare files only
-  assert.deepEqual(snapshot(wt), snapshot(dir));
+  assert.deepEqual(treeSnapshot(wt), treeSnapshot(dir));
 });
 
 test('untracked files render exactly as git renders new files', async () => {

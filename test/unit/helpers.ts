@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -20,4 +20,20 @@ export function series(from: number, n: number, f: (step: number) => number, t0 
     values[i] = f(from + i);
   }
   return { steps, times, values };
+}
+
+/** Every file under dir except .git: path → mode and bytes (symlinks: their target). What "untouched" means. */
+export function treeSnapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (p === '.git') continue;
+      if (e.isDirectory()) walk(p);
+      else if (e.isSymbolicLink()) out.set(p, `link ${readlinkSync(join(dir, p))}`);
+      else out.set(p, `${(statSync(join(dir, p)).mode & 0o100) ? 'x' : '-'} ${readFileSync(join(dir, p)).toString('base64')}`);
+    }
+  };
+  walk('');
+  return out;
 }

@@ -11,7 +11,7 @@ import { buildReport, reportMarkdown } from '../../src/core/reproduce/report.ts'
 import type { ReportRun } from '../../src/core/reproduce/report.ts';
 import { createWorktree, mapIntoWorktree, repoTop } from '../../src/core/reproduce/worktree.ts';
 import type { StoredDataset } from '../../src/core/store/provenanceRepository.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, treeSnapshot } from './helpers.ts';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' });
@@ -28,26 +28,11 @@ function repo(): string {
   return dir;
 }
 
-/** Every file under dir except .git: path → bytes (symlinks: their target). */
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (p === '.git') continue;
-      if (e.isDirectory()) walk(p);
-      else if (e.isSymbolicLink()) out.set(p, `link ${execFileSync('readlink', [join(dir, p)], { encoding: 'utf8' })}`);
-      else out.set(p, readFileSync(join(dir, p)).toString('base64'));
-    }
-  };
-  walk('');
-  return out;
-}
 
 /** What the user sees of the main worktree: files, status, index, HEAD, stashes. */
 function mainState(dir: string) {
   return {
-    files: snapshot(dir),
+    files: treeSnapshot(dir),
     status: git(dir, 'status', '--porcelain', '--ignored', '--untracked-files=all'),
     index: git(dir, 'ls-files', '--stage'),
     staged: git(dir, 'diff', '--cached', '--binary'),

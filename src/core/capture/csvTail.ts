@@ -5,7 +5,8 @@
  * shrank or its header changed) is read again from the top, skipping the rows already stored.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { byteLength, cellNumber, parseRows } from '../formats/delimited.ts';
+import { byteLength, parseRows } from '../formats/delimited.ts';
+import { csvLayout, isCsvHeader, rowPoints } from '../formats/csvLogger.ts';
 import type { ScalarPoint } from '../formats/types.ts';
 
 export interface CsvCursor {
@@ -23,14 +24,6 @@ export interface CsvTail {
   cursor: CsvCursor | undefined;
   problems: string[];
   bytesRead: number;
-}
-
-const TIME_COLUMNS = ['timestamp', 'time'];
-
-/** A header row: a step or epoch column, and no numbers. */
-export function isCsvHeader(row: string[]): boolean {
-  const names = row.map((c) => c.trim());
-  return (names.includes('step') || names.includes('epoch')) && names.every((c) => cellNumber(c) === null || c === '');
 }
 
 /**
@@ -60,49 +53,21 @@ export function readCsvTail(file: string, cursor: CsvCursor | undefined, stored:
   }
   const c: CsvCursor = cursor ? { ...cursor } : { headerLine, header: undefined, bytes: 0, rows: 0 };
   const { rows, end } = parseRows(text);
-  let layout = c.header && layoutOf(c.header);
+  let layout = c.header && csvLayout(c.header);
   for (const row of rows) {
     if (row.length === 1 && row[0]!.trim() === '') continue;
     if (!c.header || isCsvHeader(row)) {
       c.header = row.map((cell) => cell.trim());
-      layout = layoutOf(c.header);
+      layout = csvLayout(c.header);
       if (!layout) out.problems.push(`the header ${JSON.stringify(c.header.join(','))} has no step or epoch column; its rows are skipped`);
       continue;
     }
     if (c.rows++ < stored || !layout) continue;
-    const step = cellNumber(row[layout.step] ?? '');
-    if (typeof step !== 'number' || !Number.isFinite(step)) {
-      out.problems.push(`skipped data row ${c.rows}: its ${c.header[layout.step]} is ${JSON.stringify(row[layout.step] ?? '')}`);
-      continue;
-    }
-    const seconds = layout.time < 0 ? undefined : cellNumber(row[layout.time] ?? '');
-    const time = typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : now;
-    for (const col of layout.metrics) {
-      const value = cellNumber(row[col] ?? '');
-      if (value === undefined) continue;
-      const key = c.header[col]!;
-      if (value === null) {
-        if (!badColumns.has(key)) out.problems.push(`column ${JSON.stringify(key)} holds values that are not numbers (${JSON.stringify(row[col])}); skipped them`);
-        badColumns.add(key);
-        continue;
-      }
-      out.points.push({ key, step, time, value });
-    }
+    out.points.push(...rowPoints(row, c.header, layout, now, badColumns, out.problems));
   }
   c.bytes = start + byteLength(text, end);
   out.cursor = c;
   return out;
-}
-
-interface Layout { step: number; time: number; metrics: number[] }
-
-function layoutOf(header: string[]): Layout | undefined {
-  let step = header.indexOf('step');
-  if (step < 0) step = header.indexOf('epoch'); // Keras: one row per epoch
-  if (step < 0) return undefined;
-  const time = header.findIndex((c) => TIME_COLUMNS.includes(c));
-  const metrics = header.map((_, i) => i).filter((i) => i !== step && i !== time && header[i] !== '');
-  return { step, time, metrics };
 }
 
 /** Data rows in a file (for a baseline: rows already there before the run started). */

@@ -29,36 +29,21 @@ export function readCsvMetrics(text: string, state: CsvState = {}, now = Date.no
   // Lightning repeats `epoch` in every row; a key's value repeated at the same step is one point.
   const last = new Map<string, ScalarPoint>();
   let header = state.header;
-  let layout = header && layoutOf(header, problems);
+  let layout = header && csvLayout(header);
   for (const row of rows) {
     if (row.length === 1 && row[0]!.trim() === '') continue;
-    if (!header || isHeader(row)) {
+    if (!header || isCsvHeader(row)) {
       header = row.map((c) => c.trim());
-      layout = layoutOf(header, problems);
+      layout = csvLayout(header);
+      if (!layout) problems.push(`the header ${JSON.stringify(header.join(','))} has no step or epoch column; skipped its rows`);
       continue;
     }
     if (!layout) continue;
-    const step = cellNumber(row[layout.step] ?? '');
-    if (typeof step !== 'number' || !Number.isFinite(step)) {
-      problems.push(`skipped a row whose ${header[layout.step]} is ${JSON.stringify(row[layout.step] ?? '')}`);
-      continue;
-    }
-    const seconds = layout.time < 0 ? undefined : cellNumber(row[layout.time] ?? '');
-    const time = typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : now;
-    for (const col of layout.metrics) {
-      const value = cellNumber(row[col] ?? '');
-      if (value === undefined) continue;
-      const key = header[col]!;
-      if (value === null) {
-        if (!badColumns.has(key)) problems.push(`column ${JSON.stringify(key)} holds values that are not numbers (${JSON.stringify(row[col])}); skipped them`);
-        badColumns.add(key);
-        continue;
-      }
-      const prev = last.get(key);
-      if (prev && prev.step === step && Object.is(prev.value, value)) continue;
-      const p = { key, step, time, value };
+    for (const p of rowPoints(row, header, layout, now, badColumns, problems)) {
+      const prev = last.get(p.key);
+      if (prev && prev.step === p.step && Object.is(prev.value, p.value)) continue;
       points.push(p);
-      last.set(key, p);
+      last.set(p.key, p);
     }
   }
   state.header = header;
@@ -66,21 +51,46 @@ export function readCsvMetrics(text: string, state: CsvState = {}, now = Date.no
 }
 
 /** A header line: no numbers in it, and a step or epoch column. */
-function isHeader(row: string[]): boolean {
+export function isCsvHeader(row: string[]): boolean {
   const names = row.map((c) => c.trim());
   return (names.includes('step') || names.includes('epoch')) && names.every((c) => cellNumber(c) === null || c === '');
 }
 
-interface Layout { step: number; time: number; metrics: number[] }
+/** Which columns hold the step (Keras: the epoch), the time, and the metrics. */
+export interface CsvLayout { step: number; time: number; metrics: number[] }
 
-function layoutOf(header: string[], problems: string[]): Layout | undefined {
+export function csvLayout(header: string[]): CsvLayout | undefined {
   let step = header.indexOf('step');
   if (step < 0) step = header.indexOf('epoch'); // Keras: one row per epoch
-  if (step < 0) {
-    problems.push(`the header ${JSON.stringify(header.join(','))} has no step or epoch column; skipped its rows`);
-    return undefined;
-  }
+  if (step < 0) return undefined;
   const time = header.findIndex((c) => TIME_COLUMNS.includes(c));
   const metrics = header.map((_, i) => i).filter((i) => i !== step && i !== time && header[i] !== '');
   return { step, time, metrics };
+}
+
+/**
+ * The points of one data row: empty cells are "not logged here"; a column holding text is reported
+ * once (through `badColumns`) and skipped; a row whose step is not a number gives none.
+ */
+export function rowPoints(row: string[], header: string[], layout: CsvLayout, now: number, badColumns: Set<string>, problems: string[]): ScalarPoint[] {
+  const step = cellNumber(row[layout.step] ?? '');
+  if (typeof step !== 'number' || !Number.isFinite(step)) {
+    problems.push(`skipped a row whose ${header[layout.step]} is ${JSON.stringify(row[layout.step] ?? '')}`);
+    return [];
+  }
+  const seconds = layout.time < 0 ? undefined : cellNumber(row[layout.time] ?? '');
+  const time = typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : now;
+  const points: ScalarPoint[] = [];
+  for (const col of layout.metrics) {
+    const value = cellNumber(row[col] ?? '');
+    if (value === undefined) continue;
+    const key = header[col]!;
+    if (value === null) {
+      if (!badColumns.has(key)) problems.push(`column ${JSON.stringify(key)} holds values that are not numbers (${JSON.stringify(row[col])}); skipped them`);
+      badColumns.add(key);
+      continue;
+    }
+    points.push({ key, step, time, value });
+  }
+  return points;
 }

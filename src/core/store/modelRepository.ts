@@ -34,20 +34,9 @@ export interface ModelVersion {
 
 export interface AliasChange { alias: string; version: number | null; previous: number | null; at: number }
 
-export interface NewVersion {
-  model: string;
-  runId: number;
-  artifactId: number | null;
-  path: string;
-  kind: string;
-  digest: string;
-  size: number;
-  fileCount: number;
-  metadata?: unknown;
-  description?: string;
-  params: { [key: string]: ParamValue };
-  metrics: MetricSummary[];
-}
+/** What registering needs: the version's artifact and run, with the params and metrics to snapshot. */
+export type NewVersion = Pick<ModelVersion, 'runId' | 'artifactId' | 'path' | 'kind' | 'digest' | 'size' | 'fileCount' | 'params' | 'metrics'>
+  & { model: string; metadata?: unknown; description?: string };
 
 const MODEL_NAME = /^[\p{L}\p{N}_][\p{L}\p{N}_.\- ]{0,127}$/u;
 const ALIAS = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
