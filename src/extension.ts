@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const lineage = new LineagePanel(store, context.extensionUri);
   const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
   const hparamLenses = new HparamLensProvider({ store, project: projectConfig, primaryMetric });
-  const forget = () => { project = undefined; runsTree.refresh(); modelsTree.refresh(); hparamLenses.invalidate(); };
+  const forget = () => { project = undefined; runsTree.refresh(); modelsTree.refresh(); hparamLenses.refresh(); };
   context.subscriptions.push(
     log, store, selection, filter, runsTree, runsView, runs, compare, modelsTree, modelsView, lineage, configWatcher,
     runsView.onDidChangeCheckboxState((e) => runsTree.checkboxesChanged(e.items)),

@@ -8,7 +8,7 @@ import { type HparamLens, hoverMarkdown, lensesFor, paramText } from '../core/hp
 /** Languages that get lenses, and the format the finder reads them as. */
 const FORMAT: { [languageId: string]: string } = { python: 'python', yaml: 'yaml', json: 'json', jsonc: 'jsonc', toml: 'toml' };
 const PARAMS_FILE = /^(params|hparams|config)\.(ya?ml|json|toml)$/;
-const REFRESH_MS = 1500;
+const REFRESH_MS = 3000;
 
 export const HPARAM_SELECTOR: vscode.DocumentSelector = [
   ...Object.keys(FORMAT).map((language) => ({ language, scheme: 'file' })),
@@ -37,16 +37,27 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
   constructor(deps: HparamLensDeps) {
     this.deps = deps;
     this.subscriptions = [
-      deps.store.onDidChange(() => this.invalidate()),
+      deps.store.onDidChange(() => this.storeChanged()),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('runlens.codeLens')) this.changed.fire(); }),
     ];
   }
 
-  /** The store or runlens.yaml changed: rebuild on next use, and redraw the lenses once things settle. */
-  invalidate(): void {
+  /** runlens.yaml changed (or a test seeded runs): rebuild on next use and redraw now. */
+  refresh(): void {
     this.index = undefined;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.changed.fire(), REFRESH_MS);
+    this.changed.fire();
+  }
+
+  /**
+   * The store changed: while runs go that is several times a second, so the index is dropped and
+   * the lenses redrawn at most once per REFRESH_MS (a lens shows finished runs, not every point).
+   */
+  private storeChanged(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refresh();
+    }, REFRESH_MS);
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {

@@ -56,11 +56,14 @@ export class LineagePanel implements vscode.Disposable {
     const against = other && { version: other.version, diff: datasetDiff(store.provenance.datasets(other.runId), l.datasets) };
     const webview = this.panel.webview;
     this.panel.title = `Lineage: ${l.version.model} v${l.version.version}`;
-    webview.html = lineagePage(l, {
+    const html = lineagePage(l, {
       cspSource: webview.cspSource,
       style: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'lineage.css')).toString(),
       against,
     });
+    // The store changes several times a second while runs go; setting the same page again would
+    // reload it (and lose the scroll position).
+    if (webview.html !== html) webview.html = html;
   }
 
   dispose(): void {

@@ -57,7 +57,7 @@ export function registerHparamTests(): void {
       const api = await activate();
       const file = join(workspaceDir(), 'hp_fixture.py');
       writeFileSync(file, FIXTURE);
-      api.hparamLenses.invalidate();
+      api.hparamLenses.refresh();
       const resolved = await lensesOf(vscode.Uri.file(file));
       assert.deepEqual(summaries(resolved), [
         [3, 'warmup_steps · 3 runs · best val_acc 0.9 @ 500 · here 100'],
