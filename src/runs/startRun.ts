@@ -24,6 +24,8 @@ export interface LaunchPlan {
   paramsFiles: string[];
   /** Declared outputs, kept as artifacts when the run ends (absent in plans saved by older versions). */
   outputs?: string[];
+  /** Other tools' log files or folders to follow (runlens.yaml `capture`). */
+  capture?: string[];
 }
 
 const LAST = 'runlens.lastLaunch';
@@ -79,7 +81,7 @@ export async function planFromConfig(folder: vscode.WorkspaceFolder, project: Pr
   return {
     label: run.name, command: command!, args, shell: !Array.isArray(run.command), cwd, env: run.env,
     experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd), overrideStyle: run.overrideStyle,
-    datasets: run.datasets, paramsFiles: run.params, outputs: run.outputs,
+    datasets: run.datasets, paramsFiles: run.params, outputs: run.outputs, capture: run.capture,
   };
 }
 
@@ -168,12 +170,15 @@ export function withOverrides(plan: LaunchPlan, text: string, storeDir: string |
   return { args, env, params: applyOverrides(plan.params, parsed), tags: { 'runlens.overrides': text.trim() } };
 }
 
+/** The run's `capture` paths, kept with it so a reloaded window follows them too. */
+export const CAPTURE_TAG = 'runlens.capture';
+
 /** Starts a plan, as it is or with overrides applied: a new run, or the queued run `queued` in place. */
 export function startPlan(controller: RunController, plan: LaunchPlan, run?: Overridden, queued?: number): Promise<Run> {
   return controller.start({
     experiment: plan.experiment,
     params: run?.params ?? plan.params,
-    tags: run?.tags,
+    tags: plan.capture?.length ? { ...run?.tags, [CAPTURE_TAG]: JSON.stringify(plan.capture) } : run?.tags,
     datasets: plan.datasets ?? [],
     outputs: plan.outputs ?? [],
     spec: { command: plan.command, args: run?.args ?? plan.args, shell: plan.shell, cwd: plan.cwd, env: run?.env ?? plan.env },

@@ -71,3 +71,30 @@ test('a window reload leaves imported "running" runs alone', () => {
   assert.deepEqual(monitor.runningIds, []);
   store.close();
 });
+
+test("a Keras CSVLogger file named in runlens.yaml's capture (kept in the run's tag) is followed, also after a reload", async () => {
+  const dir = tempDir();
+  const storeDir = join(dir, '.runlens');
+  const store = Store.open(storeDir);
+  const env = runEnvironment(process.env, join(root, 'media', 'python'), delimiter);
+  const script = `
+import os, time
+os.makedirs("out", exist_ok=True)
+with open("out/history.csv", "w") as f:
+    f.write("epoch,accuracy,loss\\n")
+    for e in range(5):
+        f.write(f"{e},{0.5 + e / 10},{1 / (e + 1)}\\n"); f.flush(); time.sleep(0.05)
+`;
+  const run = launch(store, storeDir, wrapper, {
+    name: 'keras', tags: { 'runlens.capture': JSON.stringify(['out/history.csv']) },
+    spec: { command: 'python3', args: ['-c', script], shell: false, cwd: dir, env },
+  });
+  const monitor = new RunMonitor(store, storeDir, { parse });
+  monitor.recover(); // as a reloaded window does: only the run's tag says what to capture
+  await until(monitor, run.id);
+  const acc = store.metrics.points(run.id, 'accuracy');
+  assert.deepEqual(Array.from(acc.steps), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(acc.values), [0, 1, 2, 3, 4].map((e) => 0.5 + e / 10), 'the values Python wrote');
+  assert.equal(store.metrics.points(run.id, 'loss').values.length, 5);
+  store.close();
+});

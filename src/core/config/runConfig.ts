@@ -13,6 +13,8 @@ export interface RunConfig {
   overrideStyle: 'argparse' | 'hydra' | 'file';
   datasets: string[];
   outputs: string[];
+  /** Other tools' log files or folders to follow while the run goes, besides its folder. */
+  capture: string[];
   experiment?: string;
 }
 
@@ -36,7 +38,7 @@ export interface ConfigProblem {
   endColumn: number;
 }
 
-const RUN_KEYS = ['command', 'cwd', 'env', 'params', 'override_style', 'datasets', 'outputs', 'experiment'];
+const RUN_KEYS = ['command', 'cwd', 'env', 'params', 'override_style', 'datasets', 'outputs', 'capture', 'experiment'];
 const TOP_KEYS = ['experiment', 'primary_metric', 'runs', 'metric_patterns', 'hparams', 'sweeps'];
 
 /** Parses runlens.yaml text. Problems are returned, never thrown; what is valid is still used. */
@@ -163,6 +165,7 @@ function readRun(name: string, node: Node | null, problem: (node: Node | null, m
     overrideStyle: style as RunConfig['overrideStyle'],
     datasets: strings('datasets'),
     outputs: strings('outputs'),
+    capture: strings('capture'),
     experiment: typeof experiment === 'string' ? experiment : undefined,
   };
 }

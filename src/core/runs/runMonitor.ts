@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
@@ -56,7 +57,7 @@ export class RunMonitor {
     const keys = new JsonlKeys(this.store, run.id);
     const metrics = new JsonlIngestor(filtered(this.store, (b) => keys.record(b)), run.id, f.metrics);
     const output = new StdoutIngestor(this.store, run.id, f.log, this.options.parse);
-    const capture = run.cwd ? new FileCapture(filtered(this.store, (b) => keys.skip(b)), run.id, [run.cwd]) : undefined;
+    const capture = run.cwd ? new FileCapture(filtered(this.store, (b) => keys.skip(b)), run.id, [run.cwd, ...this.capturePaths(run)]) : undefined;
     this.active.set(run.id, { run, info: readProcess(this.storeDir, run.uid), metrics, output, capture, stopRequested: false });
   }
 
@@ -73,6 +74,16 @@ export class RunMonitor {
       else reattached++;
     }
     return { reattached, ended };
+  }
+
+  /** Paths runlens.yaml's `capture` named for the run (kept in its `runlens.capture` tag), relative to its folder. */
+  private capturePaths(run: Run): string[] {
+    try {
+      const paths = JSON.parse(this.store.runs.tags(run.id)['runlens.capture'] ?? '[]') as unknown;
+      return Array.isArray(paths) ? paths.filter((p): p is string => typeof p === 'string').map((p) => resolve(run.cwd!, p)) : [];
+    } catch {
+      return [];
+    }
   }
 
   markStopping(runId: number): void {
