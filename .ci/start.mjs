@@ -23,11 +23,11 @@ const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { cwd: ro
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const folder = opts.folder ? resolve(opts.folder) : prepareDemoWorkspace();
-say(opts.folder ? `opening ${folder}` : `demo workspace (a git repository with one commit): ${folder}`);
+say(opts.folder ? `opening ${folder}` : `demo workspace (a git repository): ${folder}`);
 if (!opts.folder && !opts.empty) {
-  say('recording three runs of the demo training script (lr 0.05, 0.3, 1.0) so the sidebar has something to show');
-  const { seedDemoRuns } = await import('../test/fixtures/seedDemoRuns.ts');
-  seedDemoRuns(folder, { lrs: [0.05, 0.3, 1.0], epochs: 30 });
+  say('recording three runs of the demo training script, each registering a version of demo-classifier, so the sidebar has something to show');
+  const { seedDemoModels } = await import('../test/fixtures/seedDemoModels.ts');
+  await seedDemoModels(folder);
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'runlens-code-server-'));
