@@ -91,7 +91,8 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
     const lens = this.lensesOf(document)?.find((l) => l.range.start <= offset && offset <= l.range.end);
     if (!lens?.key) return undefined;
     const index = this.ensureIndex();
-    const md = new vscode.MarkdownString(hoverMarkdown(lens.found, index?.stats(lens.key), index?.primary));
+    const runs = this.deps.store.get()?.runs;
+    const md = new vscode.MarkdownString(hoverMarkdown(lens.found, index?.stats(lens.key), index?.primary, (id) => `run ${runs?.get(id)?.name ?? id}`));
     return new vscode.Hover(md, new vscode.Range(document.positionAt(lens.range.start), document.positionAt(lens.range.end)));
   }
 

@@ -78,6 +78,8 @@ export function registerHparamTests(): void {
       const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', vscode.Uri.file(file), new vscode.Position(3, 2));
       const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
       assert.match(text, /\| 100 ← here \| 1 \| 0\.8 \| 0\.8 \| 0\.8 \|/);
+      const best = store.runs.list({ limit: 500 }).find((r) => r.experiment === 'hp-fixture' && store.runs.params(r.id).weight_decay === 0.001)!;
+      assert.match(text, new RegExp(`@ 500, run ${best.name}\\.`), 'the best run by name');
       assert.match(text, /\| 500 ★ \| 2 \| 0\.9 \| 0\.875 \| 0\.85 \|/);
     });
 

@@ -83,7 +83,7 @@ const escapeMd = (s: string) => s.replace(/[\\`*_{}[\]<>|#]/g, (c) => `\\${c}`);
  * Hover Markdown: the values tried (value | runs | best | mean | last of the primary metric), sorted by
  * value, at most 20 rows (neighbouring values merged beyond that), and a sparkline of the best metric.
  */
-export function hoverMarkdown(found: FoundParam, stats: ParamStats | undefined, primary: Primary | undefined): string {
+export function hoverMarkdown(found: FoundParam, stats: ParamStats | undefined, primary: Primary | undefined, runName: (id: number) => string = (id) => `run ${id}`): string {
   if (!stats) return `**${escapeMd(found.name)}** is not in any run yet.`;
   const metric = primary ? escapeMd(primary.name) : 'metric';
   const here = hereText(found, stats);
@@ -91,7 +91,7 @@ export function hoverMarkdown(found: FoundParam, stats: ParamStats | undefined, 
     `**${escapeMd(stats.key)}** · ${plural(stats.runs, 'run')} · ${plural(stats.values.length, 'value')}${here ? ` · ${escapeMd(here)}` : ''}`,
     '',
   ];
-  if (primary && stats.best) lines.push(`Best ${metric} (${primary.goal}) ${metricValue(stats.best.metric)} @ ${escapeMd(paramText(stats.best.value))}, run ${stats.best.runId}.`, '');
+  if (primary && stats.best) lines.push(`Best ${metric} (${primary.goal}) ${metricValue(stats.best.metric)} @ ${escapeMd(paramText(stats.best.value))}, ${escapeMd(runName(stats.best.runId))}.`, '');
   const rows = tableRows(stats, primary?.goal ?? 'max', found.value, 20);
   lines.push(`| value | runs | best ${metric} | mean | last |`, '|---|---:|---:|---:|---:|');
   for (const r of rows) {
