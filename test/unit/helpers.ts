@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { Columns } from '../../src/core/store/chunks.ts';
+import type { RunMonitor } from '../../src/core/runs/runMonitor.ts';
 
 /** A fresh temp folder, removed after the test file finishes. */
 export function tempDir(prefix = 'runlens-test-'): string {
@@ -36,4 +37,14 @@ export function treeSnapshot(dir: string): Map<string, string> {
   };
   walk('');
   return out;
+}
+
+/** Ticks a run monitor, as the extension's timer does, until the run has ended. */
+export async function followUntilEnded(monitor: RunMonitor, runId: number, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (monitor.runningIds.includes(runId)) {
+    if (Date.now() > end) throw new Error('the run did not end in time');
+    monitor.tick();
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

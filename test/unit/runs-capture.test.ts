@@ -5,7 +5,7 @@ import { Store } from '../../src/core/store/store.ts';
 import { launch, runEnvironment } from '../../src/core/runs/launch.ts';
 import { RunMonitor } from '../../src/core/runs/runMonitor.ts';
 import { StdoutParser } from '../../src/core/ingest/stdoutParser.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, followUntilEnded } from './helpers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const wrapper = join(root, 'media', 'run-wrapper.cjs');
@@ -25,15 +25,6 @@ for i in range(${n}):
     time.sleep(${delay})
 `;
 
-async function until(monitor: RunMonitor, runId: number, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (monitor.runningIds.includes(runId)) {
-    if (Date.now() > end) throw new Error('the run did not end in time');
-    monitor.tick();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('files other tools write in the run folder are captured; a key the metrics file has is kept from it, also after a reload', async () => {
   const dir = tempDir();
   const storeDir = join(dir, '.runlens');
@@ -50,7 +41,7 @@ test('files other tools write in the run folder are captured; a key the metrics 
   store = Store.open(storeDir);
   const second = new RunMonitor(store, storeDir, { parse, log: (m) => logged.push(m) });
   assert.deepEqual(second.recover(), { reattached: 1, ended: 0 });
-  await until(second, run.id);
+  await followUntilEnded(second, run.id);
   assert.equal(store.runs.get(run.id)!.status, 'finished');
   const loss = store.metrics.points(run.id, 'loss');
   assert.deepEqual(Array.from(loss.values), Array.from({ length: 30 }, (_, i) => 1 / (i + 1)), 'loss only from the metrics file');
@@ -91,7 +82,7 @@ with open("out/history.csv", "w") as f:
   });
   const monitor = new RunMonitor(store, storeDir, { parse });
   monitor.recover(); // as a reloaded window does: only the run's tag says what to capture
-  await until(monitor, run.id);
+  await followUntilEnded(monitor, run.id);
   const acc = store.metrics.points(run.id, 'accuracy');
   assert.deepEqual(Array.from(acc.steps), [0, 1, 2, 3, 4]);
   assert.deepEqual(Array.from(acc.values), [0, 1, 2, 3, 4].map((e) => 0.5 + e / 10), 'the values Python wrote');

@@ -7,7 +7,7 @@ import { launch, runEnvironment } from '../../src/core/runs/launch.ts';
 import { RunMonitor } from '../../src/core/runs/runMonitor.ts';
 import { readProcess, runFolder, stopProcess } from '../../src/core/runs/runProcess.ts';
 import { StdoutParser } from '../../src/core/ingest/stdoutParser.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, followUntilEnded } from './helpers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const wrapper = join(root, 'media', 'run-wrapper.cjs');
@@ -36,22 +36,13 @@ function setup() {
   return { dir, storeDir, store, start };
 }
 
-async function until(monitor: RunMonitor, runId: number, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (monitor.runningIds.includes(runId)) {
-    if (Date.now() > end) throw new Error('the run did not end in time');
-    monitor.tick();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('a run is launched, its metrics and params stream in, and it finishes with exit code 0', async () => {
   const { store, storeDir, start } = setup();
   const run = start(jsonlScript(20, 0.01));
   assert.equal(run.status, 'running');
   const monitor = new RunMonitor(store, storeDir, { parse });
   monitor.track(run);
-  await until(monitor, run.id);
+  await followUntilEnded(monitor, run.id);
   const done = store.runs.get(run.id)!;
   assert.equal(done.status, 'finished');
   assert.equal(done.exitCode, 0);
@@ -67,12 +58,12 @@ test('a non-zero exit is failed, with its exit code; a missing program fails the
   const monitor = new RunMonitor(store, storeDir, { parse });
   const run = start(jsonlScript(2, 0, 3));
   monitor.track(run);
-  await until(monitor, run.id);
+  await followUntilEnded(monitor, run.id);
   assert.equal(store.runs.get(run.id)!.status, 'failed');
   assert.equal(store.runs.get(run.id)!.exitCode, 3);
   const missing = launch(store, storeDir, wrapper, { spec: { command: 'no-such-program-xyz', args: [], shell: false, cwd: dir, env: process.env } });
   monitor.track(missing);
-  await until(monitor, missing.id);
+  await followUntilEnded(monitor, missing.id);
   assert.equal(store.runs.get(missing.id)!.status, 'failed');
   assert.equal(store.runs.get(missing.id)!.exitCode, 127);
   store.close();
@@ -83,7 +74,7 @@ test('a script that only prints metrics gets them from its output', async () => 
   const run = start('for e in range(1, 6): print(f"epoch={e} step={e} train_loss={1/e:.4f} val_acc={e/10:.4f}", flush=True)');
   const monitor = new RunMonitor(store, storeDir, { parse });
   monitor.track(run);
-  await until(monitor, run.id);
+  await followUntilEnded(monitor, run.id);
   assert.deepEqual(Array.from(store.metrics.points(run.id, 'val_acc').values), [0.1, 0.2, 0.3, 0.4, 0.5]);
   assert.deepEqual(Array.from(store.metrics.points(run.id, 'train_loss').steps), [1, 2, 3, 4, 5]);
   store.close();
@@ -103,7 +94,7 @@ test('the process survives a reload: a new window reattaches and loses or repeat
   const again = Store.open(storeDir);
   const second = new RunMonitor(again, storeDir, { parse });
   assert.deepEqual(second.recover(), { reattached: 1, ended: 0 });
-  await until(second, run.id);
+  await followUntilEnded(second, run.id);
   assert.equal(again.runs.get(run.id)!.status, 'finished');
   assert.deepEqual(Array.from(again.metrics.points(run.id, 'loss').steps), Array.from({ length: 40 }, (_, i) => i));
   again.close();
@@ -118,7 +109,7 @@ test('stopping sends SIGINT to the group and the run is marked stopped', async (
   monitor.markStopping(run.id);
   const signal = await stopProcess(readProcess(storeDir, run.uid)!, { int: 3000, term: 2000 });
   assert.equal(signal, 'SIGINT', 'Python stops on the first signal');
-  await until(monitor, run.id);
+  await followUntilEnded(monitor, run.id);
   assert.equal(store.runs.get(run.id)!.status, 'stopped');
   store.close();
 });
