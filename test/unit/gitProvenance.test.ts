@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyablePatch, captureGit, stripUrlCredentials } from '../../src/core/provenance/git.ts';
 import type { GitCapture } from '../../src/core/provenance/git.ts';
-import { tempDir, treeSnapshot } from './helpers.ts';
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' });
+import { git, gitRepo, tempDir, treeSnapshot  } from './helpers.ts';
 
 function repo(): string {
-  const dir = tempDir();
-  git(dir, 'init', '-q', '-b', 'main');
-  writeFileSync(join(dir, 'train.py'), 'print(1)\n');
-  writeFileSync(join(dir, 'old.txt'), 'to be deleted\n');
-  writeFileSync(join(dir, 'staged.txt'), 'one\n');
-  writeFileSync(join(dir, 'model.bin'), Buffer.from([0, 1, 2, 3, 255]));
-  writeFileSync(join(dir, 'résumé v1.txt'), 'draft\n');
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-qm', 'init');
-  return dir;
+  return gitRepo(tempDir(), {
+    'train.py': 'print(1)\n', 'old.txt': 'to be deleted\n', 'staged.txt': 'one\n',
+    'model.bin': Buffer.from([0, 1, 2, 3, 255]), 'résumé v1.txt': 'draft\n',
+  });
 }
 
 async function capture(dir: string, options?: Parameters<typeof captureGit>[1]): Promise<GitCapture> {

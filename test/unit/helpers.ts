@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -47,4 +48,18 @@ export async function followUntilEnded(monitor: RunMonitor, runId: number, timeo
     monitor.tick();
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** git in `cwd`, with a fixed identity (tests never read the user's config). */
+export const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' });
+
+/** A git repository in `dir` (created if missing) whose first commit holds `files`. */
+export function gitRepo(dir: string, files: Record<string, string | Buffer>, message = 'init'): string {
+  mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q', '-b', 'main');
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-qm', message);
+  return dir;
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -11,21 +10,12 @@ import { buildReport, reportMarkdown } from '../../src/core/reproduce/report.ts'
 import type { ReportRun } from '../../src/core/reproduce/report.ts';
 import { createWorktree, mapIntoWorktree, repoTop } from '../../src/core/reproduce/worktree.ts';
 import type { StoredDataset } from '../../src/core/store/provenanceRepository.ts';
-import { tempDir, treeSnapshot } from './helpers.ts';
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' });
+import { git, gitRepo, tempDir, treeSnapshot } from './helpers.ts';
 
 function repo(): string {
-  const dir = join(tempDir(), 'repo');
-  mkdirSync(dir);
-  git(dir, 'init', '-q', '-b', 'main');
-  writeFileSync(join(dir, 'train.py'), 'lr = 0.1\n');
-  writeFileSync(join(dir, 'model.bin'), Buffer.from([0, 1, 2, 3, 255]));
-  writeFileSync(join(dir, '.gitignore'), 'data/\n.venv/\n');
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-qm', 'A');
-  return dir;
+  return gitRepo(join(tempDir(), 'repo'), {
+    'train.py': 'lr = 0.1\n', 'model.bin': Buffer.from([0, 1, 2, 3, 255]), '.gitignore': 'data/\n.venv/\n',
+  }, 'A');
 }
 
 
