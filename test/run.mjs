@@ -1,5 +1,6 @@
 // npm test: every tier, then one summary line. Run through .ci/env.sh (Node 24, code-server, Chromium).
 //   unit         node:test over src/core, on real SQLite files
+//   fault        node:test: the core under faults (second writer, kill -9, busy/full disk, huge input)
 //   integration  mocha inside the real VS Code extension host (code-server + headless Chromium)
 //   e2e          the workbench UI in headless Chromium, with screenshots in docs/images/
 // RUNLENS_TIERS=unit,integration limits the tiers.
@@ -12,7 +13,7 @@ import { seedDemoRuns } from './fixtures/seedDemoRuns.ts';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, 'test-results');
-const tiers = (process.env.RUNLENS_TIERS ?? 'unit,integration,untrusted,reload,e2e').split(',');
+const tiers = (process.env.RUNLENS_TIERS ?? 'unit,fault,integration,untrusted,reload,e2e').split(',');
 const counts = {};
 const started = Date.now();
 rmSync(results, { recursive: true, force: true });
@@ -53,17 +54,21 @@ try {
 }
 
 if (!fatal) {
-  await tier('unit', async () => {
-    const tap = join(results, 'unit.tap');
+  /** node:test over a glob, counted from its TAP report. */
+  const nodeTests = (name, glob) => async () => {
+    const tap = join(results, `${name}.tap`);
     spawnSync(process.execPath, ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', '--test',
       '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`, 'test/unit/**/*.test.ts'], { cwd: root, stdio: 'inherit' });
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`, glob], { cwd: root, stdio: 'inherit' });
     const text = readFileSync(tap, 'utf8');
     const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
     const passed = count('pass'), failed = count('fail');
-    if (Number.isNaN(passed) || Number.isNaN(failed)) throw new Error('the unit test report has no totals');
+    if (Number.isNaN(passed) || Number.isNaN(failed)) throw new Error(`the ${name} test report has no totals`);
     return { passed, failed };
-  });
+  };
+  await tier('unit', nodeTests('unit', 'test/unit/**/*.test.ts'));
+  // fault injection: two writers, kill -9, a busy or full disk, huge inputs, refused stores, secrets
+  await tier('fault', nodeTests('fault', 'test/fault/**/*.test.ts'));
 
   await tier('integration', async () => {
     const workspace = prepareDemoWorkspace();

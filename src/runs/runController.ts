@@ -56,6 +56,7 @@ export class RunController implements vscode.Disposable {
   setMetricPatterns(patterns: string[]): void {
     if (patterns.join('\n') === this.metricPatterns.join('\n')) return;
     this.metricPatterns = patterns;
+    this.monitor?.dispose();
     this.monitor = undefined; // rebuilt with the new parser on next use; runs are reattached
     this.recover();
   }
@@ -133,6 +134,7 @@ export class RunController implements vscode.Disposable {
     if (this.monitor && this.monitored === store) return this.monitor;
     if (!store) return undefined;
     const reopened = this.monitor !== undefined;
+    this.monitor?.dispose();
     const parser = new StdoutParser({ patterns: this.metricPatterns });
     this.monitor = new RunMonitor(store, store.dir, { parse: (l) => parser.parse(l), log: (m) => this.log.warn(m) });
     this.monitored = store;
@@ -164,6 +166,7 @@ export class RunController implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.timer);
+    this.monitor?.dispose(); // another window takes over this window's runs at once
     this.changed.dispose();
   }
 }

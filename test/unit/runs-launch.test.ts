@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
@@ -85,11 +85,14 @@ test('the process survives a reload: a new window reattaches and loses or repeat
   const run = start(jsonlScript(40, 0.05));
   const first = new RunMonitor(store, storeDir, { parse });
   first.track(run);
-  await new Promise((r) => setTimeout(r, 600));
+  // Wait for a few lines (not a fixed time: a loaded machine starts Python slowly).
+  for (let i = 0; i < 400 && !(existsSync(runFolder(storeDir, run.uid).metrics)
+    && readFileSync(runFolder(storeDir, run.uid).metrics, 'utf8').split('\n').length > 4); i++) await new Promise((r) => setTimeout(r, 50));
   first.tick();
   const partial = store.metrics.points(run.id, 'loss').values.length;
   assert.ok(partial > 0 && partial < 40, `some points before the reload (${partial})`);
-  store.close(); // the window goes away; the process keeps running
+  first.dispose(); // the window goes away (its lease with it); the process keeps running
+  store.close();
 
   const again = Store.open(storeDir);
   const second = new RunMonitor(again, storeDir, { parse });

@@ -21,6 +21,7 @@ import type { ParamValue } from '../types.ts';
 import { dvcLiveMetricKey, readDvcLiveParams, readDvcLiveTsv } from '../formats/dvclive.ts';
 import { readHfTrainerState } from '../formats/hfTrainerState.ts';
 import { tailLines } from '../ingest/tail.ts';
+import { faultKind } from '../store/faults.ts';
 import { type Keep, countPoints, filterBatch, groupPoints } from './columns.ts';
 import { type CsvCursor, countCsvRows, readCsvTail } from './csvTail.ts';
 import { type FoundLog, type LogKind, discover } from './discover.ts';
@@ -39,14 +40,18 @@ export interface CaptureOptions {
   /** Least time between two searches for new files (default 2000 ms; a slow search waits longer; 0: every poll). */
   rescanMs?: number;
   now?: () => number;
+  /** Called first inside every write transaction (the run monitor renews its lease there). */
+  guard?: () => void;
 }
 
 interface Followed {
   path: string;
   kind: LogKind;
   source: string;
-  /** Bytes read (data rows for CSV), as stored. */
+  /** Bytes read (data rows for CSV), as read. */
   offset: number;
+  /** The position as stored: what the next commit moves from. */
+  stored: number;
   prefix: string;
   key: string;
   cursor?: CsvCursor;
@@ -71,6 +76,7 @@ export class FileCapture {
   private readonly roots: string[];
   private readonly now: () => number;
   private readonly rescanMs: number;
+  private readonly txGuard: () => void;
   private readonly files = new Map<string, Followed>();
   private readonly seenProblems = new Set<string>();
   private last: Map<string, { step: number; value: number }> | undefined;
@@ -85,6 +91,7 @@ export class FileCapture {
     this.roots = roots.map((r) => resolve(r));
     this.now = options.now ?? Date.now;
     this.rescanMs = options.rescanMs ?? 2000;
+    this.txGuard = options.guard ?? (() => {});
   }
 
   /**
@@ -128,8 +135,9 @@ export class FileCapture {
     const rel = relative(this.roots[0]!, found.path);
     const name = rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel) ? found.path : rel;
     const source = `capture:${name.split(sep).join('/')}`;
+    const stored = this.store.offset(this.runId, source);
     const f: Followed = {
-      path: found.path, kind: found.kind, source, offset: this.store.offset(this.runId, source), torn: 0, badColumns: new Set(),
+      path: found.path, kind: found.kind, source, offset: stored, stored, torn: 0, badColumns: new Set(),
       prefix: found.kind === 'tfevents' ? tagPrefix(found.path) : '',
       key: found.kind === 'dvclive' ? dvcLiveMetricKey(found.path) ?? name : '',
     };
@@ -255,11 +263,12 @@ export class FileCapture {
   private commit(f: Followed, batch: [string, Columns][], offset: number, params?: { [k: string]: ParamValue }): void {
     const hasParams = params !== undefined && Object.keys(params).length > 0;
     this.store.transaction(() => {
+      this.txGuard();
+      this.store.moveOffset(this.runId, f.source, f.stored, offset);
       if (batch.length) this.store.metrics.appendMany(this.runId, batch);
       if (hasParams) this.store.runs.setParams(this.runId, params);
-      this.store.setOffset(this.runId, f.source, offset);
     });
-    f.offset = offset;
+    f.offset = f.stored = offset;
     const last = this.lastPoints();
     for (const [key, c] of batch) {
       const n = c.values.length;
@@ -312,6 +321,7 @@ export class FileCapture {
     try {
       return fn() ?? 0;
     } catch (err) {
+      if (faultKind(err)) throw err; // the store's condition, not the file's: the monitor rolls back and waits
       if (f && (err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.files.delete(f.path); // deleted: found again if it comes back
         this.stats.files = this.stats.files.filter((s) => `capture:${s}` !== f.source);

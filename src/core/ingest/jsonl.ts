@@ -12,6 +12,13 @@ export interface MetricRecord { step: number | undefined; time: number; values: 
 
 export class LineError extends Error {}
 
+/** The most metric keys (or params) one line may hold; a wider line is skipped and counted. */
+export const MAX_KEYS_PER_LINE = 10_000;
+
+function checkWidth(n: number, what: string): void {
+  if (n > MAX_KEYS_PER_LINE) throw new LineError(`${n} ${what} in one line; at most ${MAX_KEYS_PER_LINE} are read`);
+}
+
 const NON_FINITE: { [k: string]: number } = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, nan: NaN, inf: Infinity, '-inf': -Infinity };
 
 /** A metric value as a number, or undefined when it is not one. */
@@ -114,27 +121,32 @@ export function decodeObject(obj: unknown, sink: MetricSink): Record | undefined
     const times = float64s(c.time, n, 'time');
     for (let i = 0; i < n; i++) times[i]! *= 1000;
     if (!isObject(c.values)) throw new LineError('columns.values is not an object');
+    checkWidth(Object.keys(c.values).length, 'metric keys');
     for (const key in c.values) sink.column(key, steps, times, float64s(c.values[key], n, `values.${key}`));
     return undefined;
   }
   if (Array.isArray(obj.batch)) {
     for (const entry of obj.batch as unknown[]) {
       if (!Array.isArray(entry) || entry.length !== 3 || !isObject(entry[2])) throw new LineError('a batch entry is not [step, t, {metrics}]');
+      checkWidth(Object.keys(entry[2]).length, 'metric keys');
       const t = typeof entry[1] === 'number' && Number.isFinite(entry[1]) ? entry[1] * 1000 : time;
       sendMetrics(entry[2], stepOf(entry[0], 'a batch step'), t, sink);
     }
     return undefined;
   }
   if (isObject(obj.metrics)) {
+    checkWidth(Object.keys(obj.metrics).length, 'metric keys');
     sendMetrics(obj.metrics, stepOf(obj.step, 'step'), time, sink);
     return undefined;
   }
   if (isObject(obj.params)) {
     const params: { [key: string]: ParamValue } = {};
     flatten(obj.params, '', params);
+    checkWidth(Object.keys(params).length, 'params');
     return { kind: 'params', time, params };
   }
   if (isObject(obj.tags)) {
+    checkWidth(Object.keys(obj.tags).length, 'tags');
     return { kind: 'tags', time, tags: Object.fromEntries(Object.entries(obj.tags).map(([k, v]) => [k, String(v)])) };
   }
   if (isObject(obj.artifact) && typeof obj.artifact.path === 'string') return { kind: 'artifact', time, path: obj.artifact.path };

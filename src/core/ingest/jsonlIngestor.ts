@@ -2,7 +2,8 @@ import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
 import type { ParamValue } from '../types.ts';
 import { LineError, type MetricSink, type Record, decodeInto, decodeObject } from './jsonl.ts';
-import { tailLines } from './tail.ts';
+import { LineTail, MAX_LINE_BYTES } from './tail.ts';
+import { faultKind } from '../store/faults.ts';
 
 export interface IngestStats {
   lines: number;
@@ -14,11 +15,11 @@ export interface IngestStats {
   problems: string[];
 }
 
-/** Growing float64 columns for one metric key, plus its automatic step counter. */
+/** Growing float64 columns for one metric key, plus its automatic step counter. Starts small: memory follows the points. */
 class SeriesBuffer {
-  private steps = new Float64Array(1024);
-  private times = new Float64Array(1024);
-  private values = new Float64Array(1024);
+  private steps = new Float64Array(8);
+  private times = new Float64Array(8);
+  private values = new Float64Array(8);
   length = 0;
   nextStep: number;
   constructor(nextStep: number) {
@@ -53,48 +54,77 @@ class SeriesBuffer {
   }
 }
 
+export interface IngestOptions {
+  /** The name of the file's read position in the store (default metrics.jsonl). */
+  source?: string;
+  /** Called first inside every write transaction (the run monitor renews its lease there). */
+  guard?: () => void;
+}
+
 /**
  * Reads a run's metrics file from where the store says it stopped, up to the last complete line.
- * Points, params, tags and artifact requests are committed together with the new offset, so a
- * reload resumes with nothing lost and nothing duplicated. A partial last line waits for its newline.
+ * Points, params, tags, artifact requests, the step counters and the new offset commit together or
+ * not at all: the offset is compared and set in the same transaction (another reader that got there
+ * first rolls it back), and a failed commit puts the in-memory counters back as they were, so the
+ * same lines are read again later at the same steps. A partial last line waits for its newline.
  */
 export class JsonlIngestor {
   private readonly store: Store;
   private readonly runId: number;
-  private readonly file: string;
   private readonly source: string;
-  private series: Map<string, SeriesBuffer> | undefined;
+  private readonly guard: () => void;
+  private readonly tail: LineTail;
+  private readonly series = new Map<string, SeriesBuffer>();
+  private lastSteps: Map<string, number> | undefined;
   readonly stats: IngestStats = { lines: 0, points: 0, malformed: 0, skippedValues: 0, problems: [] };
   /** Called with artifact and model records after they were queued for collection (store.artifacts). */
   onRecord: ((record: Record) => void) | undefined;
 
-  constructor(store: Store, runId: number, file: string, source = 'metrics.jsonl') {
+  constructor(store: Store, runId: number, file: string, options: IngestOptions = {}) {
     this.store = store;
     this.runId = runId;
-    this.file = file;
-    this.source = source;
+    this.source = options.source ?? 'metrics.jsonl';
+    this.guard = options.guard ?? (() => {});
+    this.tail = new LineTail(file);
   }
 
   /**
    * Ingests complete lines appended since the last call, up to about `budget` bytes (the rest waits
-   * for the next call). Returns the points added.
+   * for the next call). Returns the points added. A store fault (busy, full, read-only, another
+   * reader) is thrown after the rollback; a problem with the file itself is kept in stats.problems.
    */
   poll(budget = Infinity): number {
     const before = this.stats.points;
+    let at = this.store.offset(this.runId, this.source);
     try {
-      tailLines(this.file, this.store.offset(this.runId, this.source), (text, end) => this.commit(text, end), budget);
+      this.tail.read(at, {
+        lines: (text, end) => { this.commit(text, at, end); at = end; },
+        skip: (from, end) => { this.skipLine(from, end); at = end; },
+      }, budget);
     } catch (err) {
+      if (faultKind(err)) throw err;
       this.problem(err instanceof Error ? err.message : String(err));
     }
     return this.stats.points - before;
   }
 
-  private commit(text: string, offset: number): void {
+  private skipLine(from: number, end: number): void {
+    this.store.transaction(() => {
+      this.guard();
+      this.store.moveOffset(this.runId, this.source, from, end);
+    });
+    this.stats.lines++;
+    this.stats.malformed++;
+    this.problem(`line ${this.stats.lines}: ${end - from} bytes, longer than ${MAX_LINE_BYTES} bytes; skipped`);
+  }
+
+  private commit(text: string, from: number, offset: number): void {
     const params: { [k: string]: ParamValue } = {};
     const tags: { [k: string]: string } = {};
     const others: Record[] = [];
     let hasParams = false, hasTags = false;
-    const series = this.seriesState();
+    const series = this.series;
+    const saved = this.save();
     const bufferFor = (key: string) => {
       let s = series.get(key);
       if (!s) series.set(key, (s = new SeriesBuffer(this.nextStepFromStore(key))));
@@ -123,18 +153,11 @@ export class JsonlIngestor {
       all = undefined;
     }
     if (all) {
-      const stats = { ...this.stats };
-      const counters = new Map([...series].map(([k, s]) => [k, s.nextStep]));
       try {
         for (const obj of all) { this.stats.lines++; handle(decodeObject(obj, sink)); }
       } catch {
         // A valid JSON value that is not a valid record: undo, and redo the slice line by line.
-        Object.assign(this.stats, stats);
-        for (const [k, s] of [...series]) {
-          const c = counters.get(k);
-          if (c === undefined) series.delete(k);
-          else { s.length = 0; s.nextStep = c; }
-        }
+        this.restore(saved);
         for (const k of Object.keys(params)) delete params[k];
         for (const k of Object.keys(tags)) delete tags[k];
         hasParams = hasTags = false;
@@ -163,28 +186,44 @@ export class JsonlIngestor {
     }
     const batch: [string, Columns][] = [];
     for (const [key, s] of series) if (s.length) batch.push([key, s.take()]);
-    this.store.transaction(() => {
-      if (batch.length) this.store.metrics.appendMany(this.runId, batch);
-      if (hasParams) this.store.runs.setParams(this.runId, params);
-      if (hasTags) this.store.runs.setTags(this.runId, tags);
-      for (const r of others) {
-        if (r.kind === 'artifact') this.store.artifacts.request(this.runId, { kind: 'artifact', path: r.path });
-        if (r.kind === 'model') this.store.artifacts.request(this.runId, { kind: 'model', path: r.path, model: r.name, metadata: r.metadata });
-      }
-      this.store.setOffset(this.runId, this.source, offset);
-    });
+    try {
+      this.store.transaction(() => {
+        this.guard();
+        this.store.moveOffset(this.runId, this.source, from, offset);
+        if (batch.length) this.store.metrics.appendMany(this.runId, batch);
+        if (hasParams) this.store.runs.setParams(this.runId, params);
+        if (hasTags) this.store.runs.setTags(this.runId, tags);
+        for (const r of others) {
+          if (r.kind === 'artifact') this.store.artifacts.request(this.runId, { kind: 'artifact', path: r.path });
+          if (r.kind === 'model') this.store.artifacts.request(this.runId, { kind: 'model', path: r.path, model: r.name, metadata: r.metadata });
+        }
+      });
+    } catch (err) {
+      this.restore(saved); // nothing was stored: the same lines come again, at the same steps
+      throw err;
+    }
     for (const [, c] of batch) this.stats.points += c.values.length;
     for (const r of others) this.onRecord?.(r);
   }
 
-  /** Per-key step counters survive a reload: they continue from the stored last step. */
-  private seriesState(): Map<string, SeriesBuffer> {
-    if (!this.series) this.series = new Map();
-    return this.series;
+  /** The in-memory state a commit changes: counters, line counts, and which keys have buffers. */
+  private save() {
+    return {
+      stats: { lines: this.stats.lines, malformed: this.stats.malformed, skippedValues: this.stats.skippedValues },
+      counters: new Map([...this.series].map(([k, s]) => [k, s.nextStep])),
+    };
   }
 
-  private lastSteps: Map<string, number> | undefined;
+  private restore(saved: ReturnType<JsonlIngestor['save']>): void {
+    Object.assign(this.stats, saved.stats);
+    for (const [k, s] of [...this.series]) {
+      const c = saved.counters.get(k);
+      if (c === undefined) this.series.delete(k);
+      else { s.length = 0; s.nextStep = c; }
+    }
+  }
 
+  /** Per-key step counters survive a reload: they continue from the stored last step. */
   private nextStepFromStore(key: string): number {
     if (!this.lastSteps) this.lastSteps = new Map(this.store.metrics.summaries(this.runId).map((s) => [s.key, s.lastStep]));
     const last = this.lastSteps.get(key);

@@ -1,41 +1,105 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 const READ_SIZE = 4 << 20;
+const SCAN_SIZE = 1 << 20;
 
 /**
- * Reads complete lines appended to `file` after byte `offset`, in slices of about 4 MB, and at most
- * about `budget` bytes per call (so a burst of millions of points is taken in steps, never in one
- * long block). `onLines` gets the text of whole lines and the offset just past them; a partial last
- * line is left for the next call. Returns false when the file is missing, and throws when it shrank.
+ * The longest line read, in bytes (16 MiB). A longer line is skipped and counted, never held in
+ * memory whole: the helper writes lines of at most a few MB.
  */
-export function tailLines(file: string, offset: number, onLines: (text: string, end: number) => void, budget = Infinity): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
+export const MAX_LINE_BYTES = 16 << 20;
+
+export interface TailHandlers {
+  /** Whole lines (each ending in \n) and the offset just past them. */
+  lines(text: string, end: number): void;
+  /** A line longer than the limit, from `from` to `end` (past its newline): skip it. */
+  skip?(from: number, end: number): void;
+}
+
+/**
+ * Follows a growing text file by byte offset. Hands over complete lines in slices of about 4 MB,
+ * at most about `budget` bytes per read (so a burst of millions of points is taken in steps). A
+ * partial last line waits for its newline, and is scanned once: while it grows, only the new bytes
+ * are searched. A line longer than `maxLine` is skipped without being kept in memory.
+ */
+export class LineTail {
+  readonly file: string;
+  private readonly maxLine: number;
+  /** No newline in [from, to) (what the last read scanned past the last whole line). */
+  private scanned = { from: -1, to: 0 };
+  private scanBuf: Buffer | undefined;
+
+  constructor(file: string, maxLine = MAX_LINE_BYTES) {
+    this.file = file;
+    this.maxLine = maxLine;
   }
-  try {
-    const size = fstatSync(fd).size;
-    if (size < offset) throw new Error(`${file} shrank from ${offset} to ${size} bytes; it is not read again, to avoid duplicates`);
-    const buf = Buffer.allocUnsafe(READ_SIZE);
-    let carry = Buffer.alloc(0);
-    const start = offset;
-    // Within the budget; past it only to finish the first line, so a tiny budget still moves on.
-    while (offset + carry.length < size && (offset - start < budget || offset === start)) {
-      const want = Math.min(READ_SIZE, size - offset - carry.length, Math.max(4096, budget - (offset - start)));
-      const n = readSync(fd, buf, 0, want, offset + carry.length);
-      if (n <= 0) break;
-      const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-      const end = data.lastIndexOf(0x0a);
-      if (end < 0) { carry = Buffer.from(data); continue; } // no complete line yet
-      offset += end + 1;
-      onLines(data.toString('utf8', 0, end + 1), offset);
-      carry = Buffer.from(data.subarray(end + 1));
+
+  /** Reads from `offset`. Returns false when the file is missing; throws when it shrank below `offset`. */
+  read(offset: number, on: TailHandlers, budget = Infinity): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
     }
-    return true;
-  } finally {
-    closeSync(fd);
+    try {
+      const size = fstatSync(fd).size;
+      if (size < offset) throw new Error(`${this.file} shrank from ${offset} to ${size} bytes; it is not read again, to avoid duplicates`);
+      const start = offset;
+      while (offset < size && (offset - start < budget || offset === start)) {
+        const nl = this.findNewline(fd, offset, size);
+        if (nl < 0) {
+          this.scanned = { from: offset, to: size };
+          break; // a partial line: wait for its newline
+        }
+        if (nl + 1 - offset > this.maxLine) {
+          on.skip?.(offset, nl + 1);
+          offset = nl + 1;
+          continue;
+        }
+        // The first line fits; read it and whatever whole lines follow it in one slice.
+        const want = Math.min(READ_SIZE, Math.max(4096, budget - (offset - start)));
+        const len = Math.min(size - offset, Math.max(want, nl + 1 - offset));
+        const buf = Buffer.allocUnsafe(len);
+        const n = readFull(fd, buf, offset);
+        const end = buf.subarray(0, n).lastIndexOf(0x0a);
+        if (end < 0) break; // the file changed under us; read again next time
+        offset += end + 1;
+        on.lines(buf.toString('utf8', 0, end + 1), offset);
+      }
+      return true;
+    } finally {
+      closeSync(fd);
+    }
   }
+
+  /** The offset of the first newline at or after `from`, or -1. Skips what an earlier read scanned. */
+  private findNewline(fd: number, from: number, size: number): number {
+    let at = this.scanned.from === from ? Math.max(from, this.scanned.to) : from;
+    this.scanBuf ??= Buffer.allocUnsafe(SCAN_SIZE);
+    while (at < size) {
+      const n = readSync(fd, this.scanBuf, 0, Math.min(SCAN_SIZE, size - at), at);
+      if (n <= 0) break;
+      const i = this.scanBuf.subarray(0, n).indexOf(0x0a);
+      if (i >= 0) return at + i;
+      at += n;
+    }
+    return -1;
+  }
+}
+
+function readFull(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, position + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** One read of `file` from `offset` with a fresh tail (no memory of earlier scans); see LineTail. */
+export function tailLines(file: string, offset: number, onLines: (text: string, end: number) => void, budget = Infinity): boolean {
+  return new LineTail(file).read(offset, { lines: onLines }, budget);
 }

@@ -7,6 +7,8 @@ import { JsonlIngestor } from '../ingest/jsonlIngestor.ts';
 import { FileCapture } from '../capture/fileCapture.ts';
 import { type LineParser, StdoutIngestor } from '../ingest/stdoutIngestor.ts';
 import { type ProcessInfo, isAlive, readExit, readProcess, runFolder } from './runProcess.ts';
+import { type LeaseOwner, newOwner } from '../store/leaseRepository.ts';
+import { type FaultKind, describeFault, faultKind } from '../store/faults.ts';
 
 interface Active {
   run: Run;
@@ -16,6 +18,22 @@ interface Active {
   /** Other tools' log files under the run's folder (absent when it has none). */
   capture: FileCapture | undefined;
   stopRequested: boolean;
+  /** Whether this monitor holds the run's lease, and when it last renewed it. */
+  owned: boolean;
+  beat: number;
+  /** Not before this time (a fault's back-off, or a look at another owner's lease). */
+  nextTry: number;
+  /** The fault going on, since when, and whether the user was told. */
+  fault: RunFault | undefined;
+  failures: number;
+}
+
+/** A fault that keeps a run's points from being stored (see faults.ts). Ingest retries by itself. */
+export interface RunFault {
+  kind: FaultKind;
+  message: string;
+  since: number;
+  reported: boolean;
 }
 
 export interface MonitorOptions {
@@ -23,7 +41,18 @@ export interface MonitorOptions {
   log?: (message: string) => void;
   /** Bytes each file may contribute per tick while the run is going (default 8 MB). */
   budget?: number;
+  /** How long a run's lease lasts without a heartbeat before another window may take it (default 15 s). */
+  leaseMs?: number;
+  /** How long one write may wait for another connection's lock before backing off (default 100 ms). */
+  busyWaitMs?: number;
+  /** A busy store is reported once it stayed busy this long (default 10 s); other faults at once. */
+  busyReportMs?: number;
+  /** Told when a run's fault is first reported (fault) and when it is over (undefined). */
+  onFault?: (run: Run, fault: RunFault | undefined) => void;
+  now?: () => number;
 }
+
+const MAX_BACKOFF_MS = 5000;
 
 /**
  * Follows running runs: ingests their metrics file, output log and the log files other tools write
@@ -31,34 +60,67 @@ export interface MonitorOptions {
  * records how each one ended (finished, failed, stopped, or crashed when its process vanished
  * without an exit record).
  *
+ * One owner per run: a monitor ingests a run only while it holds the run's lease in the store
+ * (another window on the same store watches, and takes over when the owner goes away). Every write
+ * renews the lease and compares-and-sets the file's position in the same transaction.
+ *
+ * Faults (a busy, full or read-only store) roll the slice back, in memory too, and the run is tried
+ * again with a back-off; the fault is reported (onFault, log) and cleared when writes succeed again.
+ *
  * A key both the metrics file and a captured file log is kept from the metrics file: captured points
  * of a key the metrics file has for the run are skipped. The metrics file is read first on every
  * tick; which keys it wrote is stored with its points, so this holds after a reload too.
  */
 export class RunMonitor {
+  readonly owner: LeaseOwner = newOwner();
   private readonly store: Store;
   private readonly storeDir: string;
   private readonly options: MonitorOptions;
   private readonly active = new Map<number, Active>();
+  private readonly now: () => number;
+  private readonly leaseMs: number;
 
   constructor(store: Store, storeDir: string, options: MonitorOptions) {
     this.store = store;
     this.storeDir = storeDir;
     this.options = options;
+    this.now = options.now ?? Date.now;
+    this.leaseMs = options.leaseMs ?? 15_000;
   }
 
   get runningIds(): number[] {
     return [...this.active.keys()];
   }
 
+  /** Runs whose points cannot be stored right now, with why (what the Runs view marks). */
+  get faults(): Map<number, RunFault> {
+    const out = new Map<number, RunFault>();
+    for (const [id, a] of this.active) if (a.fault?.reported) out.set(id, a.fault);
+    return out;
+  }
+
   track(run: Run): void {
     if (this.active.has(run.id)) return;
+    const a = { run, info: readProcess(this.storeDir, run.uid), stopRequested: false, owned: false, beat: 0, nextTry: 0,
+      fault: undefined, failures: 0 } as Partial<Active> as Active;
+    this.readers(a);
+    this.active.set(run.id, a);
+  }
+
+  /** Fresh readers for a run: their state comes from the store (what a failed or foreign write leaves true). */
+  private readers(a: Active): void {
+    const run = a.run;
     const f = runFolder(this.storeDir, run.uid);
     const keys = new JsonlKeys(this.store, run.id);
-    const metrics = new JsonlIngestor(filtered(this.store, (b) => keys.record(b)), run.id, f.metrics);
-    const output = new StdoutIngestor(this.store, run.id, f.log, this.options.parse);
-    const capture = run.cwd ? new FileCapture(filtered(this.store, (b) => keys.skip(b)), run.id, [run.cwd, ...this.capturePaths(run)]) : undefined;
-    this.active.set(run.id, { run, info: readProcess(this.storeDir, run.uid), metrics, output, capture, stopRequested: false });
+    const guard = () => {
+      this.store.leases.renew(run.id, this.owner);
+      a.beat = this.now();
+    };
+    a.metrics = new JsonlIngestor(filtered(this.store, (b) => keys.record(b)), run.id, f.metrics, { guard });
+    a.output = new StdoutIngestor(this.store, run.id, f.log, this.options.parse, { guard });
+    a.capture = run.cwd
+      ? new FileCapture(filtered(this.store, (b) => keys.skip(b)), run.id, [run.cwd, ...this.capturePaths(run)], { guard })
+      : undefined;
   }
 
   /**
@@ -68,10 +130,11 @@ export class RunMonitor {
   recover(): { reattached: number; ended: number } {
     let reattached = 0, ended = 0;
     for (const run of this.store.runs.list({ status: ['running'], limit: 10_000 })) {
-      if (run.origin) continue;
+      if (run.origin || this.active.has(run.id)) continue;
       this.track(run);
-      if (this.finishIfEnded(this.active.get(run.id)!)) ended++;
-      else reattached++;
+      this.tickOne(this.active.get(run.id)!);
+      if (this.active.has(run.id)) reattached++;
+      else ended++;
     }
     return { reattached, ended };
   }
@@ -91,14 +154,99 @@ export class RunMonitor {
     if (a) a.stopRequested = true;
   }
 
-  /** Ingests what is new; returns the ids of runs that got points or ended. */
+  /** Ingests what is new; returns the ids of runs that got points or ended. Never throws for a store fault. */
   tick(): number[] {
     const changed: number[] = [];
-    for (const a of [...this.active.values()]) {
-      const added = this.ingest(a);
-      if (this.finishIfEnded(a) || added > 0) changed.push(a.run.id);
-    }
+    for (const a of [...this.active.values()]) if (this.tickOne(a)) changed.push(a.run.id);
     return changed;
+  }
+
+  /** Lets go of every lease this monitor holds (a closing window), so another takes over at once. */
+  dispose(): void {
+    try {
+      if (this.store.isOpen) this.store.leases.releaseAll(this.owner);
+    } catch (err) {
+      this.options.log?.(`could not release run leases: ${String(err)}`);
+    }
+    this.active.clear();
+  }
+
+  private tickOne(a: Active): boolean {
+    const now = this.now();
+    if (now < a.nextTry) return false;
+    try {
+      const changed = this.store.withBusyTimeout(this.options.busyWaitMs ?? 100, () => this.step(a));
+      this.recovered(a);
+      return changed;
+    } catch (err) {
+      const kind = faultKind(err);
+      if (!kind) {
+        this.options.log?.(`run ${a.run.name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        a.nextTry = now + MAX_BACKOFF_MS;
+        return false;
+      }
+      this.failed(a, kind, err);
+      return false;
+    }
+  }
+
+  /** One run's turn: hold its lease, read what is new, and finish it when its process ended. */
+  private step(a: Active): boolean {
+    if (!this.hold(a)) {
+      // Another window ingests it; it is done here once that one recorded the end.
+      const status = this.store.runs.get(a.run.id)?.status;
+      if (status === 'running') return false;
+      this.active.delete(a.run.id);
+      return true;
+    }
+    const added = this.ingest(a);
+    return this.finishIfEnded(a) || added > 0;
+  }
+
+  /** Whether this monitor holds the run's lease; takes it when it is free, renews it when due. */
+  private hold(a: Active): boolean {
+    const now = this.now();
+    if (a.owned && now - a.beat < this.leaseMs / 3) return true;
+    if (!a.owned && !this.store.leases.isFree(a.run.id, this.owner, this.leaseMs)) {
+      a.nextTry = now + 1000; // another owner is alive: look again in a second, without taking the write lock
+      return false;
+    }
+    const got = this.store.leases.acquire(a.run.id, this.owner, this.leaseMs);
+    if (got && !a.owned) this.readers(a); // taken over: continue from what the store holds
+    a.owned = got;
+    if (got) a.beat = now;
+    else a.nextTry = now + 1000;
+    return got;
+  }
+
+  private failed(a: Active, kind: FaultKind, err: unknown): void {
+    const now = this.now();
+    this.readers(a); // roll back what the readers hold in memory: they continue from the store
+    if (kind === 'conflict') {
+      a.owned = false;
+      this.options.log?.(`run ${a.run.name}: ${describeFault(kind, this.store.file)}`);
+      return;
+    }
+    a.failures++;
+    a.nextTry = now + Math.min(MAX_BACKOFF_MS, 250 * 2 ** (a.failures - 1));
+    const detail = err instanceof Error ? err.message : String(err);
+    if (!a.fault || a.fault.kind !== kind) a.fault = { kind, message: `${describeFault(kind, this.store.file)} (${detail})`, since: now, reported: false };
+    const due = kind !== 'busy' || now - a.fault.since >= (this.options.busyReportMs ?? 10_000);
+    if (due && !a.fault.reported) {
+      a.fault.reported = true;
+      this.options.log?.(`run ${a.run.name}: points are not being stored: ${a.fault.message}`);
+      this.options.onFault?.(a.run, a.fault);
+    }
+  }
+
+  private recovered(a: Active): void {
+    a.failures = 0;
+    if (!a.fault) return;
+    const fault = a.fault;
+    a.fault = undefined;
+    if (!fault.reported) return;
+    this.options.log?.(`run ${a.run.name}: storing points again after ${Math.round((this.now() - fault.since) / 1000)} s; nothing was lost`);
+    this.options.onFault?.(a.run, undefined);
   }
 
   /** `ending`: the run ended; read everything left. */
@@ -111,16 +259,19 @@ export class RunMonitor {
     try {
       added += a.output.poll(Date.now(), budget);
     } catch (err) {
+      if (faultKind(err)) throw err;
       this.options.log?.(`run ${a.run.name}: ${String(err)}`);
     }
     if (a.capture) {
       try {
         added += ending ? a.capture.finish() : a.capture.poll(budget);
       } catch (err) {
+        if (faultKind(err)) throw err;
         this.options.log?.(`run ${a.run.name}: reading other tools' log files: ${String(err)}`);
       }
       for (const p of a.capture.stats.problems.splice(0)) this.options.log?.(`run ${a.run.name}: ${p}`);
     }
+    for (const p of a.metrics.stats.problems.splice(0)) this.options.log?.(`run ${a.run.name}: ${p}`);
     return added;
   }
 
@@ -133,10 +284,11 @@ export class RunMonitor {
     let status: RunStatus;
     if (again) status = again.signalled || a.stopRequested ? 'stopped' : again.code === 0 ? 'finished' : 'failed';
     else status = a.stopRequested ? 'stopped' : 'crashed';
-    this.store.runs.update(a.run.id, {
-      status, exitCode: again?.code ?? null, endedAt: again?.endedAt ?? Date.now(),
+    this.store.transaction(() => {
+      this.store.leases.renew(a.run.id, this.owner);
+      this.store.runs.update(a.run.id, { status, exitCode: again?.code ?? null, endedAt: again?.endedAt ?? Date.now() });
+      this.store.leases.release(a.run.id, this.owner);
     });
-    for (const p of a.metrics.stats.problems.splice(0)) this.options.log?.(`run ${a.run.name}: ${p}`);
     if (!again) this.options.log?.(`run ${a.run.name}: its process ended without an exit record; marked ${status}`);
     this.active.delete(a.run.id);
     return true;

@@ -243,9 +243,55 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN origin TEXT;
   CREATE UNIQUE INDEX runs_by_origin ON runs (origin) WHERE origin IS NOT NULL;
   `,
+  // 7: which window or process ingests a running run: one owner at a time, renewed by heartbeat.
+  `
+  CREATE TABLE run_leases (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    heartbeat REAL NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The tables each schema step creates, read from its SQL. */
+const STEP_TABLES = MIGRATIONS.map((sql) => [...sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!));
+
+/** At most five names, then how many more. */
+function brief(names: readonly string[]): string {
+  return names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
+}
+
+/**
+ * Refuses a database that is not a RunLens store this version can use: foreign (it lacks the tables
+ * every store has, or has tables but user_version 0), newer, or missing tables its version should have.
+ * An empty database (no tables, user_version 0) passes: it is ready to set up.
+ */
+export function checkSchema(file: string, version: number, tables: readonly string[]): void {
+  const own = tables.filter((t) => !t.startsWith('sqlite_'));
+  if (version === 0 && own.length === 0) return;
+  if (version <= 0 || STEP_TABLES[0]!.some((t) => !own.includes(t))) {
+    const holds = own.length ? `it holds other tables (${brief(own)})` : `it has no RunLens tables (user_version ${version})`;
+    throw new StoreError(`${file} is not a RunLens store: ${holds}. RunLens left it untouched; set runlens.storeDir to another folder, or move the file aside.`, { kind: 'foreign' });
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(`The RunLens store at ${file} was written by a newer RunLens (schema ${version}, this one knows ${SCHEMA_VERSION}). Update the extension; the store was not changed.`, { kind: 'newer' });
+  }
+  const missing = STEP_TABLES.slice(0, version).flat().filter((t) => !own.includes(t));
+  if (missing.length) {
+    throw new StoreError(`The RunLens store at ${file} is not a valid database (schema ${version} but no table ${brief(missing)}). It was left untouched; move it aside to start a new store.`, { kind: 'corrupt' });
+  }
+}
+
+/** checkSchema through an open connection (which sees a WAL's changes); returns the schema version. */
+export function checkStore(db: Db, file: string): number {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  checkSchema(file, version, db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  return version;
+}
 
 /** Brings the database up to SCHEMA_VERSION. Safe when two windows start at once. */
 export function migrate(db: Db): void {
@@ -253,10 +299,7 @@ export function migrate(db: Db): void {
   if (current() === SCHEMA_VERSION) return;
   db.exec('BEGIN IMMEDIATE'); // takes the write lock, so only one window migrates
   try {
-    const from = current();
-    if (from > SCHEMA_VERSION) {
-      throw new StoreError(`This RunLens store was written by a newer RunLens (schema ${from}, this one knows ${SCHEMA_VERSION}). Update the extension; the store was not changed.`);
-    }
+    const from = checkStore(db, db.name); // again under the lock: another window may have changed it
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import { type Db, explain, openDatabase } from './database.ts';
+import { BUSY_TIMEOUT_MS, type Db, explain, openDatabase } from './database.ts';
 import { MetricRepository } from './metricRepository.ts';
 import { RunRepository } from './runRepository.ts';
 import { ProvenanceRepository } from './provenanceRepository.ts';
 import { ArtifactRepository } from './artifactRepository.ts';
 import { ModelRepository } from './modelRepository.ts';
+import { LeaseRepository } from './leaseRepository.ts';
+import { OffsetConflict } from './faults.ts';
 import { ObjectStore } from '../artifacts/objectStore.ts';
 
 export const DB_FILE = 'runs.db';
@@ -18,6 +20,7 @@ export class Store {
   readonly provenance: ProvenanceRepository;
   readonly artifacts: ArtifactRepository;
   readonly models: ModelRepository;
+  readonly leases: LeaseRepository;
   /** Artifact bytes by sha256, in `<storeDir>/objects`. */
   readonly objects: ObjectStore;
   private readonly db: Db;
@@ -32,6 +35,7 @@ export class Store {
     this.provenance = new ProvenanceRepository(db);
     this.artifacts = new ArtifactRepository(db, now);
     this.models = new ModelRepository(db, now);
+    this.leases = new LeaseRepository(db, now);
     this.objects = new ObjectStore(join(dir, 'objects'));
     this.versionStmt = db.prepare('PRAGMA data_version').pluck();
   }
@@ -61,6 +65,27 @@ export class Store {
   /** Records a read position; call inside the transaction that stored what was read. */
   setOffset(runId: number, source: string, offset: number): void {
     this.db.prepare('INSERT OR REPLACE INTO ingest_offsets (run_id, source, offset) VALUES (?, ?, ?)').run(runId, source, offset);
+  }
+
+  /**
+   * Moves a read position from `from` to `to`, inside the transaction that stored what was read.
+   * Throws OffsetConflict when the stored position is not `from` (another reader got there first),
+   * so the transaction rolls back and nothing is stored twice.
+   */
+  moveOffset(runId: number, source: string, from: number, to: number): void {
+    const stored = this.offset(runId, source);
+    if (stored !== from) throw new OffsetConflict(source, from, stored);
+    this.setOffset(runId, source, to);
+  }
+
+  /** Runs fn with SQLite's busy wait set to `ms` (the ingest waits briefly, then tries again later). */
+  withBusyTimeout<T>(ms: number, fn: () => T): T {
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(ms))}`);
+    try {
+      return fn();
+    } finally {
+      if (this.db.open) this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   /** Runs fn in one write transaction (all or nothing). */
