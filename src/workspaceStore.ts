@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_FILE, Store } from './core/store/store.ts';
+import { notAFolder, StoreError } from './core/store/database.ts';
 import { excludeFromGit } from './core/gitExclude.ts';
 import { config } from './config.ts';
 
@@ -54,8 +55,9 @@ export class WorkspaceStore implements vscode.Disposable {
   get(options: { create?: boolean } = {}): Store | undefined {
     if (this.store?.isOpen) return this.store;
     const dir = this.dir;
-    if (dir && existsSync(dir) && !statSync(dir).isDirectory()) {
-      this.setError(`The RunLens store folder ${dir} is a file, not a folder. Change the runlens.storeDir setting.`);
+    const notFolder = dir ? notAFolder(dir) : undefined;
+    if (notFolder) {
+      this.setError(notFolder.message);
       return undefined;
     }
     if (!dir || (!options.create && !existsSync(join(dir, DB_FILE)))) {
@@ -102,7 +104,7 @@ export class WorkspaceStore implements vscode.Disposable {
       }
       return store;
     } catch (err) {
-      if (!existsSync(join(dir, DB_FILE)) || !/read-only/.test(String(err))) throw err;
+      if (!existsSync(join(dir, DB_FILE)) || !(err instanceof StoreError && err.kind === 'readonly')) throw err;
       this.log.warn(`${String(err)} Opening it read-only: runs can be browsed but not changed.`);
       return Store.open(dir, { readonly: true });
     }

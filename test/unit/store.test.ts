@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/core/store/store.ts';
 import { SCHEMA_VERSION } from '../../src/core/store/migrations.ts';
-import { StoreError } from '../../src/core/store/database.ts';
+import { explain, StoreError, type StoreErrorKind } from '../../src/core/store/database.ts';
 import { tempDir } from './helpers.ts';
 
 test('opening a store creates runs.db in WAL mode at the current schema', () => {
@@ -18,7 +18,7 @@ test('opening a store creates runs.db in WAL mode at the current schema', () => 
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
   assert.deepEqual(tables, ['artifact_files', 'artifact_requests', 'artifacts', 'blobs', 'experiments', 'file_hash_cache',
     'ingest_offsets', 'metric_chunk_points', 'metric_chunks', 'metric_keys', 'metric_summaries', 'model_alias_history',
-    'model_aliases', 'model_versions', 'models', 'params', 'run_dataset_files', 'run_datasets', 'run_provenance', 'runs', 'tags']);
+    'model_aliases', 'model_versions', 'models', 'params', 'run_dataset_files', 'run_datasets', 'run_leases', 'run_provenance', 'runs', 'tags']);
   db.close();
 });
 
@@ -39,7 +39,7 @@ test('a store written by a newer RunLens is refused and left untouched', () => {
   db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
   db.close();
   const before = readFileSync(join(dir, 'runs.db'));
-  assert.throws(() => Store.open(dir), (e: Error) => e instanceof StoreError && /newer RunLens/.test(e.message));
+  assert.throws(() => Store.open(dir), (e: Error) => e instanceof StoreError && e.kind === 'newer' && /newer RunLens/.test(e.message));
   assert.deepEqual(readFileSync(join(dir, 'runs.db')), before);
 });
 
@@ -47,7 +47,7 @@ test('a file that is not a database gives a clear error and is not overwritten',
   const dir = tempDir();
   const junk = 'this is not sqlite '.repeat(300);
   writeFileSync(join(dir, 'runs.db'), junk);
-  assert.throws(() => Store.open(dir), (e: Error) => e instanceof StoreError && /not a valid database/.test(e.message));
+  assert.throws(() => Store.open(dir), (e: Error) => e instanceof StoreError && e.kind === 'corrupt' && /not a valid database/.test(e.message));
   assert.equal(readFileSync(join(dir, 'runs.db'), 'utf8'), junk);
 });
 
@@ -71,4 +71,20 @@ test('dataVersion changes when another connection commits', () => {
   assert.notEqual(a.dataVersion(), v);
   a.close();
   b.close();
+});
+
+test('explain sorts SQLite and file system errors by kind', () => {
+  const kinds: [code: string, kind: StoreErrorKind][] = [['SQLITE_READONLY', 'readonly'], ['SQLITE_READONLY_DBMOVED', 'readonly'],
+    ['SQLITE_CANTOPEN', 'readonly'], ['EACCES', 'readonly'], ['EROFS', 'readonly'], ['SQLITE_BUSY', 'busy'], ['SQLITE_LOCKED', 'busy'],
+    ['SQLITE_CORRUPT', 'corrupt'], ['SQLITE_NOTADB', 'corrupt'], ['SQLITE_FULL', 'full'], ['ENOSPC', 'full'],
+    ['ENOTDIR', 'not-a-folder'], ['SQLITE_MISMATCH', 'other'], ['', 'other']];
+  for (const [code, kind] of kinds) {
+    const err = explain(Object.assign(new Error('boom'), { code }), '/s/runs.db');
+    assert.ok(err instanceof StoreError);
+    assert.equal(err.kind, kind, code);
+  }
+  assert.equal(explain(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }), '/s/runs.db').message,
+    'The disk holding the RunLens store at /s/runs.db is full (database or disk is full). The last change was not saved; what was stored before is kept. Free some space and try again.');
+  const mine = new StoreError('as it was', { kind: 'busy' });
+  assert.equal(explain(mine, '/s/runs.db'), mine);
 });

@@ -76,9 +76,16 @@ export class JsonlIngestor {
   private readonly tail: LineTail;
   private readonly series = new Map<string, SeriesBuffer>();
   private lastSteps: Map<string, number> | undefined;
+  /** Where this reader left the file (undefined before its first read). */
+  private at: number | undefined;
   readonly stats: IngestStats = { lines: 0, points: 0, malformed: 0, skippedValues: 0, problems: [] };
   /** Called with artifact and model records after they were queued for collection (store.artifacts). */
   onRecord: ((record: Record) => void) | undefined;
+
+  /** Bytes searched for line ends so far: a partial line is searched once, not on every poll. */
+  get bytesScanned(): number {
+    return this.tail.bytesScanned;
+  }
 
   constructor(store: Store, runId: number, file: string, options: IngestOptions = {}) {
     this.store = store;
@@ -96,11 +103,13 @@ export class JsonlIngestor {
   poll(budget = Infinity): number {
     const before = this.stats.points;
     let at = this.store.offset(this.runId, this.source);
+    if (this.at !== undefined && at !== this.at) this.forget(); // another reader moved on: its steps are in the store
     try {
       this.tail.read(at, {
-        lines: (text, end) => { this.commit(text, at, end); at = end; },
-        skip: (from, end) => { this.skipLine(from, end); at = end; },
+        lines: (text, end) => { this.commit(text, at, end); this.at = at = end; },
+        skip: (from, end) => { this.skipLine(from, end); this.at = at = end; },
       }, budget);
+      this.at = at;
     } catch (err) {
       if (faultKind(err)) throw err;
       this.problem(err instanceof Error ? err.message : String(err));
@@ -199,7 +208,10 @@ export class JsonlIngestor {
         }
       });
     } catch (err) {
-      this.restore(saved); // nothing was stored: the same lines come again, at the same steps
+      // Nothing was stored: the same lines come again, and the steps are read again from the store
+      // (another reader may have stored these lines meanwhile).
+      this.restore(saved);
+      this.forget();
       throw err;
     }
     for (const [, c] of batch) this.stats.points += c.values.length;
@@ -221,6 +233,12 @@ export class JsonlIngestor {
       if (c === undefined) this.series.delete(k);
       else { s.length = 0; s.nextStep = c; }
     }
+  }
+
+  /** Drops the step counters: they are read again from the store. */
+  private forget(): void {
+    this.series.clear();
+    this.lastSteps = undefined;
   }
 
   /** Per-key step counters survive a reload: they continue from the stored last step. */

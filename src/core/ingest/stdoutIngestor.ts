@@ -17,6 +17,8 @@ export class StdoutIngestor {
   private readonly guard: () => void;
   private readonly tail: LineTail;
   private nextSteps: Map<string, number> | undefined;
+  /** Where this reader left the file (undefined before its first read). */
+  private at: number | undefined;
   /** Lines the parser threw on (its own bug, or a user regex); they are skipped. */
   failures = 0;
   /** Lines longer than MAX_LINE_BYTES; skipped. */
@@ -35,20 +37,21 @@ export class StdoutIngestor {
   poll(now = Date.now(), budget = Infinity): number {
     let added = 0;
     let at = this.store.offset(this.runId, SOURCE);
+    if (this.at !== undefined && at !== this.at) this.nextSteps = undefined; // another reader moved on
     this.tail.read(at, {
-      lines: (text, end) => { added += this.commit(text, at, end, now); at = end; },
+      lines: (text, end) => { added += this.commit(text, at, end, now); this.at = at = end; },
       skip: (from, end) => {
         this.write(from, end, []);
         this.skippedLines++;
-        at = end;
+        this.at = at = end;
       },
     }, budget);
+    this.at = at;
     return added;
   }
 
   private commit(text: string, from: number, end: number, now: number): number {
     const counters = this.counters();
-    const saved = new Map(counters);
     const series = new Map<string, { steps: number[]; values: number[] }>();
     if (this.enabled) {
       for (const line of text.split('\n')) {
@@ -77,7 +80,7 @@ export class StdoutIngestor {
     try {
       this.write(from, end, batch);
     } catch (err) {
-      this.nextSteps = saved; // nothing was stored: the same lines come again, at the same steps
+      this.nextSteps = undefined; // nothing was stored: the same lines come again, with steps read from the store
       throw err;
     }
     let added = 0;

@@ -28,6 +28,8 @@ export class LineTail {
   /** No newline in [from, to) (what the last read scanned past the last whole line). */
   private scanned = { from: -1, to: 0 };
   private scanBuf: Buffer | undefined;
+  /** Bytes searched for newlines so far (a partial line is searched once, however often it is read). */
+  bytesScanned = 0;
 
   constructor(file: string, maxLine = MAX_LINE_BYTES) {
     this.file = file;
@@ -82,6 +84,7 @@ export class LineTail {
       const n = readSync(fd, this.scanBuf, 0, Math.min(SCAN_SIZE, size - at), at);
       if (n <= 0) break;
       const i = this.scanBuf.subarray(0, n).indexOf(0x0a);
+      this.bytesScanned += i >= 0 ? i + 1 : n;
       if (i >= 0) return at + i;
       at += n;
     }
