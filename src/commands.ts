@@ -4,7 +4,8 @@ import type { WorkspaceStore } from './workspaceStore.ts';
 import type { RunsNode, RunsTreeProvider } from './views/runsTree.ts';
 import { runPickItem } from './format.ts';
 import type { RunController } from './runs/runController.ts';
-import { pickAndStart } from './runs/startRun.ts';
+import { configCommands, pickAndStart } from './runs/startRun.ts';
+import { restoreRedacted } from './core/provenance/redact.ts';
 import { parseOverrides } from './core/config/overrides.ts';
 import { openRunTerminal } from './runs/runTerminal.ts';
 
@@ -74,10 +75,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const run = await resolveRun(store, ref, 'Run which run again?');
       if (!run) return;
       if (run.command === null || !run.cwd) throw new Error(`Run ${run.name} has no recorded command to run again.`);
-      const [command, ...args] = Array.isArray(run.command) ? run.command : [run.command];
+      // secret values were not stored: they come from runlens.yaml, or the rerun is refused
+      const real = restoreRedacted(run.command, configCommands(store.folder));
+      const [command, ...args] = Array.isArray(real) ? real : [real];
       const again = await runs.start({
         experiment: run.experiment, params: store.require().runs.params(run.id), tags: { 'runlens.rerun_of': run.uid },
-        spec: { command: command!, args, shell: !Array.isArray(run.command), cwd: run.cwd },
+        spec: { command: command!, args, shell: !Array.isArray(real), cwd: run.cwd },
       });
       showOutput(again);
       return again.id;

@@ -10,6 +10,8 @@ import { createWorktree, repoTop } from '../core/reproduce/worktree.ts';
 import { checkDatasets, planReproduction, prepareDatasets } from '../core/reproduce/plan.ts';
 import { type ReportRun, type ReproReport, buildReport, reportMarkdown } from '../core/reproduce/report.ts';
 import { runFolder } from '../core/runs/runProcess.ts';
+import { restoreRedacted } from '../core/provenance/redact.ts';
+import { configCommands } from '../runs/startRun.ts';
 
 export interface ReproduceOptions {
   /** Relative tolerance for final metric values; default: the runlens.reproduce.tolerance setting. */
@@ -37,6 +39,8 @@ export async function reproduceRun(store: WorkspaceStore, runs: RunController, o
   if (!original.git) throw new Error(`Run ${original.name} was not started in a git repository, so there is no commit to check out.`);
   if (!original.cwd) throw new Error(`Run ${original.name} has no recorded working folder.`);
   if (original.status === 'running') throw new Error(`Run ${original.name} is still running; reproduce it once it has ended.`);
+  // secret values were not stored: they come from runlens.yaml, or the reproduction is refused
+  const realCommand = original.command && restoreRedacted(original.command, configCommands(store.folder));
   const prov = s.provenance.get(original.id);
   const patch = prov?.patchSha256 ? s.provenance.blob(prov.patchSha256) : null;
   if (prov?.patchSha256 && !patch) throw new Error(`The stored patch of run ${original.name} is missing from the store.`);
@@ -51,7 +55,7 @@ export async function reproduceRun(store: WorkspaceStore, runs: RunController, o
       const worktree = await createWorktree({ repoTop: top, commit: original.git!.commit, patch });
       let kept = keep;
       try {
-        const plan = planReproduction(original, top, worktree.dir);
+        const plan = planReproduction({ command: realCommand, cwd: original.cwd! }, top, worktree.dir);
         await prepareDatasets(recorded, original.cwd!, plan.cwd);
         progress.report({ message: 'checking the data' });
         const checks = await checkDatasets(recorded, plan.cwd, { signal: abort.signal });

@@ -36,6 +36,11 @@ export function readProjectConfig(folder: vscode.WorkspaceFolder): ProjectConfig
   return parseRunConfig(readFileSync(file, 'utf8')).config;
 }
 
+/** The commands of runlens.yaml's run configurations: where Rerun and Reproduce find secret values that were not stored. */
+export function configCommands(folder: vscode.WorkspaceFolder | undefined): (string[] | string)[] {
+  return (folder && readProjectConfig(folder)?.runs.map((r) => r.command)) ?? [];
+}
+
 /**
  * The interpreter for `python`/`python3` commands: the one selected in the Python extension when it is
  * installed, else the python.defaultInterpreterPath setting, else python3.

@@ -4,7 +4,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { arch, hostname, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { captureEnvironment, commandLine, redactEnv, which } from '../../src/core/provenance/environment.ts';
+import { captureEnvironment, commandLine, isSecretName, redactEnv, redactUrls, which } from '../../src/core/provenance/environment.ts';
+import { redactArgs, restoreRedacted } from '../../src/core/provenance/redact.ts';
 import { tempDir } from './helpers.ts';
 
 const R = '<redacted>';
@@ -46,15 +47,76 @@ test('redactEnv: credentials inside URLs are redacted whatever the name', () => 
     PIP_EXTRA_INDEX_URL: 'https://__token__:pypi-AgEI@pypi.example.com/simple https://mirror.example.com/simple',
     REPO: 'https://ghp_abc123@github.com/team/x.git',
     SSH_REPO: 'ssh://git@github.com/team/x.git',
-    AT_PASS: 'redis://:p@ss@cache:6379',
+    CACHE_URL: 'redis://:p@ss@cache:6379',
   });
   assert.deepEqual(out, {
-    AT_PASS: `redis://:${R}@cache:6379`,
+    CACHE_URL: `redis://:${R}@cache:6379`,
     DATABASE_URL: `postgres://admin:${R}@db.internal:5432/runs`,
     PIP_EXTRA_INDEX_URL: `https://__token__:${R}@pypi.example.com/simple https://mirror.example.com/simple`,
     REPO: `https://${R}@github.com/team/x.git`,
     SSH_REPO: 'ssh://git@github.com/team/x.git',
   });
+});
+
+test('isSecretName: secret words as name parts, split on _ - . and camelCase', () => {
+  const secret = [
+    'DB_PASS', 'SMTP_PASS', 'GH_PAT', 'CI_JOB_JWT', 'CI_JOB_JWT_V2', 'BEARER', 'PASSPHRASE', 'MY_API_KEY', 'dbPassword', 'apiKey',
+    'OAuthToken', 'GITHUBTOKEN', 'CLIENTSECRET', 'OPENAIAPIKEY', 'npm_config__authToken', 'X-Amz-Signature', 'S3KEY', 'SSH_KEYS',
+    'AUTHORIZATION', 'SESSION_COOKIE', 'access_token', 'sig', 'DB_CONN_STR', 'CONNSTR',
+  ];
+  const kept = [
+    'PATH', 'PATHEXT', 'PWD', 'OLDPWD', 'COMPASS', 'KEYBOARD_LAYOUT', 'GIT_AUTHOR_NAME', 'TOKENIZERS_PARALLELISM', 'SSH_AUTH_SOCK',
+    'XDG_SESSION_TYPE', 'BYPASS_CACHE', 'PATIENCE', 'MONKEY_PATCH', 'GIT_ASKPASS', 'SIGNAL', 'HOME', 'version', 'lr',
+  ];
+  assert.deepEqual(secret.filter((n) => !isSecretName(n)), [], 'secret');
+  assert.deepEqual(kept.filter(isSecretName), [], 'not secret');
+});
+
+test('redactUrls: the userinfo runs to the last @ before the host, any characters; token query values', () => {
+  const table: [string, string][] = [
+    ['postgres://u:pa/ss@host/db', `postgres://u:${R}@host/db`],
+    ['postgres://u:pa#ss@host/db', `postgres://u:${R}@host/db`],
+    ['postgres://u:p?a:s@s@host:5432/db', `postgres://u:${R}@host:5432/db`],
+    ['https://me@x.com:pw@host/x', `https://me@x.com:${R}@host/x`],
+    ['https://h/f?token=abc&x=1', `https://h/f?token=${R}&x=1`],
+    ['https://h/f?X-Amz-Signature=abc&X-Amz-Credential=c%2Fd#x', `https://h/f?X-Amz-Signature=${R}&X-Amz-Credential=${R}#x`],
+    ['a https://u:p@h/x and https://h/?key=z end', `a https://u:${R}@h/x and https://h/?key=${R} end`],
+    ['https://example.com/data.csv?version=2&split=train', 'https://example.com/data.csv?version=2&split=train'],
+    ['https://h/f?keyboard=1&monkey=2', 'https://h/f?keyboard=1&monkey=2'],
+    ['https://host/a@b', 'https://host/a@b'],
+    ['ssh://git@github.com/x.git', 'ssh://git@github.com/x.git'],
+    ['git@github.com:team/x.git', 'git@github.com:team/x.git'],
+  ];
+  for (const p of ['access_token', 'api_key', 'sig', 'signature', 'password', 'secret', 'auth']) table.push([`https://h/?${p}=v&n=1`, `https://h/?${p}=${R}&n=1`]);
+  for (const [input, want] of table) assert.equal(redactUrls(input), want, input);
+});
+
+test('redactArgs: secret flag values in both forms, key=value, headers, URL credentials; the rest kept', () => {
+  const argv = [
+    'python', 'train.py', '--api-key', 'k1', '--api-key=k2', '--token', 't', '--password', 'p', '--db-password=d', '--pass', 'x',
+    '-api-key=y', 'postgres://u:pw@host/db', 'wandb.api_key=z', 'Authorization: Bearer q', '--token', '$HF_TOKEN', '--key=${K}',
+    '--use-auth-token', '--lr', '0.1', '-p', '8080', '--data', 'https://example.com/d.csv', '--token',
+  ];
+  assert.deepEqual(redactArgs(argv), [
+    'python', 'train.py', '--api-key', R, `--api-key=${R}`, '--token', R, '--password', R, `--db-password=${R}`, '--pass', R,
+    `-api-key=${R}`, `postgres://u:${R}@host/db`, `wandb.api_key=${R}`, `Authorization: ${R}`, '--token', '$HF_TOKEN', '--key=${K}',
+    '--use-auth-token', '--lr', '0.1', '-p', '8080', '--data', 'https://example.com/d.csv', '--token',
+  ]);
+  const line = `API_KEY=k1 python train.py --token 't 2' --api-key="k3" --lr 0.1 | tee log && curl -H 'Authorization: Bearer k4' "https://u:k5@h/x?sig=k6&n=1" --pass=$PW`;
+  assert.equal(redactArgs(line),
+    `'API_KEY=${R}' python train.py --token '${R}' '--api-key=${R}' --lr 0.1 | tee log && curl -H 'Authorization: ${R}' 'https://u:${R}@h/x?sig=${R}&n=1' --pass=$PW`);
+  assert.equal(redactArgs('python train.py --lr 0.1 | tee "a b.log"'), 'python train.py --lr 0.1 | tee "a b.log"');
+});
+
+test('restoreRedacted: the real values from a run configuration whose command redacts the same; else it refuses', () => {
+  const config = ['python', 'train.py', '--api-key', 'k1'];
+  const stored = ['/usr/bin/python3', ...redactArgs(config).slice(1), '--lr', '0.1'];
+  assert.deepEqual(restoreRedacted(stored, [['python', 'other.py', '--api-key', 'k9'], config]), ['/usr/bin/python3', 'train.py', '--api-key', 'k1', '--lr', '0.1']);
+  const shell = 'python train.py --token k2 | tee log';
+  assert.equal(restoreRedacted(redactArgs(shell), [config, shell]), shell);
+  assert.deepEqual(restoreRedacted(['python', 'x.py', '--lr', '0.1'], []), ['python', 'x.py', '--lr', '0.1']);
+  assert.throws(() => restoreRedacted(stored, [['python', 'other.py', '--api-key', 'k9']]), /does not keep/);
+  assert.throws(() => restoreRedacted([...stored, '--token', R], [config]), /does not keep/, 'a redacted override has no source');
 });
 
 test('captureEnvironment: the env defaults to process.env, redacted', async () => {
@@ -104,8 +166,8 @@ test('interpreter: a hanging --version times out to null', async () => {
 });
 
 test('gpu: [] without nvidia-smi; names from nvidia-smi when present', async () => {
-  assert.equal(which('nvidia-smi'), null, 'this machine has no nvidia-smi');
-  assert.deepEqual((await captureEnvironment({ command: [] })).gpu, []);
+  const none = tempDir(); // a PATH without nvidia-smi, whatever this machine has
+  assert.deepEqual((await captureEnvironment({ command: [], env: { PATH: none } })).gpu, []);
   const dir = script('nvidia-smi', '[ "$1" = "--query-gpu=name" ] && [ "$2" = "--format=csv,noheader" ] || exit 2\nprintf "NVIDIA A100-SXM4-80GB\\nNVIDIA A100-SXM4-80GB\\n"');
   const c = await captureEnvironment({ command: [], env: { PATH: dir } });
   assert.deepEqual(c.gpu, ['NVIDIA A100-SXM4-80GB', 'NVIDIA A100-SXM4-80GB']);
@@ -129,4 +191,7 @@ test('commandLine: shell-style quoting of argv; a string as is', async () => {
   // the shell reads the line back to the same argv
   const back = execFileSync('sh', ['-c', `printf '%s\\n' ${c.commandLine.slice('echo '.length)}`], { encoding: 'utf8' });
   assert.deepEqual(back.split('\n').slice(0, -1), argv.slice(1));
+  const secret = await captureEnvironment({ command: ['python', 'train.py', '--token', 'k1', '--lr', '0.1'] });
+  assert.equal(secret.commandLine, `python train.py --token '${R}' --lr 0.1`);
+  assert.equal((await captureEnvironment({ command: 'python train.py --token=k1' })).commandLine, `python train.py '--token=${R}'`);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyablePatch, captureGit, stripUrlCredentials } from '../../src/core/provenance/git.ts';
 import type { GitCapture } from '../../src/core/provenance/git.ts';
+import { isSecretFile } from '../../src/core/provenance/redact.ts';
 import { git, gitRepo, tempDir, treeSnapshot  } from './helpers.ts';
 
 function repo(): string {
@@ -142,6 +143,29 @@ test('untracked binary and too-large files are listed without content', async ()
   assert.doesNotMatch(patch, /weights\.bin|big\.txt|latin1/);
 });
 
+test('untracked files with secret-looking names are listed as skipped, never read into the patch', async () => {
+  const dir = repo();
+  mkdirSync(join(dir, 'config'));
+  const secrets = ['.env', 'config/.env.local', 'id_rsa', 'server.pem', 'creds.key', 'credentials.json', '.netrc'];
+  for (const name of secrets) writeFileSync(join(dir, name), 'SECRET-MARK\n');
+  writeFileSync(join(dir, 'notes.txt'), 'kept\n');
+  const c = await capture(dir);
+  assert.deepEqual(c.untracked.filter((f) => f.skipped === 'secret').map((f) => f.path).sort(), [...secrets].sort());
+  assert.ok(c.untracked.every((f) => !f.content?.includes('SECRET-MARK')));
+  const patch = applyablePatch(c);
+  assert.doesNotMatch(patch, /SECRET-MARK/);
+  assert.match(patch, /^\+kept$/m);
+});
+
+test('isSecretFile: by name', () => {
+  const secret = ['.env', 'a/.env.production', '.envrc', 'id_rsa', 'keys/id_ed25519', 'server.pem', 'creds.key', 'cert.P12', 'x.pfx',
+    '.netrc', '.git-credentials', 'credentials.json', 'client_secret_123.json', 'hf_token.txt', 'secrets.yaml', 'api_keys.json'];
+  const kept = ['id_rsa.pub', 'train.py', 'api.py', 'auth.py', 'session.py', 'special_tokens_map.json', 'tokenizer.json', 'keyboard.txt',
+    'environment.yml', '.envelope', 'id_map.py', 'key_points.md'];
+  assert.deepEqual(secret.filter((p) => !isSecretFile(p)), []);
+  assert.deepEqual(kept.filter(isSecretFile), []);
+});
+
 test('content stops at the total limit; later files are too-large', async () => {
   const dir = repo();
   for (const name of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(join(dir, name), `${name}\n`.repeat(10)); // 60 bytes each
@@ -192,6 +216,9 @@ test('stripUrlCredentials', () => {
     ['ssh://git:pw@host/x.git', 'ssh://git@host/x.git'],
     ['ssh://git@host/x.git', 'ssh://git@host/x.git'],
     ['git@github.com:team/x.git', 'git@github.com:team/x.git'],
+    ['https://user:to/k#e?n@host/x.git', 'https://host/x.git'],
+    ['https://me@mail.com:p@ss@host/x.git', 'https://host/x.git'],
+    ['ssh://git:p/w@host/x.git', 'ssh://git@host/x.git'],
   ];
   for (const [input, want] of table) assert.equal(stripUrlCredentials(input), want, input);
 });

@@ -20,7 +20,7 @@ test('a run keeps its provenance and dataset hashes, and loses them with the run
   const store = Store.open(tempDir());
   const run = store.runs.create({ name: 'p' });
   store.provenance.set(run.id, {
-    gitRemote: 'https://example.com/x.git', patchSha256: store.provenance.putBlob('patch'), untracked: [{ path: 'new.py', size: 3 }],
+    gitRemote: 'https://example.com/x.git', patchSha256: store.provenance.putBlob('patch'), untracked: [{ path: 'new.py', size: 3 }, { path: '.env', size: 9, skipped: 'secret' }],
     interpreter: '/usr/bin/python3', interpreterVersion: 'Python 3.11.7', os: 'linux', hostname: 'h', gpu: [],
     commandLine: 'python3 train.py', env: { HOME: '/root', WANDB_API_KEY: '<redacted>' },
   });
@@ -28,6 +28,7 @@ test('a run keeps its provenance and dataset hashes, and loses them with the run
     files: [{ path: 'a.csv', sha256: 'a'.repeat(64), size: 4 }, { path: 'b.csv', sha256: 'b'.repeat(64), size: 6 }] });
   const p = store.provenance.get(run.id)!;
   assert.equal(p.interpreterVersion, 'Python 3.11.7');
+  assert.deepEqual(p.untracked, [{ path: 'new.py', size: 3 }, { path: '.env', size: 9, skipped: 'secret' }], 'skipped secrets are listed by name');
   assert.deepEqual(p.env, { HOME: '/root', WANDB_API_KEY: '<redacted>' });
   assert.deepEqual(store.provenance.datasets(run.id)[0]!.files.map((f) => f.path), ['a.csv', 'b.csv']);
   store.runs.delete(run.id);

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { arch, hostname, platform, release } from 'node:os';
 import { delimiter, isAbsolute, resolve } from 'node:path';
+import { redactArgs, redactEnv, shellQuote } from './redact.ts';
 
 export interface EnvironmentCapture {
   interpreter: { path: string; version: string | null } | null;
@@ -10,6 +11,7 @@ export interface EnvironmentCapture {
   hostname: string;
   /** GPU names from nvidia-smi, [] when it is absent. */
   gpu: string[];
+  /** With secret values redacted (redactArgs). */
   commandLine: string;
   /** The environment with secrets redacted. */
   env: Record<string, string>;
@@ -25,45 +27,7 @@ export interface EnvironmentOptions {
   timeoutMs?: number;
 }
 
-export const REDACTED = '<redacted>';
-
-/**
- * Variable names whose values are secrets: any name containing (case-insensitive)
- * KEY, TOKEN, SECRET, PASSWORD, PASSWD, PWD (except PWD and OLDPWD, which are folders),
- * CREDENTIAL, AUTH, PRIVATE, SESSION, COOKIE, API, DSN, CONN_STR, CONNECTION_STRING.
- * It errs towards hiding: GIT_AUTHOR_NAME, XDG_SESSION_TYPE, SSH_AUTH_SOCK are hidden too.
- */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIAL|AUTH|PRIVATE|SESSION|COOKIE|API|DSN|CONN_STR|CONNECTION_STRING/i;
-const NOT_SECRET = new Set(['PWD', 'OLDPWD']);
-
-/** `scheme://user:pass@` anywhere in a value; http(s) also `scheme://token@`. */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*@)/gi;
-
-/** True when a variable of this name holds a secret. */
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) && !NOT_SECRET.has(name.toUpperCase());
-}
-
-/** Hides credentials inside URLs: the password, or for http(s) a lone user (often a token). */
-export function redactUrls(value: string): string {
-  return value.replace(URL_USERINFO, (all, scheme: string, userinfo: string) => {
-    const info = userinfo.slice(0, -1);
-    const colon = info.indexOf(':');
-    if (colon >= 0) return `${scheme}${info.slice(0, colon)}:${REDACTED}@`;
-    return /^https?:\/\/$/i.test(scheme) && info ? `${scheme}${REDACTED}@` : all;
-  });
-}
-
-/** A copy of env, sorted by name, with secret values replaced by "<redacted>". */
-export function redactEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.keys(env).sort()) {
-    const value = env[name];
-    if (value === undefined) continue;
-    out[name] = isSecretName(name) ? REDACTED : redactUrls(value);
-  }
-  return out;
-}
+export { REDACTED, isSecretName, redactEnv, redactUrls, shellQuote } from './redact.ts';
 
 /** The absolute path of an executable found on PATH, or null. */
 export function which(name: string, pathVar: string | undefined = process.env.PATH): string | null {
@@ -120,12 +84,6 @@ async function gpuNames(pathVar: string | undefined, timeoutMs: number): Promise
   return out.stdout.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
 }
 
-/** One argument quoted for a POSIX shell, only when needed. */
-export function shellQuote(arg: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /** argv as one shell-style line; a string is kept as is. */
 export function commandLine(command: string[] | string): string {
   return typeof command === 'string' ? command : command.map(shellQuote).join(' ');
@@ -155,7 +113,7 @@ export async function captureEnvironment(options: EnvironmentOptions): Promise<E
     os: `${platform()} ${release()} ${arch()}`,
     hostname: hostname(),
     gpu,
-    commandLine: commandLine(options.command),
+    commandLine: commandLine(redactArgs(options.command)),
     env: redactEnv(env),
   };
 }

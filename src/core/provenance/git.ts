@@ -3,13 +3,15 @@ import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
+import { REDACTED, isSecretFile, redactUrls } from './redact.ts';
 
 export interface UntrackedFile {
   path: string;
   size: number;
   /** The text, for text files within the limits. */
   content?: string;
-  skipped?: 'binary' | 'too-large';
+  /** Why there is no content; 'secret': a secret-looking name (isSecretFile), never read. */
+  skipped?: 'binary' | 'too-large' | 'secret';
   /** Git file mode when not a plain file: '100755' executable, '120000' symlink (content is the target). */
   mode?: '100755' | '120000';
 }
@@ -98,10 +100,14 @@ async function remoteUrl(git: SimpleGit, branch: string | null): Promise<string 
   }
 }
 
-/** Drops user and password from http(s) URLs, and the password from other `scheme://user:pass@` URLs. */
+/** Drops user and password from http(s) URLs, and the password from other `scheme://user:pass@` URLs (as redactUrls finds them). */
 export function stripUrlCredentials(url: string): string {
-  if (/^https?:\/\//i.test(url)) return url.replace(/^(https?:\/\/)[^/?#]*@/i, '$1');
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#:@]*):[^/?#]*@/i, '$1$2@');
+  const redacted = redactUrls(url);
+  const scheme = /^[a-z][a-z\d+.-]*:\/\//i.exec(redacted)?.[0];
+  const end = redacted.indexOf(`${REDACTED}@`);
+  if (!scheme || end < 0) return redacted;
+  if (/^https?:/i.test(scheme)) return scheme + redacted.slice(end + REDACTED.length + 1);
+  return redacted.replace(`:${REDACTED}@`, '@');
 }
 
 async function readUntracked(top: string, paths: string[], options: GitCaptureOptions): Promise<UntrackedFile[]> {
@@ -115,6 +121,7 @@ async function readUntracked(top: string, paths: string[], options: GitCaptureOp
     const abs = join(top, path);
     try {
       const st = await lstat(abs);
+      if (isSecretFile(path)) { out.push({ path, size: st.size, skipped: 'secret' }); continue; }
       if (st.isSymbolicLink()) {
         const target = await readlink(abs);
         out.push({ path, size: Buffer.byteLength(target), content: target, mode: '120000' });
@@ -149,7 +156,7 @@ function decodeText(data: Buffer): string | undefined {
 
 /**
  * The tracked patch plus untracked text files as "new file" diffs: `git apply` on a clean
- * checkout of `commit` reproduces the working tree, except skipped (binary, too large) files.
+ * checkout of `commit` reproduces the working tree, except skipped (binary, too large, secret) files.
  */
 export function applyablePatch(capture: GitCapture): string {
   let out = capture.patch;

@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 import type { GitState, ParamValue, Run } from '../types.ts';
 import type { RunProvenance, StoredDataset } from '../store/provenanceRepository.ts';
 import { type LaunchSpec, runFolder, startProcess } from './runProcess.ts';
+import { REDACTED, hasRedacted, redactArgs } from '../provenance/redact.ts';
 
 export interface LaunchRequest {
   name?: string;
@@ -25,12 +26,16 @@ export interface LaunchRequest {
 
 /**
  * Records a new run as running (or starts a queued one) and starts its process. A process that cannot
- * start leaves a failed run.
+ * start leaves a failed run. The run keeps its command with secret values redacted (redactArgs);
+ * the process gets the real ones. A command holding a redacted value is refused.
  */
 export function launch(store: Store, storeDir: string, wrapper: string, req: LaunchRequest, nodePath?: string): Run {
   const { spec } = req;
+  if (hasRedacted([spec.command, ...spec.args])) {
+    throw new Error(`The command holds ${REDACTED} where a secret value was; RunLens does not keep secrets, so it cannot start this command as recorded.`);
+  }
   const started = {
-    startedAt: Date.now(), command: spec.shell ? spec.command : [spec.command, ...spec.args], cwd: spec.cwd,
+    startedAt: Date.now(), command: redactArgs(spec.shell ? spec.command : [spec.command, ...spec.args]), cwd: spec.cwd,
     params: req.params, tags: req.tags, git: req.git,
   };
   const run = req.queued === undefined

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { redactArgs } from '../provenance/redact.ts';
 
 /** How a run's command is started. `shell` runs `command` through the shell (a string from runlens.yaml). */
 export interface LaunchSpec {
@@ -41,18 +42,21 @@ export function runFolder(storeDir: string, uid: string) {
 /**
  * Starts the command through run-wrapper.cjs, detached in its own process group, with output going
  * to the run's log file. The process does not depend on this one: it survives a window reload.
+ * The wrapper gets the command in $RUNLENS_LAUNCH; launch.json keeps it with secrets redacted.
  */
 export function startProcess(storeDir: string, uid: string, spec: LaunchSpec, wrapper: string, nodePath = process.execPath): ProcessInfo {
   const f = runFolder(storeDir, uid);
   mkdirSync(f.dir, { recursive: true });
-  writeFileSync(join(f.dir, 'launch.json'), JSON.stringify({ command: spec.command, args: spec.args, cwd: spec.cwd, shell: spec.shell }));
+  const launch = { command: spec.command, args: spec.args, cwd: spec.cwd, shell: spec.shell };
+  const [command, ...args] = spec.shell ? [redactArgs(spec.command), ...redactArgs(spec.args)] : redactArgs([spec.command, ...spec.args]);
+  writeFileSync(join(f.dir, 'launch.json'), JSON.stringify({ ...launch, command, args }));
   const out = openSync(f.log, 'a');
   try {
     const child = spawn(nodePath, [wrapper, f.dir], {
       cwd: spec.cwd,
       detached: true,
       stdio: ['ignore', out, out],
-      env: { ...spec.env, ELECTRON_RUN_AS_NODE: '1', RUNLENS_METRICS_FILE: f.metrics },
+      env: { ...spec.env, ELECTRON_RUN_AS_NODE: '1', RUNLENS_METRICS_FILE: f.metrics, RUNLENS_LAUNCH: JSON.stringify(launch) },
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start ${nodePath}`);
