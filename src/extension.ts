@@ -54,12 +54,14 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const primaryMetric = () => projectConfig()?.primaryMetric;
   const selection = new RunSelection(context.workspaceState);
   const filter = new RunsFilterState(context.workspaceState);
-  const runsTree = new RunsTreeProvider({ store, selection, filter, primaryMetric });
+  const runs = new RunController(store, context.extensionPath, log);
+  const runsTree = new RunsTreeProvider({
+    store, selection, filter, primaryMetric, faults: { current: () => runs.faults, onDidChange: runs.onDidChangeFaults },
+  });
   const runsView = vscode.window.createTreeView('runlens.runs', {
     treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true, manageCheckboxStateManually: true,
   });
   runsTree.attach(runsView);
-  const runs = new RunController(store, context.extensionPath, log);
   const sweeps = new SweepRunner({ store, runs, log, primaryMetric });
   const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
   const modelsTree = new ModelsTreeProvider({ store, primaryMetric });

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { delimiter, join } from 'node:path';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { Run } from '../core/types.ts';
-import { RunMonitor } from '../core/runs/runMonitor.ts';
+import { type RunFault, RunMonitor } from '../core/runs/runMonitor.ts';
 import { type LaunchRequest, launch, runEnvironment } from '../core/runs/launch.ts';
 import { readProcess, runFolder, stopProcess } from '../core/runs/runProcess.ts';
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
@@ -31,6 +31,9 @@ export class RunController implements vscode.Disposable {
   /** Fires with the ids of runs that got new points or ended. */
   readonly onDidChangeRuns = this.changed.event;
   private collector: ArtifactCollector | undefined;
+  private readonly faultsChanged = new vscode.EventEmitter<void>();
+  /** Fires when a run starts or stops failing to store its points (a busy, full or read-only store). */
+  readonly onDidChangeFaults = this.faultsChanged.event;
 
   constructor(store: WorkspaceStore, extensionPath: string, log: vscode.LogOutputChannel) {
     this.store = store;
@@ -51,6 +54,22 @@ export class RunController implements vscode.Disposable {
 
   get running(): number[] {
     return this.monitor?.runningIds ?? [];
+  }
+
+  /** Runs whose points cannot be stored right now, with why. */
+  get faults(): Map<number, RunFault> {
+    return this.monitor?.faults ?? new Map();
+  }
+
+  /** A fault reaches the user: a notification while the run goes (the log line comes from the monitor). */
+  private faultChanged(run: Run, fault: RunFault | undefined): void {
+    this.faultsChanged.fire();
+    if (!fault) {
+      void vscode.window.showInformationMessage(`RunLens: run ${run.name} is stored again; nothing was lost.`);
+      return;
+    }
+    void vscode.window.showWarningMessage(`RunLens: the points of run ${run.name} are not being stored: ${fault.message}.`, 'Show Log')
+      .then((pick) => { if (pick) this.log.show(); });
   }
 
   setMetricPatterns(patterns: string[]): void {
@@ -136,7 +155,9 @@ export class RunController implements vscode.Disposable {
     const reopened = this.monitor !== undefined;
     this.monitor?.dispose();
     const parser = new StdoutParser({ patterns: this.metricPatterns });
-    this.monitor = new RunMonitor(store, store.dir, { parse: (l) => parser.parse(l), log: (m) => this.log.warn(m) });
+    this.monitor = new RunMonitor(store, store.dir, {
+      parse: (l) => parser.parse(l), log: (m) => this.log.warn(m), onFault: (run, fault) => this.faultChanged(run, fault),
+    });
     this.monitored = store;
     if (reopened) this.monitor.recover(); // the runs still going in this store
     return this.monitor;
@@ -168,5 +189,6 @@ export class RunController implements vscode.Disposable {
     clearInterval(this.timer);
     this.monitor?.dispose(); // another window takes over this window's runs at once
     this.changed.dispose();
+    this.faultsChanged.dispose();
   }
 }

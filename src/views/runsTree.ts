@@ -7,6 +7,7 @@ import type { RunSelection } from './runSelection.ts';
 import type { RunsFilterState } from './runFilter.ts';
 import { primaryMetric } from '../core/compare/compareData.ts';
 import type { SweepSummary } from '../core/store/runRepository.ts';
+import type { RunFault } from '../core/runs/runMonitor.ts';
 
 export type RunsNode =
   /** matching: runs that pass the view's filter, when one is set. */
@@ -32,6 +33,8 @@ export interface RunsTreeDeps {
   filter: RunsFilterState;
   /** The primary metric named in runlens.yaml, if any. */
   primaryMetric: () => { name: string; goal?: 'min' | 'max' } | undefined;
+  /** Runs whose points cannot be stored right now (marked with a warning), and when that changes. */
+  faults?: { current: () => Map<number, RunFault>; onDidChange: vscode.Event<void> };
 }
 
 /**
@@ -47,6 +50,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly selection: RunSelection;
   private readonly filter: RunsFilterState;
   private readonly primary: () => { name: string; goal?: 'min' | 'max' } | undefined;
+  private readonly faults: () => Map<number, RunFault>;
   private readonly subscriptions: vscode.Disposable[];
   private view: vscode.TreeView<RunsNode> | undefined;
   private fromCheckbox = false;
@@ -57,7 +61,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.selection = deps.selection;
     this.filter = deps.filter;
     this.primary = deps.primaryMetric;
+    this.faults = deps.faults?.current ?? (() => new Map());
     this.subscriptions = [
+      ...(deps.faults ? [deps.faults.onDidChange(() => this.refresh())] : []),
       deps.store.onDidChange(() => this.refresh()),
       deps.selection.onDidChange(() => { if (!this.fromCheckbox) this.refresh(); }),
       deps.filter.onDidChange(() => { this.shown.clear(); this.refresh(); }),
@@ -182,7 +188,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
       case 'run': {
-        const item = runItem(node.run, node.metric);
+        const item = runItem(node.run, node.metric, this.faults().get(node.run.id));
         item.checkboxState = {
           state: this.selection.has(node.run.uid) ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
           tooltip: 'Select for comparison',
@@ -217,6 +223,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escape(run.name)}** · ${STATUS_LABEL[run.status]}`);
     if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
+    const fault = this.faults().get(run.id);
+    if (fault) md.appendMarkdown(`\n\n$(warning) Points are not being stored since ${new Date(fault.since).toLocaleTimeString()}: ${escape(fault.message)}`);
     md.appendMarkdown(`\n\n$(beaker) ${escape(run.experiment)}`);
     if (run.startedAt !== null) md.appendMarkdown(` · started ${new Date(run.startedAt).toLocaleString()}`);
     const d = runDuration(run);
@@ -263,12 +271,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 }
 
-function runItem(run: Run, metric?: { key: string; value: number }): vscode.TreeItem {
+function runItem(run: Run, metric?: { key: string; value: number }, fault?: RunFault): vscode.TreeItem {
   const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
   item.id = `run:${run.uid}`;
-  const [icon, color] = STATUS_ICON[run.status];
+  const [icon, color] = fault ? ['warning', 'list.warningForeground'] : STATUS_ICON[run.status];
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
   const parts: string[] = [];
+  if (fault) parts.push(`not stored: ${fault.kind === 'full' ? 'disk full' : fault.kind}`);
   if (run.starred) parts.push('★');
   if (metric) parts.push(`${metric.key} ${metricValue(metric.value)}`);
   parts.push(STATUS_LABEL[run.status].toLowerCase());
