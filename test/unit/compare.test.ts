@@ -9,6 +9,14 @@ import { tempDir, series } from './helpers.ts';
 
 const T0 = 1_700_000_000_000;
 
+/**
+ * What the host posts to the webview arrives JSON-serialized: a NaN, -0, undefined, Map or typed
+ * array in it would arrive changed (null, 0, missing, {}), so the round trip must give back the same.
+ */
+function assertSurvivesJson(value: unknown): void {
+  assert.deepEqual(JSON.parse(JSON.stringify(value)), value, 'unchanged by a JSON round trip');
+}
+
 /** Two runs: 100,000 smooth loss points each; run b has a one-step spike to 50 at step 77,777. */
 function fixture() {
   const store = Store.open(tempDir());
@@ -35,6 +43,7 @@ test('a chart query returns per-bucket min/max/last for every run, and the spike
   assert.ok(spikeBucket >= 0, 'the one-step spike is the max of its bucket');
   assert.equal(sb.max.filter((m) => m !== null && m > 2).length, 1, 'and nowhere else');
   assert.ok(sb.last[spikeBucket]! < 1, 'while the line through last stays smooth');
+  assertSurvivesJson(answer);
   store.close();
 });
 
@@ -66,7 +75,7 @@ test('non-finite values travel as null, never as NaN in JSON', () => {
   store.metrics.append(r.id, 'x', series(0, 4, (s) => vals[s]!));
   const { series: [s] } = querySeries(store, [store.runs.get(r.id)!], { key: 'x', axis: 'step', range: null, buckets: 10 });
   assert.deepEqual(s!.last, [1, null, null, 2]);
-  assert.doesNotThrow(() => JSON.parse(JSON.stringify(s)));
+  assertSurvivesJson(s);
   store.close();
 });
 
@@ -87,6 +96,7 @@ test('the model has params aligned per run, metric summaries, and values at the 
   assert.equal(loss.max[1], 50);
   assert.equal(model.runs[0]!.color, runColor(runs[0]!.id));
   assert.notEqual(model.runs[0]!.color, model.runs[1]!.color);
+  assertSurvivesJson(model);
   const configured = buildModel(store, runs, { name: 'loss', goal: 'min' });
   assert.deepEqual(configured.primary, { key: 'loss', goal: 'min', configured: true });
   assert.deepEqual(configured.bestStep, [99_999, 99_999]);
@@ -162,5 +172,6 @@ test('the provenance table names the data files that changed from the first run,
   });
   const model = buildModel(store, loadRuns(store, runs.map((r) => r.id)));
   assert.deepEqual(model.provenance.map((p) => p.datasets[0]!.changed), [undefined, undefined, ['data/train.csv']]);
+  assertSurvivesJson(model);
   store.close();
 });

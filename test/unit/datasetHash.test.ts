@@ -255,13 +255,16 @@ test('an unreadable file is an error naming the file', async () => {
     await assert.rejects(hashDataset(dir), { message: `cannot read ${locked}: permission denied` });
     return;
   }
-  // root reads anything, so check as an unprivileged user in a child process
+  // root reads anything, so hash as an unprivileged user in a child process. The child starts as root
+  // and drops to uid 65534 only once Node and the module are loaded: the checkout (and Node in it)
+  // may sit where that user cannot go, such as /root. The data is in the temp folder, opened up.
   for (let d = dir; d !== dirname(d); d = dirname(d)) if (d.includes('runlens-test-')) chmodSync(d, 0o755);
   const module = join(import.meta.dirname, '../../src/core/provenance/datasetHash.ts');
   const script = `import { hashDataset } from ${JSON.stringify(module)};
+    process.setgroups([65534]); process.setgid(65534); process.setuid(65534);
     try { await hashDataset(${JSON.stringify(dir)}); console.log('no error'); } catch (e) { console.log(e.message); }`;
   const child = spawnSync(process.execPath, ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', '--input-type=module', '-e', script],
-    { uid: 65534, gid: 65534, encoding: 'utf8' });
+    { encoding: 'utf8' });
   assert.equal(child.stderr, '');
   assert.equal(child.stdout.trim(), `cannot read ${locked}: permission denied`);
 });

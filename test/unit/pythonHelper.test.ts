@@ -2,7 +2,7 @@
 // they leave against the line format in src/core/ingest/FORMAT.md.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -458,4 +458,25 @@ runlens.log({"parent": 3.0})
     [3, { parent: 3 }],
     [100, { child: 1 }],
   ]);
+});
+
+test('a file left without its last newline (a killed writer) gets one before the first write; a whole file gets none', () => {
+  const dir = tempDir();
+  const torn = join(dir, 'torn.jsonl');
+  const whole = join(dir, 'whole.jsonl');
+  writeFileSync(torn, '{"t": 1, "metrics": {"a": 1}}\n{"t": 2, "metr');
+  writeFileSync(whole, '{"t": 1, "metrics": {"a": 1}}\n');
+  const script = `
+import runlens
+runlens.log({"loss": 0.5}, step=3)
+runlens.finish()  # closes the file; the next write opens it again
+runlens.log({"loss": 0.25}, step=4)
+`;
+  for (const file of [torn, whole]) assert.equal(runPy(script, { file }).status, 0);
+  const tornLines = readFileSync(torn, 'utf8').split('\n');
+  assert.deepEqual(tornLines.slice(0, 2), ['{"t": 1, "metrics": {"a": 1}}', '{"t": 2, "metr'], 'the fragment ends its own line');
+  assert.doesNotMatch(readFileSync(whole, 'utf8'), /\n\n/, 'no empty line in a file that ended in a newline');
+  assert.deepEqual(points(readLines(whole)).map((p) => [p.step, p.metrics]), [[undefined, { a: 1 }], [3, { loss: 0.5 }], [4, { loss: 0.25 }]]);
+  assert.deepEqual(points(tornLines.slice(2, -1).map((l) => JSON.parse(l))).map((p) => p.step), [3, 4]);
+  assert.equal(tornLines.at(-1), '', 'ends with a newline');
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { StdoutParser, type ParsedMetrics } from '../../src/core/ingest/stdoutParser.ts';
 
 const corpus = join(import.meta.dirname, 'fixtures', 'stdout');
@@ -149,20 +151,63 @@ test('an invalid user pattern throws, naming the pattern and why', () => {
   assert.throws(() => new StdoutParser({ patterns: ['loss=([0-9.]+)'] }), /"loss=\(\[0-9\.\]\+\)": it has no named group/);
 });
 
-test('long lines: over 10,000 characters is undefined; pathological lines return (no catastrophic regex)', () => {
+test('long lines: over 10,000 characters is undefined', () => {
   const pairs = 'loss=0.5 '.repeat(1112);
   assert.ok(pairs.length > 10_000);
   assert.equal(parse(pairs), undefined);
   assert.deepEqual(parse(pairs.slice(0, 9999)), { values: { loss: 0.5 } });
   const parser = new StdoutParser({ patterns: ['(?<loss>[0-9.]+)'] });
   assert.equal(parser.parse('a=1 '.repeat(5000)), undefined, 'too long even for user patterns');
-  for (const line of ['a='.repeat(5000), `a=${'1'.repeat(9990)}x`, `${'a'.repeat(9990)}: 1x`, 'Epoch '.repeat(1666), ' '.repeat(9999) + 'x',
-    `{${"'a': [".repeat(1000)}`, '9%|'.repeat(3333), 'x '.repeat(4990) + 'loss: 0.5', `${'a-'.repeat(4990)}: 0.5 b`]) {
-    assert.ok(line.length <= 10_000);
-    parse(line); // must simply return
-  }
   assert.equal(parse('x '.repeat(4990) + 'loss: 0.5'), undefined, 'prose');
 });
+
+test('pathological lines return in time (no catastrophic regex): checked in a child process that is killed if it hangs', async () => {
+  const lines = ['a='.repeat(5000), `a=${'1'.repeat(9990)}x`, `${'a'.repeat(9990)}: 1x`, 'Epoch '.repeat(1666), ' '.repeat(9999) + 'x',
+    `{${"'a': [".repeat(1000)}`, '9%|'.repeat(3333), 'x '.repeat(4990) + 'loss: 0.5', `${'a-'.repeat(4990)}: 0.5 b`];
+  for (const line of lines) assert.ok(line.length <= 10_000);
+  await parsesWithin(lines, 2000); // they take about 30 ms in all
+});
+
+/**
+ * Parses each line in a child process and fails, naming the line, when the lines take more than `ms`
+ * in all (counted from when the parser is loaded), instead of hanging the suite.
+ */
+async function parsesWithin(lines: string[], ms: number): Promise<void> {
+  const module = pathToFileURL(join(import.meta.dirname, '../../src/core/ingest/stdoutParser.ts')).href;
+  const script = `import { readFileSync, writeSync } from 'node:fs';
+    import { StdoutParser } from ${JSON.stringify(module)};
+    const lines = JSON.parse(readFileSync(0, 'utf8'));
+    writeSync(1, 'ready\\n');
+    lines.forEach((line, i) => { writeSync(1, i + '\\n'); new StdoutParser().parse(line); });
+    writeSync(1, 'done\\n');`;
+  const child = spawn(process.execPath, ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', '--input-type=module', '-e', script],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(JSON.stringify(lines));
+  let out = '', err = '';
+  child.stderr.on('data', (b) => (err += b));
+  const failure = await new Promise<string | undefined>((settle) => {
+    let timer: NodeJS.Timeout | undefined;
+    const startup = setTimeout(() => { child.kill('SIGKILL'); settle('the child did not load the parser within 60 s'); }, 60_000);
+    child.stdout.on('data', (b) => {
+      out += b;
+      if (!timer && out.startsWith('ready\n')) {
+        clearTimeout(startup);
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          const i = Number(out.trim().split('\n').at(-1));
+          const line = lines[i] ?? '';
+          settle(`parsing took over ${ms} ms; stuck on lines[${i}] = ${JSON.stringify(line.slice(0, 40))}... (${line.length} characters)`);
+        }, ms);
+      }
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(startup);
+      clearTimeout(timer);
+      settle(out.endsWith('done\n') ? undefined : `the child exited (${code ?? signal}) before it was done: ${err.slice(0, 500)}`);
+    });
+  });
+  if (failure) assert.fail(failure);
+}
 
 test('100k lines of the demo format all parse', () => {
   const parser = new StdoutParser();

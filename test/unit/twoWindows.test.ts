@@ -44,12 +44,18 @@ test('two windows writing the same store at once neither corrupt it nor lock eac
 test('a reader in one window sees committed runs of another while it keeps writing', async () => {
   const dir = join(tempDir(), '.runlens');
   const store = Store.open(dir);
-  const other = runWindow(dir, 'busy', 80);
+  let ended = false;
+  const other = runWindow(dir, 'busy', 80).finally(() => (ended = true));
+  other.catch(() => {}); // awaited below
   let sawPartial = false;
+  const deadline = Date.now() + 120_000;
   while (true) {
     const n = store.runs.count();
     if (n > 0 && n < 80) sawPartial = true;
     if (n === 80) break;
+    // Bounded: a writer that ended (or failed) or stalls fails the test instead of hanging it.
+    if (ended) { await other; assert.fail(`the writer ended, but ${n} of its 80 runs are visible`); }
+    if (Date.now() > deadline) assert.fail(`${n} of 80 runs visible after 120 s`);
     await new Promise((r) => setTimeout(r, 5));
   }
   await other;

@@ -10,6 +10,7 @@ record, in `flush()` / `finish()` and at exit.
 import atexit
 import operator
 import os
+import stat
 import sys
 import threading
 import time
@@ -181,7 +182,10 @@ def _resolve_path():
 
 
 def _open():
-    global _fd
+    """The file's descriptor, opened on first use (right before a write). A file that does not end
+    in a newline holds a line cut by a killed writer: the first write then starts with "\n", in the
+    same os.write as the data, so that fragment stays a line of its own."""
+    global _fd, _midline
     if _fd is None:
         path = _resolve_path()
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -192,7 +196,25 @@ def _open():
             if parent and not os.path.isdir(parent):
                 os.makedirs(parent, exist_ok=True)
             _fd = os.open(path, flags, 0o666)
+        if not _head_partial and not _midline and _torn_tail(path, _fd):
+            _midline = True  # (not after our own cut write: its rest continues that line)
     return _fd
+
+
+def _torn_tail(path, fd):
+    """The regular file at `fd` is not empty and does not end in a newline."""
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return False
+        rfd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            os.lseek(rfd, st.st_size - 1, os.SEEK_SET)
+            return os.read(rfd, 1) not in (b"\n", b"")
+        finally:
+            os.close(rfd)
+    except OSError:
+        return False  # unreadable (write-only): append as before
 
 
 def _close():
@@ -207,12 +229,13 @@ def _close():
 
 def _write_pending(sync):
     global _midline, _failing, _head_partial
-    data = b"".join(_pending)
-    if _midline:
-        data = b"\n" + data
+    data = b""
     written = 0
     try:
-        fd = _open()
+        fd = _open()  # may set _midline
+        data = b"".join(_pending)
+        if _midline:
+            data = b"\n" + data
         view = memoryview(data)
         while written < len(data):
             written += os.write(fd, view[written:])
