@@ -12,6 +12,7 @@ import { registerImportExportTests } from './importExport.test.ts';
 import { registerModelTests } from './models.test.ts';
 import { registerSweepTests } from './sweeps.test.ts';
 import { registerHparamTests } from './hparams.test.ts';
+import { registerFaultTests } from './faults.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -19,6 +20,7 @@ export function run(): Promise<void> {
     registerRunsViewTests();
     registerCommandTests();
     registerStartRunTests();
+    registerFaultTests();
     registerRunsFilterTests();
     registerCompareTests();
     registerHparamTests();
