@@ -84,6 +84,9 @@ export class MetricRepository {
       // the newest chunk that starts at or before the step
       chunkAtStep: db.prepare(`SELECT seq FROM metric_chunks WHERE run_id = ? AND key_id = ? AND step_lo <= ?
         ORDER BY seq DESC LIMIT 1`).pluck(),
+      // chunks that may hold the step itself, newest first (more than one after a restart from a checkpoint)
+      chunksHolding: db.prepare(`SELECT seq FROM metric_chunks WHERE run_id = ? AND key_id = ? AND step_lo <= ? AND step_hi >= ?
+        ORDER BY seq DESC`).pluck(),
       range: {
         step: chunkRange('step_lo', 'step_hi', 'step_last'),
         // times are non-decreasing in practice, so the newest time stands for the last point's
@@ -202,10 +205,15 @@ export class MetricRepository {
     return at < 0 ? undefined : { step: c.steps[at]!, value: c.values[at]! };
   }
 
-  /** The value logged at a step, or else the last one logged before it (NaN stays NaN). */
+  /** The value logged (last) at a step, or else the last one logged at a step before it (NaN stays NaN). */
   valueAt(runId: number, key: string, step: number): number | undefined {
     const keyId = this.findKey(key);
     if (keyId === undefined) return undefined;
+    // The step itself, logged last (a run resumed from a checkpoint logs some steps twice).
+    for (const at of this.q.chunksHolding.iterate(runId, keyId, step, step) as Iterable<number>) {
+      const c = this.decode(runId, keyId, [at]).get(at)!;
+      for (let i = c.steps.length - 1; i >= 0; i--) if (c.steps[i] === step) return c.values[i]!;
+    }
     const seq = this.q.chunkAtStep.get(runId, keyId, step) as number | undefined;
     if (seq === undefined) return undefined;
     const c = this.decode(runId, keyId, [seq]).get(seq)!;
