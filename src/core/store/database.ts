@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { checkStore, checkSchema, migrate, SCHEMA_VERSION } from './migrations.ts';
 
 export type Db = Database.Database;
@@ -29,14 +29,18 @@ export const BUSY_TIMEOUT_MS = 5000;
  */
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): Db {
   let db: Db | undefined;
+  const key = resolve(file);
   try {
     const folder = notAFolder(dirname(file));
     if (folder) throw folder;
     if (!options.readonly && !existsSync(dirname(file))) mkdirSync(dirname(file), { recursive: true });
-    const found = inspectFile(file);
+    // Already open here: it was checked then, and reading it with plain file calls would drop the
+    // open connection's locks. SQLite checks it again below either way.
+    const openHere = (openConnections.get(key) ?? 0) > 0;
+    const found = openHere ? undefined : inspectFile(file);
     if (found?.tables) checkSchema(file, found.userVersion, found.tables);
     if (options.readonly) {
-      db = openReadOnly(file, found?.wal ?? false);
+      db = openReadOnly(file, openHere || (found?.wal ?? false), openHere);
     } else {
       if (existsSync(file)) {
         accessSync(file, constants.W_OK); // else SQLite quietly opens it read-only
@@ -57,11 +61,34 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
       db.pragma('synchronous = FULL');
       migrate(db);
     }
-    return db;
+    return tracked(db, key);
   } catch (err) {
     db?.close();
     throw explain(err, file);
   }
+}
+
+/**
+ * Connections this process has open, by file. Closing any descriptor of a database file releases
+ * all of the process's POSIX locks on it (sqlite.org/howtocorrupt.html, 2.2): another process then
+ * takes itself for the last connection and deletes the WAL under ours. So a file open here is never
+ * read with plain file calls. (Another worker thread of this process has its own count: it must
+ * open a store only after this thread did, and passes through the same check.)
+ */
+const openConnections = new Map<string, number>();
+
+function tracked(db: Db, key: string): Db {
+  openConnections.set(key, (openConnections.get(key) ?? 0) + 1);
+  const close = db.close.bind(db);
+  db.close = () => {
+    if (db.open) {
+      const n = (openConnections.get(key) ?? 1) - 1;
+      if (n > 0) openConnections.set(key, n);
+      else openConnections.delete(key);
+    }
+    return close();
+  };
+  return db;
 }
 
 /** The error for a store folder that exists and is not a folder. */
@@ -79,12 +106,12 @@ export function notAFolder(dir: string): StoreError | undefined {
  * read in place with its -shm (better-sqlite3 takes no `immutable=1` URI), so when -wal and -shm are not
  * both there, it is read from a copy in memory, marked as rollback mode.
  */
-function openReadOnly(file: string, wal: boolean): Db {
-  if (!wal || (existsSync(`${file}-wal`) && existsSync(`${file}-shm`))) {
+function openReadOnly(file: string, wal: boolean, openHere: boolean): Db {
+  if (!wal || openHere || (existsSync(`${file}-wal`) && existsSync(`${file}-shm`))) {
     try {
       return new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     } catch (err) {
-      if (!wal) throw err;
+      if (!wal || openHere) throw err; // never a copy of a file open here (reading it would drop its locks)
     }
   }
   const copy = readFileSync(file);
