@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { activate, eventually, row, runEnded, workspaceDir } from './util.ts';
+import { activate, eventually, row, runEnded, withLog, workspaceDir } from './util.ts';
 
 /** A run that logs one point every 50 ms for 15 s, through the helper. */
 const SLOW = 'import runlens, time\nfor i in range(300):\n    runlens.log({"probe": i}); runlens.flush(); time.sleep(0.05)';
@@ -25,12 +25,12 @@ export function registerFaultTests(): void {
       const store = api.store.get()!;
       await eventually(() => store.metrics.points(run.id, 'probe').values.length > 5, 'the first points', 30_000);
       await holdLock(store.file, 14);
-      const marked = await eventually(() => {
+      const marked = await withLog(api, () => eventually(() => {
         if (!api.runs.faults.has(run.id)) return false;
         const experiment = api.runsTree.getChildren().find((e) => api.runsTree.getChildren(e).some((n) => n.kind === 'run' && n.run.id === run.id))!;
         const node = api.runsTree.getChildren(experiment).find((n) => n.kind === 'run' && n.run.id === run.id)!;
         return row(api, node);
-      }, 'the run to be marked', 40_000);
+      }, 'the run to be marked', 40_000));
       assert.equal(marked.icon, 'warning');
       assert.match(marked.description, /not stored: busy/);
       assert.equal(api.runs.faults.get(run.id)!.kind, 'busy');

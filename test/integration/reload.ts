@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { runSuites } from './mochaRunner.ts';
-import { activate, eventually, runEnded, workspaceDir } from './util.ts';
+import { activate, eventually, runEnded, withLog, workspaceDir } from './util.ts';
 
 const POINTS = 60;
 const marker = () => join(workspaceDir(), '.reload-run-id');
@@ -30,7 +30,7 @@ export function run(): Promise<void> {
           const { readFileSync } = await import('node:fs');
           const runId = Number(readFileSync(marker(), 'utf8'));
           const store = await eventually(() => api.store.get(), 'the store');
-          await eventually(() => api.runs.running.includes(runId), 'this window to reattach to the live run');
+          await withLog(api, () => eventually(() => api.runs.running.includes(runId), 'this window to reattach to the live run'));
           const before = store.metrics.points(runId, 'loss').values.length;
           assert.ok(before < POINTS, 'the run was still going when this window opened');
           const done = await runEnded(store, runId);

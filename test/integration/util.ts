@@ -64,3 +64,20 @@ export async function runEnded(store: Store, runId: number, timeoutMs = 60_000):
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' });
 }
+
+/** Runs fn; when it fails, the error carries the last lines of the RunLens log (what the extension saw). */
+export async function withLog<T>(api: RunLensApi, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    let tail = '';
+    try {
+      tail = readFileSync(join(api.logUri.fsPath, 'RunLens.log'), 'utf8').split('\n').slice(-40).join('\n');
+    } catch (e) {
+      tail = `(no log: ${String(e)})`;
+    }
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- RunLens log ---\n${tail}`);
+  }
+}
