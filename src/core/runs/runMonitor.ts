@@ -52,7 +52,8 @@ export interface MonitorOptions {
   now?: () => number;
 }
 
-const MAX_BACKOFF_MS = 5000;
+/** Retries of a busy or failing store back off to at most this (each costs at most busyWaitMs). */
+const MAX_BACKOFF_MS = 2000;
 
 /**
  * Follows running runs: ingests their metrics file, output log and the log files other tools write

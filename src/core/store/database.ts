@@ -72,10 +72,11 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
  * Connections this process has open, by file. Closing any descriptor of a database file releases
  * all of the process's POSIX locks on it (sqlite.org/howtocorrupt.html, 2.2): another process then
  * takes itself for the last connection and deletes the WAL under ours. So a file open here is never
- * read with plain file calls. (Another worker thread of this process has its own count: it must
- * open a store only after this thread did, and passes through the same check.)
+ * read with plain file calls. The count is kept on globalThis, so bundles loaded side by side (the
+ * extension and its tests) share it; a worker thread has its own, and must open a store only after
+ * this thread did.
  */
-const openConnections = new Map<string, number>();
+const openConnections: Map<string, number> = ((globalThis as { [k: symbol]: unknown })[Symbol.for('runlens.openConnections')] ??= new Map()) as Map<string, number>;
 
 function tracked(db: Db, key: string): Db {
   openConnections.set(key, (openConnections.get(key) ?? 0) + 1);
