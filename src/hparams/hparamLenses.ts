@@ -37,7 +37,7 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
   constructor(deps: HparamLensDeps) {
     this.deps = deps;
     this.subscriptions = [
-      deps.store.onDidChange(() => this.storeChanged()),
+      deps.store.onChange(['runs', 'metrics'], () => this.storeChanged()),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('runlens.codeLens')) this.changed.fire(); }),
     ];
   }
@@ -132,11 +132,14 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
   }
 
   private declared(document: vscode.TextDocument): { prefix?: string } | undefined {
+    const folder = vscode.workspace.getWorkspaceFolder(document.uri);
     const rel = this.relativePath(document);
     const project = this.deps.project();
-    if (!rel || !project) return undefined;
+    if (!folder || !rel || !project) return undefined;
     if (project.runs.some((r) => r.params.some((p) => samePath(p, rel, r.cwd)))) return {};
-    return project.hparams.files.find((f) => globMatch(f.path, rel));
+    // hparams.files globs are relative to runlens.yaml, at the top of the folder
+    const matches = (glob: string) => vscode.languages.match({ pattern: new vscode.RelativePattern(folder, glob.replace(/^\.\//, '')) }, document) > 0;
+    return project.hparams.files.find((f) => matches(f.path));
   }
 
   /** The run configuration that reads this file: its params files, or its command naming the script. */
@@ -165,10 +168,4 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
 function samePath(path: string, rel: string, cwd: string | undefined): boolean {
   if (isAbsolute(path)) return false;
   return join(cwd ?? '', path).split('\\').join('/').replace(/^\.\//, '') === rel;
-}
-
-/** `*` within a path segment, `**` across segments. */
-function globMatch(glob: string, path: string): boolean {
-  const re = glob.split('/').map((seg) => (seg === '**' ? '(?:.*/)?' : `${seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}/`)).join('');
-  return new RegExp(`^${re.replace(/\/$/, '')}$`).test(path.replace(/^\.\//, ''));
 }

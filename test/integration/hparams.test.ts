@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { Store } from '../../src/core/store/store.ts';
@@ -129,6 +129,43 @@ export function registerHparamTests(): void {
       assert.ok(node, 'a sweep node in the demo experiment');
       const members = api.runsTree.getChildren(node).flatMap((n) => (n.kind === 'run' ? [n.run.id] : []));
       assert.deepEqual([...members].sort(), [...started.runIds].sort());
+    });
+
+    it('gives lenses to the files hparams.files names by glob, with its prefix, and to no others', async () => {
+      const api = await activate();
+      store.runs.create({ experiment: 'hp-fixture', status: 'finished', params: { 'grp.glob_lr': 0.3 } });
+      api.hparamLenses.refresh();
+      const dir = workspaceDir();
+      const configFile = join(dir, 'runlens.yaml');
+      const original = readFileSync(configFile, 'utf8');
+      const deep = vscode.Uri.file(join(dir, 'exp', 'a', 'b.yaml'));
+      const top = vscode.Uri.file(join(dir, 'exp', 'top.yaml'));
+      const other = vscode.Uri.file(join(dir, 'other', 'b.yaml'));
+      for (const uri of [deep, top, other]) {
+        mkdirSync(join(uri.fsPath, '..'), { recursive: true });
+        writeFileSync(uri.fsPath, 'glob_lr: 0.3\n');
+      }
+      /** Waits for runlens.yaml to be read again (its watcher) until `lensesOf(uri)` passes `check`. */
+      const settled = async (uri: vscode.Uri, check: (l: Lens[]) => boolean, what: string) => {
+        const end = Date.now() + 10_000;
+        for (let l = await lensesOf(uri); !check(l); l = await lensesOf(uri)) {
+          if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(summaries(l))}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      try {
+        assert.deepEqual(await lensesOf(deep), [], 'not a params file until runlens.yaml names it');
+        writeFileSync(configFile, original.replace(/^hparams:.*\n/m, (line) => `${line}  files: [{ path: "./exp/**/*.yaml", prefix: grp }]\n`));
+        const prefixed = (l: Lens[]) => /^grp\.glob_lr · 1 run\b/.test(l[0]?.title ?? '');
+        await settled(deep, prefixed, 'exp/a/b.yaml to get a grp.glob_lr lens');
+        assert.ok(prefixed(await lensesOf(top)), '** matches no folder too');
+        assert.deepEqual(await lensesOf(other), [], 'a file the glob does not match');
+      } finally {
+        writeFileSync(configFile, original);
+        await settled(deep, (l) => l.length === 0, 'the lenses to go with the glob');
+        rmSync(join(dir, 'exp'), { recursive: true, force: true });
+        rmSync(join(dir, 'other'), { recursive: true, force: true });
+      }
     });
 
     it('turns off per language', async () => {

@@ -83,6 +83,21 @@ test('what a terminal shows: the last \\r segment, no colour codes, no backspace
   assert.deepEqual(parse('loss=0.5\r\r'), parse('loss=0.5'));
 });
 
+test('terminal sequences as tqdm, rich and tput print them: colours, cursor moves, hyperlinks', () => {
+  // rich's log handler: dim time, coloured level, bold numbers, OSC 8 links to the source line
+  const richLog = '\x1b[2;36m[12:00:01]\x1b[0m\x1b[2;36m \x1b[0m\x1b[34mINFO    \x1b[0m step=\x1b[1;36m100\x1b[0m loss=\x1b[1;36m0.25\x1b[0m    '
+    + '\x1b]8;id=1;file:///x/train.py\x1b\\\x1b[2mtrain.py\x1b[0m\x1b]8;;\x1b\\\x1b[2m:\x1b[0m\x1b]8;id=2;file:///x/train.py#42\x1b\\\x1b[2m42\x1b[0m\x1b]8;;\x1b\\';
+  assert.deepEqual(parse(richLog), { values: { loss: 0.25 }, step: 100 });
+  // rich's live progress: hide cursor, erase line, cursor up, 24-bit and 256 colours
+  const richBar = '\x1b[?25l\r\x1b[2K\x1b[1A\x1b[2KEpoch 3/10 \x1b[38;2;249;38;114m━━━━━━━━━━\x1b[0m\x1b[38;5;237m╺━━━━━━━━━\x1b[0m \x1b[35m 50%\x1b[0m \x1b[36m0:00:03\x1b[0m loss=\x1b[1;36m0.25\x1b[0m';
+  assert.deepEqual(parse(richBar), { values: { epoch: 3, loss: 0.25 }, step: 3 });
+  // tqdm with colour=green at position=1: the bar, then cursor up
+  assert.deepEqual(parse('\r 20%|\x1b[32m██        \x1b[0m| 10/50 [00:02<00:08, 5.0it/s, loss=0.7]\x1b[A'), { values: { loss: 0.7 } });
+  // tput sgr0 resets with a charset selection too
+  assert.deepEqual(parse('\x1b[1mtrain\x1b(B\x1b[m loss=0.5 acc=0.9'), { values: { train_loss: 0.5, acc: 0.9 } });
+  assert.deepEqual(parse('\x1b]0;training: epoch 3\x07loss=0.5'), { values: { loss: 0.5 } }, 'a window title');
+});
+
 test('prose: a value must end its phrase, and a key must not continue a sentence', () => {
   assert.equal(parse('Note: 3 items remaining'), undefined);
   assert.equal(parse('Number of positive: 3, number of negative: 5'), undefined);

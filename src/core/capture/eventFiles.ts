@@ -2,6 +2,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Columns } from '../store/chunks.ts';
+import { FileShrank } from '../ingest/tail.ts';
 import { EventDecoder } from './eventColumns.ts';
 
 export const SLICE_BYTES = 8 << 20;
@@ -42,13 +43,13 @@ export interface EventSlice {
 
 /**
  * Reads whole records from `offset`, about `maxBytes` of them (at least one record, however big).
- * A torn last record is left for the next read. Throws when the file shrank below `offset`.
+ * A torn last record is left for the next read. Throws FileShrank when the file shrank below `offset`.
  */
 export function readEventSlice(file: string, offset: number, decoder: EventDecoder, maxBytes = SLICE_BYTES, buffer?: Buffer): EventSlice {
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
-    if (size < offset) throw new Error(`it shrank from ${offset} to ${size} bytes`);
+    if (size < offset) throw new FileShrank(file, offset, size, `it shrank from ${offset} to ${size} bytes`);
     let want = Math.min(size - offset, Math.max(64, maxBytes));
     for (;;) {
       const buf = buffer && buffer.length >= want ? buffer.subarray(0, want) : Buffer.allocUnsafe(want);

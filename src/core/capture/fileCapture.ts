@@ -20,7 +20,7 @@ import type { Columns } from '../store/chunks.ts';
 import type { ParamValue } from '../types.ts';
 import { dvcLiveMetricKey, readDvcLiveParams, readDvcLiveTsv } from '../formats/dvclive.ts';
 import { readHfTrainerState } from '../formats/hfTrainerState.ts';
-import { tailLines } from '../ingest/tail.ts';
+import { FileShrank, tailLines } from '../ingest/tail.ts';
 import { faultKind } from '../store/faults.ts';
 import { type Keep, countPoints, filterBatch, groupPoints } from './columns.ts';
 import { type CsvCursor, countCsvRows, readCsvTail } from './csvTail.ts';
@@ -173,8 +173,8 @@ export class FileCapture {
       try {
         slice = readEventSlice(f.path, f.offset, f.decoder ??= new EventDecoder(f.prefix), Math.min(SLICE_BYTES, budget - used));
       } catch (err) {
-        if (!/shrank/.test(String(err))) throw err;
-        this.problem(`${this.name(f)} ${(err as Error).message}; read again from the start, keeping only steps after the stored ones`);
+        if (!(err instanceof FileShrank)) throw err;
+        this.problem(`${this.name(f)} ${err.message}; read again from the start, keeping only steps after the stored ones`);
         this.restart(f);
         f.decoder = undefined;
         continue;
@@ -213,7 +213,7 @@ export class FileCapture {
     try {
       tail(f.offset);
     } catch (err) {
-      if (!/shrank/.test(String(err))) throw err;
+      if (!(err instanceof FileShrank)) throw err;
       this.problem(`${this.name(f)} shrank; read again from the start, keeping only steps after the stored ones`);
       this.restart(f);
       tail(0);

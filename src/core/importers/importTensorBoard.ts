@@ -14,6 +14,7 @@ import { countPoints } from '../capture/columns.ts';
 import { EventDecoder } from '../capture/eventColumns.ts';
 import { discover } from '../capture/discover.ts';
 import { SLICE_BYTES, isSplitDir, readEventSlice, tagPrefix } from '../capture/eventFiles.ts';
+import { FileShrank } from '../ingest/tail.ts';
 import { ORIGIN_TAG } from './importMlflow.ts';
 import { type ImportOptions, type ImportReport, breathe, emptyReport } from './report.ts';
 
@@ -65,7 +66,7 @@ export async function importTensorBoard(store: Store, dir: string, options: Impo
           slice = readEventSlice(file, offset, decoder, SLICE_BYTES, buffer);
         } catch (err) {
           const why = (err as Error).message;
-          report.skipped.push({ what: file, why: /shrank/.test(why) ? `${why} since it was imported; not read again` : why });
+          report.skipped.push({ what: file, why: err instanceof FileShrank ? `${why} since it was imported; not read again` : why });
           break;
         }
         for (const p of slice.problems) report.skipped.push({ what: file, why: p });

@@ -19,6 +19,7 @@
  * other words. Whole lines are dropped for URLs, shell commands, tracebacks, warnings and errors,
  * object reprs, and lines over 10,000 characters. User patterns, when they match, bypass all of this.
  */
+import { stripVTControlCharacters } from 'node:util';
 
 export interface ParsedMetrics { values: Record<string, number>; step?: number }
 
@@ -56,7 +57,6 @@ const LEAD_COUNTER = /^\[(\d+)\](?=\s)|^(\d+):(?=\t)/;
 const TQDM_BAR = /\d{1,3}(?:\.\d+)?%\|[^|]{0,200}\|/g;
 const WORD = /^[A-Za-z][\w'.\/\-]*$/;
 const PLAIN_WORD = /^[A-Za-z][A-Za-z'\-]+[.,;:!?]?$/;
-const ANSI = /\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 const LOG_PREFIX = /^(?:DEBUG|INFO|NOTICE|TRACE):[\w.<>\-]*:\s*/;
 const TABLE_HEAD = /^epoch(?:\s+[a-z_][a-z0-9_]*){2,15}$/;
 const REJECTS = [
@@ -100,7 +100,7 @@ export class StdoutParser {
 
 /** What a terminal would show: no colour codes, only the text after the last \r or backspaces. */
 function visible(line: string): string {
-  const parts = line.replace(ANSI, '').split(/[\r\n]|\x08+/);
+  const parts = stripVTControlCharacters(line).split(/[\r\n]|\x08+/);
   for (let i = parts.length - 1; i >= 0; i--) if (parts[i]!.trim() !== '') return parts[i]!.trimEnd();
   return '';
 }

@@ -9,6 +9,20 @@ const SCAN_SIZE = 1 << 20;
  */
 export const MAX_LINE_BYTES = 16 << 20;
 
+/** A followed file is now shorter than the offset already read from it. */
+export class FileShrank extends Error {
+  readonly file: string;
+  readonly offset: number;
+  readonly size: number;
+  constructor(file: string, offset: number, size: number, message = `${file} shrank from ${offset} to ${size} bytes; it is not read again, to avoid duplicates`) {
+    super(message);
+    this.name = 'FileShrank';
+    this.file = file;
+    this.offset = offset;
+    this.size = size;
+  }
+}
+
 export interface TailHandlers {
   /** Whole lines (each ending in \n) and the offset just past them. */
   lines(text: string, end: number): void;
@@ -36,7 +50,7 @@ export class LineTail {
     this.maxLine = maxLine;
   }
 
-  /** Reads from `offset`. Returns false when the file is missing; throws when it shrank below `offset`. */
+  /** Reads from `offset`. Returns false when the file is missing; throws FileShrank when it shrank below `offset`. */
   read(offset: number, on: TailHandlers, budget = Infinity): boolean {
     let fd: number;
     try {
@@ -47,7 +61,7 @@ export class LineTail {
     }
     try {
       const size = fstatSync(fd).size;
-      if (size < offset) throw new Error(`${this.file} shrank from ${offset} to ${size} bytes; it is not read again, to avoid duplicates`);
+      if (size < offset) throw new FileShrank(this.file, offset, size);
       const start = offset;
       while (offset < size && (offset - start < budget || offset === start)) {
         const nl = this.findNewline(fd, offset, size);

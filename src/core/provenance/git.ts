@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
-import type { SimpleGit } from 'simple-git';
 import { REDACTED, isSecretFile, redactUrls } from './redact.ts';
+import { GitError, type GitErrorKind, runGit } from './runGit.ts';
 
 export interface UntrackedFile {
   path: string;
@@ -28,7 +27,8 @@ export interface GitCapture {
   untracked: UntrackedFile[];
 }
 
-export type GitResult = { kind: 'git'; git: GitCapture } | { kind: 'no-git'; reason: string };
+/** `why`: the GitError kind that stopped the capture, when git ran. */
+export type GitResult = { kind: 'git'; git: GitCapture } | { kind: 'no-git'; reason: string; why?: GitErrorKind };
 
 export interface GitCaptureOptions {
   /** Bytes; larger untracked files are listed without content. Default 256 KiB. */
@@ -42,58 +42,49 @@ const BINARY_SNIFF = 8192;
 /** Commit, branch, remote and uncommitted changes of the repository containing `cwd`. */
 export async function captureGit(cwd: string, options: GitCaptureOptions = {}): Promise<GitResult> {
   if (!existsSync(cwd)) return { kind: 'no-git', reason: `folder ${cwd} does not exist` };
-  let git: SimpleGit;
+  // quotepath=off: unicode names as is
+  const git = (dir: string, args: string[], okExits?: number[]) => runGit(dir, args, { config: ['core.quotepath=off'], okExits });
   try {
-    // quotepath=off: unicode names as is; a block timeout so a stuck git cannot hang a launch
-    git = simpleGit({ baseDir: cwd, config: ['core.quotepath=off'], timeout: { block: 30_000 } });
-    const inside = (await git.raw(['rev-parse', '--is-inside-work-tree'])).trim();
+    const inside = (await git(cwd, ['rev-parse', '--is-inside-work-tree'])).trim();
     if (inside !== 'true') return { kind: 'no-git', reason: `${cwd} is not inside a git work tree` };
-  } catch (e) {
-    return { kind: 'no-git', reason: noGitReason(e, cwd) };
-  }
-  try {
-    const top = (await git.raw(['rev-parse', '--show-toplevel'])).trim();
-    // exit 1 with no stderr resolves to '': HEAD does not point at a commit yet
-    const commit = (await git.raw(['rev-parse', '--verify', '-q', 'HEAD^{commit}'])).trim();
-    if (!commit) return { kind: 'no-git', reason: 'the git repository has no commits yet' };
-    git = simpleGit({ baseDir: top, config: ['core.quotepath=off'], timeout: { block: 30_000 } });
+    const top = (await git(cwd, ['rev-parse', '--show-toplevel'])).trim();
+    const commit = (await git(top, ['rev-parse', '--verify', '-q', 'HEAD^{commit}'])).trim();
     const [branch, patch, others] = await Promise.all([
-      git.raw(['symbolic-ref', '-q', '--short', 'HEAD']).then((s) => s.trim() || null),
-      git.raw([
+      git(top, ['symbolic-ref', '-q', '--short', 'HEAD'], [0, 1]).then((s) => s.trim() || null), // 1: detached
+      git(top, [
         'diff', 'HEAD', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-relative',
         '--src-prefix=a/', '--dst-prefix=b/',
       ]),
-      git.raw(['ls-files', '--others', '--exclude-standard', '-z']),
+      git(top, ['ls-files', '--others', '--exclude-standard', '-z']),
     ]);
-    const remote = await remoteUrl(git, branch);
+    const remote = await remoteUrl(top, branch);
     const paths = others.split('\0').filter((p) => p !== '');
     const untracked = await readUntracked(top, paths, options);
     return { kind: 'git', git: { commit, branch, remote, dirty: patch !== '' || paths.length > 0, patch, untracked } };
   } catch (e) {
-    return { kind: 'no-git', reason: `git failed: ${firstLine(e)}` };
+    const err = e instanceof GitError ? e : new GitError(String(e instanceof Error ? e.message : e), { cause: e });
+    return { kind: 'no-git', reason: noGitReason(err, cwd), why: err.kind };
   }
 }
 
-function noGitReason(e: unknown, cwd: string): string {
-  const msg = String(e instanceof Error ? e.message : e);
-  if (/ENOENT/.test(msg)) return 'git is not installed or not on PATH';
-  if (/not a git repository/i.test(msg)) return `${cwd} is not in a git repository`;
-  return `git failed: ${firstLine(e)}`;
-}
-
-function firstLine(e: unknown): string {
-  const msg = String(e instanceof Error ? e.message : e).trim();
-  return msg.split('\n')[0] ?? msg;
+function noGitReason(e: GitError, cwd: string): string {
+  switch (e.kind) {
+    case 'no-git': return 'git is not installed or not on PATH';
+    case 'not-a-repo': return `${cwd} is not in a git repository`;
+    case 'no-commit': return 'the git repository has no commits yet';
+    default: return `git failed: ${e.message.split('\n')[0]}`;
+  }
 }
 
 /** The upstream remote of `branch`, else origin, else the first remote. */
-async function remoteUrl(git: SimpleGit, branch: string | null): Promise<string | null> {
-  const names = (await git.raw(['remote'])).split('\n').map((s) => s.trim()).filter(Boolean);
-  const upstream = branch ? (await git.raw(['config', '--get', `branch.${branch}.remote`])).trim() : '';
+async function remoteUrl(top: string, branch: string | null): Promise<string | null> {
+  const git = (args: string[], okExits?: number[]) => runGit(top, args, { okExits });
+  const names = (await git(['remote'])).split('\n').map((s) => s.trim()).filter(Boolean);
+  const upstream = branch ? (await git(['config', '--get', `branch.${branch}.remote`], [0, 1])).trim() : ''; // 1: unset
   const name = names.includes(upstream) ? upstream : names.includes('origin') ? 'origin' : names[0];
   if (!name) return null;
   try {
-    const url = (await git.raw(['remote', 'get-url', name])).trim();
+    const url = (await git(['remote', 'get-url', name])).trim();
     return url ? stripUrlCredentials(url) : null;
   } catch {
     return null;
@@ -193,9 +184,14 @@ function quotePath(p: string): string {
   return `"${body}"`;
 }
 
-/** A commit as `git show` prints it: message, stat and patch. Throws with git's message when it cannot. */
+/** A commit as `git show` prints it: message, stat and patch. Throws a GitError when it cannot. */
 export async function showCommit(cwd: string, commit: string): Promise<string> {
   if (!/^[0-9a-f]{4,64}$/i.test(commit)) throw new Error(`${commit} is not a commit id`);
-  const git = simpleGit({ baseDir: cwd, timeout: { block: 30_000 } });
-  return git.raw(['show', '--format=fuller', '--stat', '--patch', commit]);
+  try {
+    return await runGit(cwd, ['show', '--format=fuller', '--stat', '--patch', commit]);
+  } catch (e) {
+    if (e instanceof GitError && e.kind === 'no-commit') throw new GitError(`commit ${commit.slice(0, 10)} is not in this repository`, { kind: e.kind, cause: e });
+    if (e instanceof GitError && e.kind === 'not-a-repo') throw new GitError(`${cwd} is not in a git repository`, { kind: e.kind, cause: e });
+    throw e;
+  }
 }

@@ -5,8 +5,7 @@ import { realpathSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { simpleGit } from 'simple-git';
-import type { SimpleGit } from 'simple-git';
+import { GitError, type RunGitOptions, runGit } from '../provenance/runGit.ts';
 
 export interface Worktree {
   dir: string;
@@ -32,14 +31,13 @@ export interface WorktreeOptions {
 export async function repoTop(cwd: string): Promise<string> {
   let out: string;
   try {
-    out = await gitAt(cwd).raw(['rev-parse', '--show-toplevel', '--show-cdup']);
+    out = await git(cwd, ['rev-parse', '--show-toplevel', '--show-cdup']);
   } catch (e) {
-    const msg = String(e instanceof Error ? e.message : e);
-    if (/ENOENT.*git|spawn git/i.test(msg)) throw new Error('git is not installed or not on PATH');
-    throw new Error(`not a git repository: ${cwd}`);
+    if (e instanceof GitError && e.kind === 'not-a-repo') throw new GitError(`not a git repository: ${cwd}`, { kind: e.kind, cause: e });
+    throw e;
   }
   const [top = '', cdup = ''] = out.split('\n');
-  if (!top) throw new Error(`not a git repository: ${cwd}`);
+  if (!top) throw new GitError(`not a git repository: ${cwd}`, { kind: 'not-a-repo' });
   const spelled = resolve(cwd, cdup);
   try {
     return realpathSync(spelled) === realpathSync(top) ? spelled : top;
@@ -54,47 +52,50 @@ export async function createWorktree(options: WorktreeOptions): Promise<Worktree
   const short = commit.slice(0, 7);
   if (!/^[0-9a-f]{4,64}$/i.test(commit)) throw new Error(`${commit} is not a commit id`);
   // no hooks: a post-checkout hook could write anywhere, the main tree included
-  const git = simpleGit({
-    baseDir: top, config: ['core.hooksPath=/dev/null'], unsafe: { allowUnsafeHooksPath: true },
-    timeout: { block: 600_000 },
-  });
-  const known = (await git.raw(['rev-parse', '--verify', '-q', `${commit}^{commit}`])).trim();
-  if (!known) throw new Error(`commit ${short} is not in this repository (was it rebased away or not fetched?)`);
+  const inTop = (args: string[]) => git(top, args, { config: ['core.hooksPath=/dev/null'] });
+  let known: string;
+  try {
+    known = (await inTop(['rev-parse', '--verify', '-q', `${commit}^{commit}`])).trim();
+  } catch (e) {
+    if (!(e instanceof GitError) || e.kind !== 'no-commit') throw e;
+    throw new GitError(`commit ${short} is not in this repository (was it rebased away or not fetched?)`, { kind: e.kind, cause: e });
+  }
 
   const temp = await mkdtemp(join(options.parent ?? tmpdir(), 'runlens-repro-'));
   const dir = join(temp, options.name ?? 'tree');
   let removing: Promise<void> | undefined;
-  const remove = () => (removing ??= removeWorktree(git, dir, temp));
+  const remove = () => (removing ??= removeWorktree(inTop, dir, temp));
   try {
-    await git.raw(['worktree', 'add', '--detach', dir, known]);
+    await inTop(['worktree', 'add', '--detach', dir, known]);
   } catch (e) {
     await remove();
-    throw new Error(`cannot create a worktree at ${short}: ${gitMessage(e)}`);
+    throw new GitError(`cannot create a worktree at ${short}: ${gitMessage(e)}`, { kind: e instanceof GitError ? e.kind : 'other', cause: e });
   }
   const patch = options.patch;
   if (patch && patch.length > 0) {
     const file = join(temp, 'run.patch');
     try {
       await writeFile(file, patch);
-      await gitAt(dir).raw(['apply', '--binary', '--whitespace=nowarn', file]);
+      await git(dir, ['apply', '--binary', '--whitespace=nowarn', file]);
     } catch (e) {
       await remove();
-      throw new Error(`the stored patch does not apply to ${short}: ${gitMessage(e)}`);
+      if (!(e instanceof GitError) || (e.kind !== 'patch-failed' && e.kind !== 'conflict')) throw e;
+      throw new GitError(`the stored patch does not apply to ${short}: ${gitMessage(e)}`, { kind: e.kind, cause: e });
     }
     await rm(file, { force: true });
   }
   return { dir, remove };
 }
 
-async function removeWorktree(git: SimpleGit, dir: string, temp: string): Promise<void> {
+async function removeWorktree(inTop: (args: string[]) => Promise<string>, dir: string, temp: string): Promise<void> {
   try {
-    await git.raw(['worktree', 'remove', '--force', dir]);
+    await inTop(['worktree', 'remove', '--force', dir]);
   } catch {
     // not created, or already gone: the folder is deleted and pruned below
   }
   await rm(temp, { recursive: true, force: true }); // does not follow symlinks (linked datasets)
   try {
-    await git.raw(['worktree', 'prune']);
+    await inTop(['worktree', 'prune']);
   } catch {
     // best effort
   }
@@ -114,8 +115,9 @@ export function isInside(path: string, dir: string): boolean {
   return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
-function gitAt(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, config: ['core.quotepath=off'], timeout: { block: 600_000 } });
+/** Git in `dir`, allowed 10 minutes without output (a checkout of a big tree). */
+function git(dir: string, args: string[], options: RunGitOptions = {}): Promise<string> {
+  return runGit(dir, args, { timeout: 600_000, ...options, config: ['core.quotepath=off', ...(options.config ?? [])] });
 }
 
 /** Git's stderr on one line. */
