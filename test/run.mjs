@@ -105,10 +105,11 @@ if (!fatal) {
     // A run started in one window survives the whole server going away and finishes in the next.
     const workspace = prepareDemoWorkspace();
     // A `slow` run configuration, added under `runs:` (the demo's file has other sections after it).
+    // Halfway it waits for the next window to say it reattached (however slowly that window starts).
     const config = join(workspace, 'runlens.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace(/^runs:\n/m, `runs:
   slow:
-    command: [python3, -c, "import runlens, time\\nfor i in range(60):\\n    runlens.log({'loss': 1 / (i + 1)}, step=i); runlens.flush(); time.sleep(0.4)"]
+    command: [python3, -c, "import os, runlens, time\\nt0 = time.time()\\nfor i in range(60):\\n    runlens.log({'loss': 1 / (i + 1)}, step=i); runlens.flush(); time.sleep(0.2)\\n    while i == 30 and not os.path.exists('.reload-resumed') and time.time() - t0 < 600: time.sleep(0.2)"]
 `));
     let passed = 0, failed = 0;
     for (const phase of ['start', 'resume']) {

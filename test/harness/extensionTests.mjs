@@ -74,7 +74,7 @@ async function saveFailure(s, artifactsDir, label, err) {
 }
 
 export async function runExtensionTests({
-  extensionDevelopmentPath, extensionTestsPath, workspace, resultsFile, timeoutMs = 180000,
+  extensionDevelopmentPath, extensionTestsPath, workspace, resultsFile, timeoutMs = 900000,
   env = {}, settings = {}, artifactsDir = join(tmpdir(), 'runlens-artifacts'), label = 'integration', trusted = true,
   log = console.error,
 }) {

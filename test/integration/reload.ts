@@ -32,6 +32,7 @@ export function run(): Promise<void> {
           const store = await eventually(() => api.store.get(), 'the store');
           await withLog(api, () => eventually(() => api.runs.running.includes(runId), 'this window to reattach to the live run'));
           const before = store.metrics.points(runId, 'loss').values.length;
+          writeFileSync(join(workspaceDir(), '.reload-resumed'), ''); // the run waits for this halfway
           assert.ok(before < POINTS, 'the run was still going when this window opened');
           const done = await runEnded(store, runId);
           assert.equal(done.status, 'finished');
