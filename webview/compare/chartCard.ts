@@ -1,22 +1,24 @@
 /**
  * One metric chart: its card, its chart.js line chart (one raw and one smoothed dataset per run),
  * its queries (only when on screen; stale answers dropped), zoom/pan, live appends, and exports.
+ * The decisions live in queryState.ts, ticks.ts and pngLayout.ts; this is the DOM and chart.js glue.
  */
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import { Chart, type ChartConfiguration, type ChartDataset, type Scale } from 'chart.js';
-import {
-  MAX_BUCKETS, type CompareRun, type HostMessage, type SeriesData, type XAxis,
-} from '../../src/core/compare/protocol.ts';
+import type { CompareRun, HostMessage, SeriesData, XAxis } from '../../src/core/compare/protocol.ts';
 import { fitX, fitY } from './fit.ts';
 import { linePlugins, FAST_LINE_OPTIONS } from './chartSetup.ts';
 import { debounce, h, icon } from './dom.ts';
-import { formatTick, formatXTick, niceTicks, timeTicks } from './format.ts';
+import { formatTick, formatXTick } from './format.ts';
 import { lineHosts, type LineHost, type TraceRef } from './lineHost.ts';
 import { RunTrace, type XY } from './series.ts';
 import type { ViewState } from './state.ts';
 import { withAlpha, type Theme } from './theme.ts';
 import { HoverLayer, type ZoomMode } from './hoverLayer.ts';
 import { RunTooltip } from './tooltip.ts';
+import { bucketsFor, QueryState } from './queryState.ts';
+import { logTickLabelled, xTicks, yTickLimit } from './ticks.ts';
+import { pngLayout } from './pngLayout.ts';
 
 type SeriesMsg = Extract<HostMessage, { type: 'series' }>;
 type AppendMsg = Extract<HostMessage, { type: 'append' }>;
@@ -50,17 +52,9 @@ export class ChartView {
   chart: LineChart | null = null;
   /** On screen (or about to be): only then it queries and redraws. */
   visible = false;
-  /** Needs a fresh query when next visible. */
-  dirty = true;
   /** Needs its datasets restyled when next visible (smoothing, hidden runs, theme). */
   styleDirty = false;
-  /** The x range the data was asked for; null = everything (live appends apply). */
-  range: [number, number] | null = null;
-  /** The requestId of the query in flight (answers with another id are stale). */
-  pendingId: number | null = null;
-  private buckets = 0;
-  private hasData = false;
-  private domain: [number, number] | null = null;
+  private readonly q = new QueryState();
   private zoomMode: ZoomMode = 'x';
   private readonly ctx: ChartContext;
   private readonly slots = new Map<number, Slot>();
@@ -79,7 +73,6 @@ export class ChartView {
   private lastDrawAt = 0;
   private visibleCount = 0;
   private readonly settle = debounce(() => this.viewSettled(), 150);
-  private error: string | null = null;
 
   constructor(key: string, ctx: ChartContext) {
     this.key = key;
@@ -132,6 +125,11 @@ export class ChartView {
     this.showOverlay('Loading…', 'loading');
   }
 
+  /** The requestId of the query in flight. */
+  get pendingId(): number | null {
+    return this.q.pendingId;
+  }
+
   // ── lifecycle ──────────────────────────────────────────────────────────────
 
   setVisible(v: boolean): void {
@@ -139,7 +137,7 @@ export class ChartView {
     if (!v) return;
     this.ensureChart();
     if (this.styleDirty) this.restyle();
-    if (this.dirty) this.query();
+    if (this.q.dirty) this.query();
   }
 
   destroy(): void {
@@ -239,7 +237,7 @@ export class ChartView {
     }
     this.host.traces = ordered;
     if (this.chart) this.chart.data.datasets = datasets;
-    if (added) this.dirty = true;
+    if (added) this.q.dirty = true;
     this.styleDirty = true;
     this.renderTitle();
     return added;
@@ -303,7 +301,7 @@ export class ChartView {
 
   /** After a redraw with data: mark the card ready (the tests wait for it) and count its points. */
   private drawn(): void {
-    if (!this.hasData) return;
+    if (!this.q.hasData) return;
     let points = 0;
     for (const r of this.host.traces) if (r.visible) points += r.trace.length;
     this.el.dataset.points = String(points);
@@ -400,10 +398,7 @@ export class ChartView {
         },
       },
       afterBuildTicks: (scale: Scale) => {
-        const a = axis();
-        const target = Math.max(2, Math.min(8, Math.floor((scale.width || 400) / 90)));
-        const values = a === 'step' ? niceTicks(scale.min, scale.max, target, true) : timeTicks(scale.min, scale.max, target, a === 'time');
-        scale.ticks = values.map((value) => ({ value }));
+        scale.ticks = xTicks(axis(), scale.min, scale.max, scale.width).map((value) => ({ value }));
       },
     };
   }
@@ -419,14 +414,10 @@ export class ChartView {
       ticks: {
         color: t.muted,
         padding: 6,
-        maxTicksLimit: logY ? 40 : 7,
+        maxTicksLimit: yTickLimit(logY),
         callback: function (this: Scale, v: number | string) {
           const n = Number(v);
-          if (logY) {
-            const m = n / Math.pow(10, Math.floor(Math.log10(n)));
-            const r = Math.round(m * 10) / 10;
-            if (r !== 1 && r !== 2 && r !== 5) return '';
-          }
+          if (logY && !logTickLabelled(n)) return '';
           return formatTick(n, Math.max(Math.abs(this.min), Math.abs(this.max)));
         },
       },
@@ -437,31 +428,24 @@ export class ChartView {
   // ── queries and answers ────────────────────────────────────────────────────
 
   private currentBuckets(): number {
-    const w = this.canvas.clientWidth || this.el.clientWidth || 400;
-    return Math.max(16, Math.min(MAX_BUCKETS, Math.round(w * (window.devicePixelRatio || 1))));
+    return bucketsFor(this.canvas.clientWidth || this.el.clientWidth || 400, window.devicePixelRatio);
   }
 
   query(): void {
-    this.dirty = false;
-    this.buckets = this.currentBuckets();
     const { axis } = this.ctx.state.value;
-    this.pendingId = this.ctx.query(this.key, axis, this.range, this.buckets);
+    this.q.send(this.currentBuckets(), (range, buckets) => this.ctx.query(this.key, axis, range, buckets));
     this.el.querySelector('.chart-wrap')?.setAttribute('aria-busy', 'true');
   }
 
   /** Forget the data (new x axis): the next visible moment queries from scratch. */
   resetData(): void {
     this.settle.cancel();
-    this.range = null;
-    this.domain = null;
-    this.hasData = false;
-    this.pendingId = null;
+    this.q.reset();
     if (this.chart) {
       this.resetScaleBounds();
       for (const s of this.slots.values()) s.trace.set(null, this.host.smoothing, this.host.logY);
       this.styleDirty = true;
     }
-    this.dirty = true;
     this.showOverlay('Loading…', 'loading');
     if (this.visible) {
       this.restyle();
@@ -470,16 +454,13 @@ export class ChartView {
   }
 
   onSeries(msg: SeriesMsg): void {
-    if (msg.requestId !== this.pendingId) return; // stale: a newer query is on its way
-    this.pendingId = null;
-    this.error = null;
+    const verdict = this.q.answer(msg.requestId, msg.axis === this.ctx.state.value.axis, msg.domain);
+    if (verdict === 'stale') return; // a newer query is on its way
     delete this.el.dataset.error;
-    if (msg.axis !== this.ctx.state.value.axis) return;
-    this.domain = msg.domain;
+    if (verdict === 'other-axis') return;
     const byRun = new Map<number, SeriesData>();
     for (const s of msg.series) byRun.set(s.runId, s);
     for (const s of this.slots.values()) s.trace.set(byRun.get(s.run.id) ?? null, this.host.smoothing, this.host.logY);
-    this.hasData = true;
     if (!this.chart) return;
     this.setLimits();
     this.styleDirty = true;
@@ -488,35 +469,30 @@ export class ChartView {
   }
 
   onAppend(msg: AppendMsg): void {
-    if (!this.chart || !this.hasData || this.range !== null || this.pendingId !== null) return;
-    if (msg.axis !== this.ctx.state.value.axis) return;
-    if (!this.visible) {
-      this.dirty = true; // re-query when it scrolls back into view
-      return;
-    }
+    if (!this.chart) return;
+    if (this.q.appendVerdict(msg.axis === this.ctx.state.value.axis, this.visible) !== 'apply') return;
     let requery = false;
     let added = 0;
     for (const s of msg.series) {
       const slot = this.slots.get(s.runId);
       if (!slot) continue;
-      if (slot.trace.length === 0 && s.x.length) requery = true; // a run new to this key: redo the layout
+      const before = slot.trace.length;
       added += slot.trace.append(s);
-      if (slot.trace.length > 2 * this.buckets) requery = true;
+      if (this.q.appendNeedsQuery(before, s.x.length, slot.trace.length)) requery = true;
     }
     if (requery) {
       this.query();
       return;
     }
     if (added) {
-      if (this.domain) this.domain = [this.domain[0], Math.max(this.domain[1], ...msg.series.map((s) => s.x[s.x.length - 1] ?? -Infinity))];
+      this.q.extend(msg.series);
       this.setLimits();
       this.scheduleLive();
     }
   }
 
   onError(message: string): void {
-    this.pendingId = null;
-    this.error = message;
+    this.q.failed(message);
     this.el.dataset.error = 'true';
     this.el.querySelector('.chart-wrap')?.setAttribute('aria-busy', 'false');
     this.showOverlay(`Could not load ${this.key}: ${message}`, 'error');
@@ -525,18 +501,12 @@ export class ChartView {
   private setLimits(): void {
     if (!this.chart) return;
     const lim = this.chart.options.plugins!.zoom!.limits!;
-    const axis = this.ctx.state.value.axis;
-    lim.x = this.domain
-      ? { min: this.domain[0], max: this.domain[1], minRange: axis === 'step' ? 2 : 50 }
-      : { min: 'original', max: 'original' };
+    lim.x = this.q.limits(this.ctx.state.value.axis) ?? { min: 'original', max: 'original' };
   }
 
   private onResize(width: number): void {
-    if (!this.hasData || !this.visible) return;
-    const want = Math.min(MAX_BUCKETS, Math.round(width * (window.devicePixelRatio || 1)));
-    if (want > this.buckets * 1.5) {
-      this.dirty = true;
-      window.setTimeout(() => this.dirty && this.visible && this.query(), 200);
+    if (this.q.resized(bucketsFor(width, window.devicePixelRatio), this.visible)) {
+      window.setTimeout(() => this.q.dirty && this.visible && this.query(), 200);
     }
   }
 
@@ -583,17 +553,8 @@ export class ChartView {
     if (!this.chart) return;
     const xo = this.chart.options.scales!.x as { min?: number; max?: number };
     const xs = this.chart.scales.x!;
-    let range: [number, number] | null = null;
-    if (xo.min !== undefined || xo.max !== undefined) {
-      range = [xs.min, xs.max];
-      const d = this.domain;
-      if (d && range[0] <= d[0] && range[1] >= d[1]) range = null;
-    }
-    const same = range === null ? this.range === null
-      : this.range !== null && Math.abs(range[0] - this.range[0]) < 1e-9 && Math.abs(range[1] - this.range[1]) < 1e-9;
-    if (same) return;
-    this.range = range;
-    this.query();
+    const zoomed = xo.min !== undefined || xo.max !== undefined;
+    if (this.q.settled(zoomed ? [xs.min, xs.max] : null)) this.query();
   }
 
   private onKey(e: KeyboardEvent): void {
@@ -638,7 +599,7 @@ export class ChartView {
   // ── exports ────────────────────────────────────────────────────────────────
 
   exportCsv(): void {
-    this.ctx.exportCsv(this.key, this.ctx.state.value.axis, this.range);
+    this.ctx.exportCsv(this.key, this.ctx.state.value.axis, this.q.range);
   }
 
   /** The chart on the theme's background, with its title and the visible runs' legend. */
@@ -646,54 +607,40 @@ export class ChartView {
     const chart = this.chart;
     if (!chart) return;
     const t = this.ctx.theme();
-    const dpr = chart.currentDevicePixelRatio || 1;
     const src = chart.canvas;
-    const pad = Math.round(12 * dpr);
-    const fs = Math.round(t.fontSize * dpr);
-    const font = (px: number, weight = '') => `${weight} ${px}px ${t.fontFamily}`.trim();
     const probe = document.createElement('canvas').getContext('2d')!;
-    probe.font = font(Math.round(fs * 0.85));
-    const runs = this.host.traces.filter((r) => r.visible && r.trace.length > 0);
-    const maxW = src.width;
-    const lineH = Math.round(fs * 1.5);
-    const items: { text: string; color: string; x: number; y: number }[] = [];
-    let x = 0;
-    let y = 0;
-    const cap = 40;
-    for (const r of runs.slice(0, cap)) {
-      const w = Math.ceil(probe.measureText(r.run.name).width) + fs + Math.round(fs * 1.4);
-      if (x > 0 && x + w > maxW) {
-        x = 0;
-        y += lineH;
-      }
-      items.push({ text: r.run.name, color: r.run.color, x, y });
-      x += w;
-    }
-    if (runs.length > cap) items.push({ text: `… and ${runs.length - cap} more`, color: '', x: 0, y: y + lineH });
-    const legendH = items.length ? items[items.length - 1]!.y + lineH : 0;
-    const titleH = Math.round(fs * 2);
+    const L = pngLayout({
+      title: this.key,
+      chartWidth: src.width,
+      chartHeight: src.height,
+      dpr: chart.currentDevicePixelRatio,
+      fontSize: t.fontSize,
+      fontFamily: t.fontFamily,
+      runs: this.host.traces.filter((r) => r.visible && r.trace.length > 0).map((r) => r.run),
+      measure: (text, font) => {
+        probe.font = font;
+        return probe.measureText(text).width;
+      },
+    });
     const out = document.createElement('canvas');
-    out.width = src.width + 2 * pad;
-    out.height = pad + titleH + src.height + (legendH ? pad / 2 + legendH : 0) + pad;
+    out.width = L.width;
+    out.height = L.height;
     const g = out.getContext('2d')!;
     g.fillStyle = t.background;
     g.fillRect(0, 0, out.width, out.height);
     g.fillStyle = t.foreground;
-    g.font = font(Math.round(fs * 1.1), '600');
+    g.font = L.title.font;
     g.textBaseline = 'middle';
-    g.fillText(this.key, pad, pad + titleH / 2);
-    g.drawImage(src, pad, pad + titleH);
-    g.font = font(Math.round(fs * 0.85));
-    const ly = pad + titleH + src.height + pad / 2;
-    for (const it of items) {
-      let tx = pad + it.x;
-      if (it.color) {
-        g.fillStyle = it.color;
-        g.fillRect(tx, ly + it.y + lineH / 2 - fs * 0.15, fs * 0.9, Math.max(2, fs * 0.3));
-        tx += fs * 1.2;
+    g.fillText(L.title.text, L.title.x, L.title.y);
+    g.drawImage(src, L.chart.x, L.chart.y);
+    g.font = L.legendFont;
+    for (const e of L.legend) {
+      if (e.swatch) {
+        g.fillStyle = e.swatch.color;
+        g.fillRect(e.swatch.x, e.swatch.y, e.swatch.w, e.swatch.h);
       }
       g.fillStyle = t.muted;
-      g.fillText(it.text, tx, ly + it.y + lineH / 2);
+      g.fillText(e.text, e.x, e.y);
     }
     this.ctx.exportPng(this.key, out.toDataURL('image/png'));
   }
@@ -713,20 +660,21 @@ export class ChartView {
   private renderNotes(): void {
     const notes: (string | Node)[] = [];
     const visible = this.host.traces.filter((r) => r.visible);
-    if (this.hasData) {
+    const range = this.q.range;
+    if (this.q.hasData) {
       const lacking = visible.filter((r) => r.trace.length === 0);
       if (visible.length === 0) {
         this.showOverlay('All runs are hidden. Show some in the legend above.', 'empty');
       } else if (lacking.length === visible.length) {
-        this.showOverlay(this.range ? 'No points in this range. Press 0 or double-click to reset the zoom.' : `No visible run has logged ${this.key}.`, 'empty');
-      } else if (this.error) {
-        this.showOverlay(this.error, 'error');
+        this.showOverlay(range ? 'No points in this range. Press 0 or double-click to reset the zoom.' : `No visible run has logged ${this.key}.`, 'empty');
+      } else if (this.q.error) {
+        this.showOverlay(this.q.error, 'error');
       } else {
         this.showOverlay(null);
       }
       if (lacking.length && lacking.length < visible.length) {
         const names = lacking.map((r) => (r.run.status === 'queued' || r.run.status === 'running' ? `${r.run.name} (${r.run.status})` : r.run.name));
-        const what = this.range ? 'No points in view from' : 'Not logged by';
+        const what = range ? 'No points in view from' : 'Not logged by';
         const text = lacking.length <= 3 ? `${what} ${names.join(', ')}` : `${what} ${lacking.length} of ${visible.length} runs`;
         notes.push(h('span', { class: 'note', title: names.join('\n') }, text));
       }
@@ -736,7 +684,7 @@ export class ChartView {
         if (dropped) notes.push(h('span', { class: 'note warn', title: 'A logarithmic axis cannot show zero or negative values; they are left as gaps.' },
           `${dropped.toLocaleString('en-US')} value${dropped === 1 ? '' : 's'} ≤ 0 hidden (log scale)`));
       }
-      if (this.range) notes.push(h('span', { class: 'note' }, 'Zoomed: live updates paused'));
+      if (range) notes.push(h('span', { class: 'note' }, 'Zoomed: live updates paused'));
     }
     this.notes.replaceChildren(...notes);
     this.notes.hidden = notes.length === 0;
