@@ -23,10 +23,10 @@ const fixtures = join(import.meta.dirname, 'fixtures');
 const NODE_ARGS = ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'];
 
 /** Starts the writer fixture as a RunLens run (through launch(), as Start Run does). */
-export function startWriter(store: Store, storeDir: string, lines: number, pauseEvery: number, cwd: string): Run {
+export function startWriter(store: Store, storeDir: string, lines: number, pauseEvery: number, cwd: string, pauseMs = 1): Run {
   return launch(store, storeDir, wrapper, {
     name: 'writer',
-    spec: { command: process.execPath, args: [...NODE_ARGS, join(fixtures, 'writer.ts'), String(lines), String(pauseEvery)], shell: false, cwd, env: { ...process.env } },
+    spec: { command: process.execPath, args: [...NODE_ARGS, join(fixtures, 'writer.ts'), String(lines), String(pauseEvery), String(pauseMs)], shell: false, cwd, env: { ...process.env } },
   });
 }
 
@@ -119,10 +119,11 @@ test('30 SIGKILLs of the ingesting process at random moments: 0 lost, 0 duplicat
   const storeDir = join(dir, '.runlens');
   const store = Store.open(storeDir);
   const n = 30_000;
-  const run = startWriter(store, storeDir, n, 100, dir);
+  const run = startWriter(store, storeDir, n, 20, dir, 10); // writes for about 15 s, while the kills go on
   const info = readProcess(storeDir, run.uid)!;
-  let kills = 0;
+  let kills = 0, whileWriting = 0;
   for (; kills < 30; kills++) {
+    if (isAlive(info)) whileWriting++;
     const w = node('monitor.ts', [storeDir, String(5 + Math.floor(rand() * 20))]);
     await new Promise((r) => setTimeout(r, 100 + rand() * 300));
     w.child.kill('SIGKILL');
@@ -131,9 +132,10 @@ test('30 SIGKILLs of the ingesting process at random moments: 0 lost, 0 duplicat
   const writerEnded = !isAlive(info);
   await node('monitor.ts', [storeDir, '10']).done; // the window that stays
   const a = audit(store, run.id, n);
-  console.log(`${kills} SIGKILLs (writer ${writerEnded ? 'had ended' : 'still going'} at the last): ${a.stored} of ${3 * n} points stored, `
+  console.log(`${kills} SIGKILLs, ${whileWriting} while the writer was writing (it ${writerEnded ? 'had ended' : 'was still going'} at the last): ${a.stored} of ${3 * n} points stored, `
     + `${a.duplicated} duplicated, ${a.lost} lost, ${a.misplaced} at a wrong step`);
   assert.deepEqual(a, { stored: 3 * n, lost: 0, duplicated: 0, misplaced: 0 });
+  assert.ok(whileWriting >= 10, `most kills came while the run was writing (${whileWriting})`);
   assert.equal(store.runs.get(run.id)!.status, 'finished');
   store.close();
 });
