@@ -8,6 +8,7 @@ import { configCommands, pickAndStart } from './runs/startRun.ts';
 import { restoreRedacted } from './core/provenance/redact.ts';
 import { parseOverrides } from './core/config/overrides.ts';
 import { openRunTerminal } from './runs/runTerminal.ts';
+import { namesNoRun, resolveRuns } from './core/runs/runRefs.ts';
 
 /**
  * How a command names its run(s): a Runs view node (with the view's multi-selection),
@@ -44,7 +45,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const file = runs.logFile(run);
     if (file) openRunTerminal(run.name, file, () => runs.running.includes(run.id));
   };
-  const changed = () => store.notifyChanged();
   const register = guardedCommands(log);
 
   return [
@@ -95,8 +95,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       });
       if (input === undefined) return;
       const tags = Object.fromEntries(Object.entries(parseOverrides(input)).map(([k, v]) => [k, String(v)]));
-      store.require().runs.setTags(run.id, tags);
-      changed();
+      store.write(['runs'], (s) => s.runs.setTags(run.id, tags));
     }),
 
     register('runlens.showOutput', async (ref: RunRef) => {
@@ -125,8 +124,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         validateInput: (v) => (v.trim() ? undefined : 'A run name cannot be empty.'),
       });
       if (name === undefined) return;
-      store.require().runs.update(run.id, { name });
-      changed();
+      store.write(['runs'], (s) => s.runs.update(run.id, { name }));
     }),
 
     register('runlens.addNote', async (ref: RunRef, text?: string) => {
@@ -136,15 +134,13 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         title: `Note for ${run.name}`, value: run.notes, prompt: 'What was tried, what was learned. Empty clears the note.',
       });
       if (notes === undefined) return;
-      store.require().runs.update(run.id, { notes: notes.trim() });
-      changed();
+      store.write(['runs'], (s) => s.runs.update(run.id, { notes: notes.trim() }));
     }),
 
     register('runlens.toggleStar', async (ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Star which run?');
       if (!run) return;
-      store.require().runs.update(run.id, { starred: !run.starred });
-      changed();
+      store.write(['runs'], (s) => s.runs.update(run.id, { starred: !run.starred }));
     }),
 
     register('runlens.copyRunId', async (ref: RunRef) => {
@@ -170,10 +166,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
           { modal: true }, 'Delete');
         if (answer !== 'Delete') return;
       }
-      const s = store.require();
-      s.transaction(() => { for (const run of runs) s.runs.delete(run.id); });
+      store.write(['runs', 'metrics', 'models'], (s) => { for (const run of runs) s.runs.delete(run.id); });
       log.info(`Deleted ${runs.map((r) => `${r.name} (${r.uid})`).join(', ')}`);
-      changed();
     }),
   ];
 }
@@ -182,21 +176,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 async function resolveRun(store: WorkspaceStore, ref: RunRef, placeHolder: string): Promise<Run | undefined> {
   const s = store.get();
   if (!s) throw new Error(store.error ?? 'There are no runs in this workspace yet.');
-  if (typeof ref === 'object' && ref !== null && 'kind' in ref) {
-    if (ref.kind !== 'run') return undefined;
-    return fresh(s.runs.get(ref.run.id), ref.run.uid);
-  }
-  if (typeof ref === 'number') return fresh(s.runs.get(ref), String(ref));
-  if (typeof ref === 'string' && ref) return fresh(s.runs.getByUid(ref) ?? s.runs.get(Number(ref)), ref);
+  if (!namesNoRun(ref)) return resolveRuns(s, ref)[0];
   const runs = s.runs.list({ limit: 200 });
   if (!runs.length) throw new Error('There are no runs in this workspace yet.');
   const pick = await vscode.window.showQuickPick(
     runs.map(runPickItem),
     { placeHolder, matchOnDescription: true });
   return pick?.run;
-}
-
-function fresh(run: Run | undefined, ref: string): Run {
-  if (!run) throw new Error(`Run ${ref} no longer exists; it may have been deleted in another window.`);
-  return run;
 }

@@ -2,21 +2,24 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_FILE, Store } from './core/store/store.ts';
+import { ALL_KINDS, type ChangeKind, type Kinds, type StoreAccess, type StoreChange, StoreWrites, touches } from './core/store/storeWrites.ts';
 import { notAFolder, StoreError } from './core/store/database.ts';
 import { excludeFromGit } from './core/gitExclude.ts';
 import { config } from './config.ts';
+import { convertOldChunks } from './store/convertChunks.ts';
 
 /**
  * The store of the first workspace folder, opened on first use (never at activation).
- * Fires onDidChange when this window or another process changes it.
+ * Reads go through get(); every write goes through write() or writeSteps(), which fire onDidChange
+ * naming what changed. Changes by other windows or processes are found by polling.
  */
-export class WorkspaceStore implements vscode.Disposable {
+export class WorkspaceStore implements StoreAccess, vscode.Disposable {
   private store: Store | undefined;
   private lastError: string | undefined;
-  private lastVersion = -1;
   private timer: NodeJS.Timeout | undefined;
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new vscode.EventEmitter<StoreChange>();
   readonly onDidChange = this.changed.event;
+  private readonly writes: StoreWrites;
   private readonly errorChanged = new vscode.EventEmitter<string | undefined>();
   /** Fires when the store starts or stops failing to open. */
   readonly onDidChangeError = this.errorChanged.event;
@@ -25,6 +28,7 @@ export class WorkspaceStore implements vscode.Disposable {
 
   constructor(log: vscode.LogOutputChannel) {
     this.log = log;
+    this.writes = new StoreWrites({ store: () => this.require(), fire: (c) => this.changed.fire(c), stray: (m) => log.warn(m) });
     this.disposables.push(
       this.changed,
       this.errorChanged,
@@ -70,8 +74,9 @@ export class WorkspaceStore implements vscode.Disposable {
       this.store = this.openWritableOrReadOnly(dir);
       this.setError(undefined);
       this.log.info(`Opened run store ${this.store.file} in ${(performance.now() - started).toFixed(1)} ms`);
-      this.lastVersion = this.store.dataVersion();
+      this.writes.check(this.store);
       this.startWatching();
+      void convertOldChunks(this, this.store, this.log); // a store from before compressed chunks: convert it in the background
       return this.store;
     } catch (err) {
       this.setError(err instanceof Error ? err.message : String(err));
@@ -87,10 +92,19 @@ export class WorkspaceStore implements vscode.Disposable {
     return store;
   }
 
-  /** Tell listeners this window changed the store. */
-  notifyChanged(): void {
-    if (this.store?.isOpen) this.lastVersion = this.store.dataVersion();
-    this.changed.fire();
+  /** fn in one transaction (creating the store if need be), then one change event naming `kinds`. */
+  write<T>(kinds: readonly ChangeKind[], fn: (store: Store) => T): T {
+    return this.writes.write(kinds, fn);
+  }
+
+  /** Work that commits by itself, in steps or across awaits: one change event when it is done (see StoreWrites). */
+  writeSteps<T>(kinds: Kinds<Awaited<T>>, fn: (store: Store) => T): T {
+    return this.writes.writeSteps(kinds, fn);
+  }
+
+  /** Calls `listener` on changes that touch any of `kinds` (changes from elsewhere touch all). */
+  onChange(kinds: readonly ChangeKind[], listener: (change: StoreChange) => void): vscode.Disposable {
+    return this.onDidChange((c) => { if (touches(c, kinds)) listener(c); });
   }
 
   private openWritableOrReadOnly(dir: string): Store {
@@ -128,14 +142,10 @@ export class WorkspaceStore implements vscode.Disposable {
     try {
       if (!this.store?.isOpen) {
         const dir = this.dir;
-        if (dir && existsSync(join(dir, DB_FILE)) && this.get()) this.changed.fire();
+        if (dir && existsSync(join(dir, DB_FILE)) && this.get()) this.changedEverything();
         return;
       }
-      const v = this.store.dataVersion();
-      if (v !== this.lastVersion) {
-        this.lastVersion = v;
-        this.changed.fire();
-      }
+      this.writes.check(this.store);
     } catch (err) {
       this.log.warn(`Store check failed: ${String(err)}`);
     }
@@ -145,7 +155,11 @@ export class WorkspaceStore implements vscode.Disposable {
     this.store?.close();
     this.store = undefined;
     this.setError(undefined);
-    this.changed.fire();
+    this.changedEverything();
+  }
+
+  private changedEverything(): void {
+    this.changed.fire({ kinds: new Set(ALL_KINDS), external: true });
   }
 
   dispose(): void {

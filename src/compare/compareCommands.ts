@@ -8,6 +8,7 @@ import type { RunSelection } from '../views/runSelection.ts';
 import { runPickItem } from '../format.ts';
 import { guardedCommands } from '../commands.ts';
 import { COMPARE_VIEW_TYPE, type ComparePanel } from './comparePanel.ts';
+import { resolveRuns } from '../core/runs/runRefs.ts';
 
 /** Runs named by a command: view nodes, run ids, or uids. */
 type RunRefs = RunsNode | RunsNode[] | number | string | (number | string)[] | undefined;
@@ -36,7 +37,7 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
      */
     guarded('runlens.compareRuns', async (first?: RunRefs, multi?: RunsNode[]) => {
       const s = requireStore(store);
-      let runs = resolveRefs(s, Array.isArray(multi) && multi.length > 1 ? multi : first);
+      let runs = resolveRuns(s, Array.isArray(multi) && multi.length > 1 ? multi : first);
       if (isNode(first) && !(Array.isArray(multi) && multi.length > 1)) {
         runs = uniqueRuns([...checkedRuns(s, selection), ...runs]);
       }
@@ -52,7 +53,7 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
     }),
 
     guarded('runlens.openRun', (ref?: RunRefs) => {
-      const runs = resolveRefs(requireStore(store), ref);
+      const runs = resolveRuns(requireStore(store), ref);
       if (!runs.length) throw new Error('Open which run? Pick one in the Runs view.');
       panel.show([runs[0]!.id]);
       return runs[0]!.id;
@@ -60,7 +61,7 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
 
     /** Checks (or unchecks) runs for comparison: the same as their checkboxes in the Runs view. */
     guarded('runlens.selectRuns', (ref?: RunRefs, checked?: boolean) => {
-      const runs = resolveRefs(requireStore(store), ref);
+      const runs = resolveRuns(requireStore(store), ref);
       selection.set(runs.map((r) => r.uid), checked !== false);
       return selection.list();
     }),
@@ -85,27 +86,6 @@ function requireStore(store: WorkspaceStore): Store {
 
 function isNode(v: unknown): v is RunsNode {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'kind' in v;
-}
-
-function resolveRefs(s: Store, refs: RunRefs): Run[] {
-  if (refs === undefined || refs === null) return [];
-  const list = Array.isArray(refs) ? refs : [refs];
-  const runs: Run[] = [];
-  for (const ref of list) {
-    if (isNode(ref)) {
-      if (ref.kind === 'run') runs.push(found(s.runs.get(ref.run.id), ref.run.uid));
-    } else if (typeof ref === 'number') {
-      runs.push(found(s.runs.get(ref), String(ref)));
-    } else if (typeof ref === 'string') {
-      runs.push(found(s.runs.getByUid(ref) ?? (/^\d+$/.test(ref) ? s.runs.get(Number(ref)) : undefined), ref));
-    }
-  }
-  return uniqueRuns(runs);
-}
-
-function found(run: Run | undefined, ref: string): Run {
-  if (!run) throw new Error(`Run ${ref} does not exist; it may have been deleted in another window.`);
-  return run;
 }
 
 function uniqueRuns(runs: Run[]): Run[] {

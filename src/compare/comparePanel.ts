@@ -43,7 +43,7 @@ export class ComparePanel implements vscode.Disposable {
 
   constructor(deps: ComparePanelDeps) {
     this.deps = deps;
-    this.disposables.push(this.posted, deps.store.onDidChange(() => this.schedule()));
+    this.disposables.push(this.posted, deps.store.onChange(['runs', 'metrics'], () => this.schedule()));
   }
 
   get isOpen(): boolean {

@@ -37,7 +37,7 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
   constructor(deps: HparamLensDeps) {
     this.deps = deps;
     this.subscriptions = [
-      deps.store.onDidChange(() => this.storeChanged()),
+      deps.store.onChange(['runs', 'metrics'], () => this.storeChanged()),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('runlens.codeLens')) this.changed.fire(); }),
     ];
   }

@@ -19,7 +19,7 @@ export class LineagePanel implements vscode.Disposable {
   constructor(store: WorkspaceStore, extensionUri: vscode.Uri) {
     this.store = store;
     this.extensionUri = extensionUri;
-    this.subscription = store.onDidChange(() => { if (this.panel && this.shown) this.render(); });
+    this.subscription = store.onChange(['models', 'runs'], () => { if (this.panel && this.shown) this.render(); });
   }
 
   /** Shows a version, marking the data files that differ from `againstId` (default: the model's previous version). */

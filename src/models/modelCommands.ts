@@ -14,6 +14,7 @@ import { changedDataFiles, datasetDiff, lineage } from '../core/models/lineage.t
 import { modelCard } from '../core/models/modelCard.ts';
 import { checkAlias, checkModelName } from '../core/store/modelRepository.ts';
 import { bytes } from '../core/format.ts';
+import { type RunRef, namesNoRun, resolveRuns } from '../core/runs/runRefs.ts';
 import { guardedCommands } from '../commands.ts';
 import { runPickItem } from '../format.ts';
 import { type ReproduceOptions, reproduceRun } from './reproduce.ts';
@@ -46,8 +47,7 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       if (rel === undefined) return undefined;
       const model = name ?? await pickModelName(s());
       if (!model) return undefined;
-      const version = await new ArtifactCollector(s(), s().objects, (m) => log.info(m)).register(run.id, rel, model);
-      store.notifyChanged();
+      const version = await store.writeSteps(['models', 'runs'], (w) => new ArtifactCollector(w, w.objects, (m) => log.info(m)).register(run.id, rel, model));
       void vscode.window.showInformationMessage(`Registered ${version.model} v${version.version} from run ${run.name}.`);
       return version.id;
     }),
@@ -63,8 +63,7 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const chosen = alias ?? await pickAlias(s(), v);
       if (!chosen) return undefined;
-      s().models.setAlias(v.id, chosen);
-      store.notifyChanged();
+      store.write(['models'], (w) => w.models.setAlias(v.id, chosen));
       return chosen;
     }),
 
@@ -72,8 +71,7 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const chosen = alias ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { placeHolder: `Remove which alias from ${v.model} v${v.version}?` }));
       if (!chosen) return undefined;
-      if (!s().models.removeAlias(v.modelId, chosen)) throw new Error(`${v.model} has no alias @${chosen}.`);
-      store.notifyChanged();
+      store.write(['models'], (w) => { if (!w.models.removeAlias(v.modelId, chosen)) throw new Error(`${v.model} has no alias @${chosen}.`); });
       return chosen;
     }),
 
@@ -81,8 +79,7 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const description = text ?? await vscode.window.showInputBox({ title: `Description of ${v.model} v${v.version}`, value: v.description });
       if (description === undefined) return undefined;
-      s().models.setDescription(v.id, description.trim());
-      store.notifyChanged();
+      store.write(['models'], (w) => w.models.setDescription(v.id, description.trim()));
       return description.trim();
     }),
 
@@ -157,9 +154,8 @@ export function resolveVersion(s: Store, ref: VersionRef): ModelVersion {
 }
 
 async function pickRun(s: Store, ref: unknown, placeHolder: string): Promise<Run | undefined> {
-  if (typeof ref === 'number') return requireRun(s, ref);
-  if (typeof ref === 'string') return s.runs.getByUid(ref) ?? requireRun(s, Number(ref));
-  if (typeof ref === 'object' && ref !== null && 'run' in ref) return requireRun(s, (ref as { run: Run }).run.id);
+  const [named] = namesNoRun(ref as RunRef) ? [] : resolveRuns(s, ref as RunRef);
+  if (named) return named;
   const recent = s.runs.list({ limit: 500 }).filter((r) => r.status !== 'running');
   if (!recent.length) throw new Error('There are no ended runs in this workspace yet.');
   return (await vscode.window.showQuickPick(recent.map(runPickItem), { placeHolder, matchOnDescription: true }))?.run;

@@ -80,8 +80,7 @@ export async function reproduceRun(store: WorkspaceStore, runs: RunController, o
           cancel.dispose();
         }
         const report = buildReport({ original: reportRun(s, original), reproduction: reportRun(s, ended), tolerance });
-        s.runs.setTags(ended.id, { 'runlens.reproduced': VERDICT[report.verdict] });
-        store.notifyChanged();
+        store.write(['runs'], (w) => w.runs.setTags(ended.id, { 'runlens.reproduced': VERDICT[report.verdict] }));
         const reportFile = join(runFolder(s.dir, ended.uid).dir, 'reproducibility.md');
         mkdirSync(runFolder(s.dir, ended.uid).dir, { recursive: true });
         writeFileSync(reportFile, reportMarkdown(report));

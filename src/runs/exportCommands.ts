@@ -12,6 +12,7 @@ import { type MlflowLayoutResult, exportMlflowLayout } from '../core/export/mlfl
 import { guardedCommands } from '../commands.ts';
 import { runPickItem } from '../format.ts';
 import { resolveVersion } from '../models/modelCommands.ts';
+import { resolveRuns } from '../core/runs/runRefs.ts';
 
 export type ExportFormat = 'csv' | 'json';
 
@@ -35,7 +36,7 @@ export function registerExportCommands(deps: ExportCommandDeps): vscode.Disposab
     guarded('runlens.exportRuns', async (refs?: RunRefs, second?: RunsNode[] | string, target?: string | vscode.Uri) => {
       const s = requireStore(store);
       const multi = Array.isArray(second) && second.length > 1 ? second : undefined;
-      let runs = resolveRefs(s, multi ?? refs);
+      let runs = resolveRuns(s, multi ?? refs);
       if (!runs.length) runs = checkedRuns(s, selection);
       if (!runs.length) runs = await pickRuns(s);
       if (!runs.length) return undefined;
@@ -107,19 +108,6 @@ function found(run: Run | undefined, ref: string): Run {
   return run;
 }
 
-function resolveRefs(s: Store, refs: RunRefs): Run[] {
-  if (refs === undefined || refs === null) return [];
-  const runs: Run[] = [];
-  for (const ref of Array.isArray(refs) ? refs : [refs]) {
-    if (isNode(ref)) {
-      if (ref.kind === 'run') runs.push(found(s.runs.get(ref.run.id), ref.run.uid));
-    } else if (typeof ref === 'number') runs.push(found(s.runs.get(ref), String(ref)));
-    else if (typeof ref === 'string') runs.push(found(s.runs.getByUid(ref) ?? (/^\d+$/.test(ref) ? s.runs.get(Number(ref)) : undefined), ref));
-  }
-  const seen = new Set<number>();
-  return runs.filter((r) => !seen.has(r.id) && seen.add(r.id));
-}
-
 /** A run (node, id or uid), or a model version's run (Models view node, "name@alias" or "name:3"). */
 function runOf(s: Store, ref: RunsNode | ModelsNode | number | string): Run {
   if (isNode(ref) && ref.kind === 'version') return found(s.runs.get((ref as { version: { runId: number } }).version.runId), 'of the model version');
@@ -127,7 +115,7 @@ function runOf(s: Store, ref: RunsNode | ModelsNode | number | string): Run {
     const v = resolveVersion(s, ref);
     return found(s.runs.get(v.runId), `of ${v.model} v${v.version}`);
   }
-  const [run] = resolveRefs(s, ref as RunRefs);
+  const [run] = resolveRuns(s, ref as RunRefs);
   if (!run) throw new Error('Export which run? Pick one in the Runs view.');
   return run;
 }

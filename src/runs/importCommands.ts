@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { ImportReport } from '../core/importers/report.ts';
 import { importMlflowFrom } from '../core/importers/importMlflow.ts';
+import { findMlflowStore } from '../core/importers/mlflowSource.ts';
 import { importTensorBoard } from '../core/importers/importTensorBoard.ts';
 import { guardedCommands } from '../commands.ts';
 
@@ -26,9 +26,8 @@ export function registerImportCommands(deps: ImportCommandDeps): vscode.Disposab
     guarded('runlens.importRuns', async (source?: string | vscode.Uri, kind?: ImportKind) => {
       const picked = source === undefined ? await pickSource() : { source: pathOf(source), kind: kind ?? guessKind(pathOf(source)) };
       if (!picked) return undefined;
-      const s = store.require();
       const name = picked.kind === 'mlflow' ? 'MLflow' : 'TensorBoard';
-      const report = await vscode.window.withProgress({
+      const report = await store.writeSteps(['runs', 'metrics', 'models'], (s) => vscode.window.withProgress({
         location: vscode.ProgressLocation.Notification, title: `Importing ${name} runs`, cancellable: true,
       }, (progress, token) => {
         const abort = new AbortController();
@@ -42,8 +41,7 @@ export function registerImportCommands(deps: ImportCommandDeps): vscode.Disposab
           },
         };
         return picked.kind === 'mlflow' ? importMlflowFrom(s, picked.source, options) : importTensorBoard(s, picked.source, options);
-      });
-      store.notifyChanged();
+      }));
       const summary = importSummary(report);
       log.info(`Import from ${picked.source} (${name}): ${summary}`);
       for (const k of report.skipped) log.warn(`Import from ${picked.source}: skipped ${k.what}: ${k.why}`);
@@ -89,14 +87,7 @@ function pathOf(source: string | vscode.Uri): string {
 export function guessKind(source: string): ImportKind {
   if (/^(sqlite|file):/.test(source)) return 'mlflow';
   if (!existsSync(source) || !statSync(source).isDirectory()) return 'mlflow';
-  if (basename(source) === 'mlruns' || existsSync(join(source, 'mlruns')) || existsSync(join(source, 'mlflow.db'))) return 'mlflow';
-  try {
-    const experiment = readdirSync(source, { withFileTypes: true })
-      .some((e) => e.isDirectory() && /^\d+$/.test(e.name) && existsSync(join(source, e.name, 'meta.yaml')));
-    return experiment ? 'mlflow' : 'tensorboard';
-  } catch {
-    return 'tensorboard';
-  }
+  return findMlflowStore(source).source ? 'mlflow' : 'tensorboard'; // by content, whatever the files are named
 }
 
 async function pickSource(): Promise<{ source: string; kind: ImportKind } | undefined> {

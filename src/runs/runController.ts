@@ -43,11 +43,10 @@ export class RunController implements vscode.Disposable {
 
   /** Reattaches to runs left running by a previous window, if there is a store. */
   recover(): void {
-    const monitor = this.ensureMonitor(false);
-    if (!monitor) return;
-    const { reattached, ended } = monitor.recover();
+    if (!this.store.get()) return;
+    const { reattached, ended } = this.store.writeSteps((r) => (r.ended ? ['runs', 'metrics'] : r.reattached ? ['metrics'] : []),
+      () => this.ensureMonitor(false)?.recover() ?? { reattached: 0, ended: 0 });
     if (reattached || ended) this.log.info(`Reattached to ${reattached} running run(s); ${ended} ended while no window was watching`);
-    if (ended) this.store.notifyChanged();
     this.schedule();
     void this.collect();
   }
@@ -75,7 +74,7 @@ export class RunController implements vscode.Disposable {
   setMetricPatterns(patterns: string[]): void {
     if (patterns.join('\n') === this.metricPatterns.join('\n')) return;
     this.metricPatterns = patterns;
-    this.monitor?.dispose();
+    this.release();
     this.monitor = undefined; // rebuilt with the new parser on next use; runs are reattached
     this.recover();
   }
@@ -86,18 +85,20 @@ export class RunController implements vscode.Disposable {
     datasets?: string[];
   }): Promise<Run> {
     if (!vscode.workspace.isTrusted) throw new Error('RunLens does not start runs in an untrusted workspace. Trust the workspace to launch runs; stored runs can still be browsed.');
-    const store = this.store.require();
+    this.store.require(); // a readable error when there can be no store
     const monitor = this.ensureMonitor(true)!;
     const env = runEnvironment({ ...process.env, ...req.spec.env }, join(this.extensionPath, 'media', 'python'), delimiter);
     const spec = { ...req.spec, env };
-    const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd)]);
-    const tags = captured.noGit ? { ...req.tags, 'runlens.git': `no git: ${captured.noGit}` } : req.tags;
-    captured.provenance.launchEnv = redactEnv(req.spec.env ?? {});
-    const run = launch(store, store.dir, join(this.extensionPath, 'media', 'run-wrapper.cjs'),
-      { ...req, tags, spec, git: captured.git, provenance: captured.provenance, datasets });
+    const run = await this.store.writeSteps(['runs'], async (store) => {
+      const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd)]);
+      const tags = captured.noGit ? { ...req.tags, 'runlens.git': `no git: ${captured.noGit}` } : req.tags;
+      captured.provenance.launchEnv = redactEnv(req.spec.env ?? {});
+      const started = launch(store, store.dir, join(this.extensionPath, 'media', 'run-wrapper.cjs'),
+        { ...req, tags, spec, git: captured.git, provenance: captured.provenance, datasets });
+      monitor.track(started);
+      return started;
+    });
     this.log.info(`Started run ${run.name} (${run.uid}): ${Array.isArray(run.command) ? run.command.join(' ') : run.command}`);
-    monitor.track(run);
-    this.store.notifyChanged();
     this.schedule();
     return run;
   }
@@ -117,10 +118,9 @@ export class RunController implements vscode.Disposable {
     const store = this.store.get();
     if (!store) return Promise.resolve();
     if (this.collector?.store !== store) this.collector = new ArtifactCollector(store, store.objects, (m) => this.log.info(m));
-    return this.collector.drain().then((done) => {
-      if (!done.length) return;
-      this.store.notifyChanged();
-      this.changed.fire([...new Set(done.map((d) => d.runId))]);
+    const collector = this.collector;
+    return this.store.writeSteps((done) => (done.length ? ['runs', 'models'] : []), () => collector.drain()).then((done) => {
+      if (done.length) this.changed.fire([...new Set(done.map((d) => d.runId))]);
     }, (err) => this.log.error(`Keeping artifacts failed: ${String(err)}`));
   }
 
@@ -153,14 +153,23 @@ export class RunController implements vscode.Disposable {
     if (this.monitor && this.monitored === store) return this.monitor;
     if (!store) return undefined;
     const reopened = this.monitor !== undefined;
-    this.monitor?.dispose();
+    this.release();
     const parser = new StdoutParser({ patterns: this.metricPatterns });
     this.monitor = new RunMonitor(store, store.dir, {
       parse: (l) => parser.parse(l), log: (m) => this.log.warn(m), onFault: (run, fault) => this.faultChanged(run, fault),
     });
     this.monitored = store;
-    if (reopened) this.monitor.recover(); // the runs still going in this store
-    return this.monitor;
+    const monitor = this.monitor;
+    if (reopened) this.store.writeSteps(['runs', 'metrics'], () => monitor.recover()); // the runs still going in this store
+    return monitor;
+  }
+
+  /** Lets go of the monitor's runs (a write, when its store is still the open one). */
+  private release(): void {
+    const monitor = this.monitor;
+    if (!monitor) return;
+    if (this.monitored?.isOpen) this.store.writeSteps([], () => monitor.dispose());
+    else monitor.dispose();
   }
 
   private schedule(): void {
@@ -168,11 +177,14 @@ export class RunController implements vscode.Disposable {
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
+  /** Ingests what is new: one 'metrics' change (and 'runs' when a run ended) per tick that stored anything. */
   private tick(): void {
     try {
-      const changed = this.ensureMonitor(false)?.tick() ?? [];
+      const before = this.running;
+      const changed = !this.store.get() ? [] : this.store.writeSteps(
+        (ids) => (!ids.length ? [] : before.some((id) => !this.running.includes(id)) ? ['runs', 'metrics'] : ['metrics']),
+        () => this.ensureMonitor(false)?.tick() ?? []);
       if (changed.length) {
-        this.store.notifyChanged();
         this.changed.fire(changed);
         void this.collect();
       }
@@ -187,7 +199,7 @@ export class RunController implements vscode.Disposable {
 
   dispose(): void {
     clearInterval(this.timer);
-    this.monitor?.dispose(); // another window takes over this window's runs at once
+    this.release(); // another window takes over this window's runs at once
     this.changed.dispose();
     this.faultsChanged.dispose();
   }

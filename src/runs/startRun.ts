@@ -7,6 +7,7 @@ import { type ProjectConfig, type RunConfig, parseRunConfig } from '../core/conf
 import type { RunController } from './runController.ts';
 import { applyOverrides, overrideArgs, parseOverrides } from '../core/config/overrides.ts';
 import { writeParamsCopies } from '../core/config/paramsCopy.ts';
+import { flatten } from '../core/flatten.ts';
 import { randomUUID } from 'node:crypto';
 
 /** What "Run last again" repeats. */
@@ -64,16 +65,7 @@ async function interpreter(folder: vscode.WorkspaceFolder): Promise<string> {
 /** Params files (YAML or JSON), flattened with dots; later files win. */
 export function readParams(files: string[], cwd: string): { [k: string]: ParamValue } {
   const out: { [k: string]: ParamValue } = {};
-  const flatten = (v: unknown, prefix: string) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k);
-    } else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[prefix] = v;
-    else if (v !== null && v !== undefined) out[prefix] = JSON.stringify(v);
-  };
-  for (const f of files) {
-    const path = isAbsolute(f) ? f : join(cwd, f);
-    flatten(parseYaml(readFileSync(path, 'utf8')) as unknown, '');
-  }
+  for (const f of files) flatten(parseYaml(readFileSync(isAbsolute(f) ? f : join(cwd, f), 'utf8')) as unknown, out);
   return out;
 }
 

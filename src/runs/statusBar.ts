@@ -20,7 +20,7 @@ export function createRunsStatusBar(store: WorkspaceStore, controller: RunContro
     item.command = { command: 'runlens.showOutput', title: 'Show Run Output', arguments: [newest] };
     item.show();
   };
-  const subs = [controller.onDidChangeRuns(update), store.onDidChange(update)];
+  const subs = [controller.onDidChangeRuns(update), store.onChange(['runs', 'metrics'], update)];
   update();
   return { dispose: () => { item.dispose(); for (const s of subs) s.dispose(); } };
 }

@@ -3,7 +3,7 @@ import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { Model, ModelVersion } from '../core/store/modelRepository.ts';
 import { type Lineage, lineage } from '../core/models/lineage.ts';
 import { primaryMetric } from '../core/compare/compareData.ts';
-import { bytes, iso, metricValue } from '../core/format.ts';
+import { bytes, dateTime, metricValue, shortSha } from '../core/format.ts';
 import { ago } from '../format.ts';
 
 export type ModelsNode = { kind: 'model'; model: Model } | { kind: 'version'; version: ModelVersion };
@@ -22,7 +22,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
 
   constructor(deps: ModelsTreeDeps) {
     this.deps = deps;
-    this.subscription = deps.store.onDidChange(() => this.refresh());
+    this.subscription = deps.store.onChange(['models', 'runs'], () => this.refresh());
   }
 
   refresh(): void {
@@ -92,7 +92,7 @@ export function lineageHover(l: Lineage): vscode.MarkdownString {
   const v = l.version;
   const lines = [
     `**${md(v.model)} v${v.version}** ${v.aliases.map((a) => `\`@${a}\``).join(' ')}  `,
-    `${md(v.path)} · ${bytes(v.size)} · sha256 \`${v.digest.slice(0, 12)}\` · ${iso(v.createdAt)}`,
+    `${md(v.path)} · ${bytes(v.size)} · sha256 \`${shortSha(v.digest)}\` · ${dateTime(v.createdAt)}`,
     '',
     `$(play) run [${md(l.run.name)}](${cmd('runlens.openRun', l.run.id)}) · ${l.run.status}  `,
     l.code

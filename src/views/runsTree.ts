@@ -64,7 +64,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.faults = deps.faults?.current ?? (() => new Map());
     this.subscriptions = [
       ...(deps.faults ? [deps.faults.onDidChange(() => this.refresh())] : []),
-      deps.store.onDidChange(() => this.refresh()),
+      deps.store.onChange(['runs', 'metrics'], () => this.refresh()),
       deps.selection.onDidChange(() => { if (!this.fromCheckbox) this.refresh(); }),
       deps.filter.onDidChange(() => { this.shown.clear(); this.refresh(); }),
     ];

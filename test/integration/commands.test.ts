@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { Store } from '../../src/core/store/store.ts';
+import type { StoreChange } from '../../src/core/store/storeWrites.ts';
+import type { Run } from '../../src/core/types.ts';
 import { activate, eventually, viewRows, workspaceDir } from './util.ts';
 
 export function registerCommandTests(): void {
@@ -51,6 +53,29 @@ export function registerCommandTests(): void {
       await vscode.commands.executeCommand('runlens.renameRun', run.id, 'ghost');
       assert.ok(!store.runs.list({ limit: 10_000 }).some((r) => r.name === 'ghost'));
       assert.equal(find(api, 'ghost'), undefined);
+    });
+
+    it('each command that changes a run announces it with exactly one change event', async () => {
+      const api = await activate();
+      const [kept, gone] = [0, 1].map((i) => store.runs.create({ name: `announced-${i}`, experiment: 'commands', status: 'finished' })) as [Run, Run];
+      await eventually(() => find(api, 'announced-1'), 'the runs');
+      const own: StoreChange[] = []; // this window's writes; other connections' (this test's) are found by polling
+      const sub = api.store.onDidChange((c) => { if (!c.external) own.push(c); });
+      try {
+        for (const [command, ...args] of [
+          ['runlens.renameRun', kept.id, 'announced-renamed'], ['runlens.tagRun', kept.id, 'owner=ana'], ['runlens.toggleStar', kept.id],
+          ['runlens.addNote', kept.id, 'noted'], ['runlens.deleteRun', gone.id, { confirmed: true }],
+        ] as [string, ...unknown[]][]) {
+          own.length = 0;
+          await vscode.commands.executeCommand(command, ...args);
+          assert.equal(own.length, 1, `${command} fired ${own.length} change events`);
+          assert.ok(own[0]!.kinds.has('runs'), command);
+        }
+      } finally {
+        sub.dispose();
+      }
+      assert.equal(store.runs.get(gone.id), undefined);
+      assert.equal(store.runs.tags(kept.id).owner, 'ana');
     });
 
     it('shows a clear message in the view when the store setting points at something unusable', async () => {

@@ -143,8 +143,7 @@ export function registerCompareTests(): void {
       await eventually(() => messages.some((m) => m.type === 'model' && m.model.runs.length === 2), 'the model of the two runs', 30_000);
       await api.compare.receive({ type: 'query', requestId: 77, key: 'train_loss', axis: 'step', range: null, buckets: 1000 });
       for (let i = 0; i < 10; i++) {
-        store.metrics.append(live.id, 'train_loss', points(100 + i * 10, 10, (s) => -s));
-        api.store.notifyChanged();
+        store.metrics.append(live.id, 'train_loss', points(100 + i * 10, 10, (s) => -s)); // another connection: found by polling
         await new Promise((r) => setTimeout(r, 50));
       }
       // The live webview may also re-query the chart; then its answer carries the points instead.

@@ -17,8 +17,7 @@ export function registerScaleTests(): void {
           store.metrics.append(run.id, 'val_acc', { steps, times: steps.map((s) => 1e12 + s), values: steps.map((s) => (s + (i % 50)) / 100) });
         }
       });
-      store.close();
-      api.store.notifyChanged();
+      store.close(); // another connection: the view finds its commit by polling
       await eventually(() => api.runsTree.getChildren().filter((e) => e.kind === 'experiment' && e.experiment.name.startsWith('scale-')).length === 5, 'five scale experiments');
       const t0 = performance.now();
       const experiments = api.runsTree.getChildren();

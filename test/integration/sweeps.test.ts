@@ -195,8 +195,7 @@ export function registerSweepTests(): void {
       }
       api.sweeps.recover();
       assert.deepEqual(elsewhere.map((id) => store.runs.get(id)!.status), ['stopped', 'stopped'], 'once that window is gone, they are stopped too');
-      store.transaction(() => { for (const id of [...gone, ...elsewhere]) store.runs.delete(id); });
-      api.store.notifyChanged();
+      api.store.write(['runs'], (s) => { for (const id of [...gone, ...elsewhere]) s.runs.delete(id); });
     });
   });
 }

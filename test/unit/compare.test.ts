@@ -114,11 +114,22 @@ test('CSV export has every point in the range, with run names quoted when needed
   const r = store.runs.create({ name: 'a, "quoted" run' });
   store.metrics.append(r.id, 'x', series(0, 5, (s) => (s === 3 ? NaN : s)));
   const csv = seriesCsv(store, [store.runs.get(r.id)!], 'x', 'step', [1, 3]);
-  const lines = csv.trim().split('\n');
+  const lines = csv.split('\r\n');
   assert.equal(lines[0], 'run,run_id,step,time,value');
-  assert.equal(lines.length, 4);
+  assert.equal(lines.length, 5);
+  assert.equal(lines[4], '', 'every line ends with CRLF');
   assert.ok(lines[1]!.startsWith('"a, ""quoted"" run",'));
   assert.ok(lines[3]!.endsWith(',3,2023-11-14T22:13:23.000Z,NaN'));
+  store.close();
+});
+
+test('the chart CSV defuses a run name a spreadsheet would run as a formula, and keeps negative values numbers', () => {
+  const store = Store.open(tempDir());
+  const r = store.runs.create({ name: '=HYPERLINK("x")' });
+  store.metrics.append(r.id, 'x', series(0, 2, (s) => (s === 0 ? -0.5 : -Infinity)));
+  const [, first, second] = seriesCsv(store, [store.runs.get(r.id)!], 'x', 'step', null).split('\r\n');
+  assert.equal(first, `"'=HYPERLINK(""x"")",${r.uid},0,2023-11-14T22:13:20.000Z,-0.5`);
+  assert.ok(second!.endsWith(',1,2023-11-14T22:13:21.000Z,-Infinity'), second);
   store.close();
 });
 

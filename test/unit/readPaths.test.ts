@@ -321,8 +321,8 @@ test('valueAt after a step restart returns the value logged at the step', () => 
   store.close();
 });
 
-// Reported, not fixed: the live tail asks for x > the last x sent, so a point logged again at that x is never sent.
-test('a point logged at the step last sent still arrives live', { todo: 'reported: live tail and repeated steps' }, () => {
+// The live tail follows the log order: a point logged again at the last x sent arrives too.
+test('a point logged at the step last sent still arrives live', () => {
   const store = Store.open(tempDir());
   const run = store.runs.create({ name: 'live', status: 'running', startedAt: T0 });
   const runs = () => [store.runs.get(run.id)!];

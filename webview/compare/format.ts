@@ -1,5 +1,6 @@
-/** Number, duration and clock formatting, plus nice tick positions for the time axes. No DOM. */
+/** Axis labels and nice tick positions for the charts. No DOM. Values, durations, dates: src/core/format.ts. */
 import type { XAxis } from '../../src/core/compare/protocol.ts';
+import { dateTime, duration, trimZeros } from '../../src/core/format.ts';
 
 const SI = [
   { v: 1e12, s: 'T' },
@@ -7,32 +8,6 @@ const SI = [
   { v: 1e6, s: 'M' },
   { v: 1e3, s: 'k' },
 ];
-
-function trimZeros(s: string): string {
-  return s.includes('.') && !s.includes('e') ? s.replace(/\.?0+$/, '') : s;
-}
-
-/** 1.5e-4, 2e6: the mantissa without trailing zeros. */
-function expo(v: number, fractionDigits: number): string {
-  const [m, e] = v.toExponential(Math.max(0, fractionDigits)).split('e');
-  return `${trimZeros(m!)}e${e!.replace('+', '')}`;
-}
-
-/** A metric value for axes and tooltips: ~4 significant digits, exponent when very small/large. */
-export function formatValue(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e6 || a < 1e-3) return expo(v, digits - 2);
-  if (Number.isInteger(v) && a < 1e6) return String(v);
-  return trimZeros(v.toPrecision(digits));
-}
-
-/** Tables: more digits, full value in a tooltip elsewhere. */
-export function formatCell(v: number | null | undefined): string {
-  return formatValue(v, 5);
-}
 
 /** Axis ticks: compact (12k, 1.5M, 0.25, 1e-5). */
 export function formatCompact(v: number): string {
@@ -51,25 +26,7 @@ export function formatStep(v: number): string {
   return Math.round(v).toLocaleString('en-US');
 }
 
-/** 850ms, 12.5s, 1m30s, 2h05m, 3d04h. Negative durations get a leading minus. */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
-  if (ms < 0) return '−' + formatDuration(-ms);
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${trimZeros(s.toFixed(s < 10 ? 2 : 1))}s`;
-  const totalS = Math.round(s);
-  const d = Math.floor(totalS / 86400);
-  const h = Math.floor((totalS % 86400) / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const sec = totalS % 60;
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  if (d > 0) return h ? `${d}d${p2(h)}h` : `${d}d`;
-  if (h > 0) return m ? `${h}h${p2(m)}m` : `${h}h`;
-  return sec ? `${m}m${p2(sec)}s` : `${m}m`;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const monthDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 const p2 = (n: number) => String(n).padStart(2, '0');
 
 /** A wall-clock tick label; `span` (ms) decides the precision. */
@@ -78,29 +35,23 @@ export function formatClock(ms: number, span: number): string {
   const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
   if (span < 10 * 60_000) return `${hm}:${p2(d.getSeconds())}`;
   if (span < 86_400_000) return hm;
-  const day = `${MONTHS[d.getMonth()]} ${d.getDate()}`;
+  const day = monthDay.format(d);
   if (span < 10 * 86_400_000) return d.getHours() === 0 && d.getMinutes() === 0 ? day : `${day} ${hm}`;
   return day;
-}
-
-/** A full timestamp for tooltips: 2026-11-23 13:17:06. */
-export function formatDateTime(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
 }
 
 /** The hovered x as the tooltip's title. */
 export function formatX(axis: XAxis, x: number): string {
   if (axis === 'step') return `Step ${formatStep(x)}`;
-  if (axis === 'time') return formatDateTime(x);
-  return `+${formatDuration(x)}`;
+  if (axis === 'time') return dateTime(x);
+  return `+${duration(x)}`;
 }
 
 /** Tick label for the x axis; span is the visible range in axis units. */
 export function formatXTick(axis: XAxis, x: number, span: number): string {
   if (axis === 'step') return formatCompact(x);
   if (axis === 'time') return formatClock(x, span);
-  return formatDuration(x);
+  return duration(x);
 }
 
 const SECOND = 1000;
@@ -135,16 +86,6 @@ export function timeTicks(min: number, max: number, target: number, clock: boole
 export function formatParam(v: number | string | boolean | null | undefined): string {
   if (v === null || v === undefined) return '—';
   return String(v);
-}
-
-export function shortSha(sha: string | null): string {
-  return sha ? sha.slice(0, 7) : '—';
-}
-
-export function shortDigest(d: string): string {
-  const i = d.indexOf(':');
-  const hex = i >= 0 && i < 12 ? d.slice(i + 1) : d;
-  return hex.slice(0, 10);
 }
 
 /** The metric filter: a case-insensitive regex, or plain text when it is not a valid regex. */

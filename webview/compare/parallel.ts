@@ -7,7 +7,8 @@ import { Chart, type ChartConfiguration, type ChartDataset, type Plugin } from '
 import type { CompareModel, CompareRun } from '../../src/core/compare/protocol.ts';
 import type { ParamValue } from '../../src/core/types.ts';
 import { canvasTooltip, FAST_LINE_OPTIONS } from './chartSetup.ts';
-import { formatParam, formatValue } from './format.ts';
+import { formatParam } from './format.ts';
+import { metricValue } from '../../src/core/format.ts';
 import { withAlpha, type Theme } from './theme.ts';
 
 export interface PcAxis {
@@ -44,11 +45,11 @@ export function buildAxis(label: string, values: (ParamValue | null)[], metric =
     const lo = f(min);
     const span = f(max) - lo;
     const norm = values.map((v) => (v === null ? null : span ? (f(v as number) - lo) / span : 0.5));
-    const ticks: [string, number][] = span ? [[formatValue(max), 1], [formatValue(min), 0]] : [[formatValue(min), 0.5]];
+    const ticks: [string, number][] = span ? [[metricValue(max), 1], [metricValue(min), 0]] : [[metricValue(min), 0.5]];
     if (log) {
       for (let e = Math.ceil(Math.log10(min)); e <= Math.floor(Math.log10(max)); e++) {
         const p = (e - lo) / span;
-        if (p > 0.08 && p < 0.92) ticks.push([formatValue(10 ** e), p]);
+        if (p > 0.08 && p < 0.92) ticks.push([metricValue(10 ** e), p]);
       }
     }
     return { label: log ? `${label} (log)` : label, kind: 'num', min, max, cats: [], values, norm, ticks, metric };
@@ -209,7 +210,7 @@ export class ParallelChart {
               afterBody: (items) => {
                 const r = items[0]?.datasetIndex ?? -1;
                 if (r < 0) return [];
-                return this.axes.map((a) => `${a.label}: ${a.metric ? formatValue(a.values[r] as number | null) : formatParam(a.values[r] ?? null)}`);
+                return this.axes.map((a) => `${a.label}: ${a.metric ? metricValue(a.values[r] as number | null, { missing: '—' }) : formatParam(a.values[r] ?? null)}`);
               },
             },
           },

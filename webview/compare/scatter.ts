@@ -7,7 +7,8 @@ import { Chart, type ChartConfiguration, type ChartDataset } from 'chart.js';
 import type { CompareRun } from '../../src/core/compare/protocol.ts';
 import type { ParamValue } from '../../src/core/types.ts';
 import { canvasTooltip } from './chartSetup.ts';
-import { formatCompact, formatParam, formatValue } from './format.ts';
+import { formatCompact, formatParam } from './format.ts';
+import { metricValue } from '../../src/core/format.ts';
 import { withAlpha, type Theme } from './theme.ts';
 
 export interface ScatterInput {
@@ -105,7 +106,7 @@ export class ScatterChart {
           const inp = this.input;
           if (!inp) return '';
           const i = item.datasetIndex;
-          return [`${inp.paramKey} = ${formatParam(inp.x[i] ?? null)}`, `${inp.metricKey} = ${formatValue(inp.y[i] ?? null)}`];
+          return [`${inp.paramKey} = ${formatParam(inp.x[i] ?? null)}`, `${inp.metricKey} = ${metricValue(inp.y[i], { missing: '—' })}`];
         },
       },
     };

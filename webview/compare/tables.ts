@@ -11,7 +11,8 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { CompareModel, CompareRun, MetricRow, ParamRow, ProvenanceRow } from '../../src/core/compare/protocol.ts';
 import type { ParamValue } from '../../src/core/types.ts';
 import { h, swatch } from './dom.ts';
-import { formatCell, formatDuration, formatParam, formatStep, keyMatcher, shortDigest, shortSha } from './format.ts';
+import { formatParam, formatStep, keyMatcher } from './format.ts';
+import { duration, metricValue, shortSha } from '../../src/core/format.ts';
 import { post } from './host.ts';
 import type { ViewState } from './state.ts';
 
@@ -279,7 +280,7 @@ export class TablesTab {
           const v = this.statValue(row, s, i);
           const isBest = isPrimary && i === best && (s === 'atBest' || (s === (primary!.goal === 'min' ? 'min' : 'max')) || stats.length === 1);
           const cls = ['num', k === 0 && stats.length > 1 ? 'group-start' : '', v === null ? 'missing' : '', i === best ? 'best-col' : '', isBest ? 'best' : ''].filter(Boolean).join(' ');
-          tr.appendChild(h('td', { class: cls, title: v === null ? (row.count[i] ? 'no finite value' : 'not logged by this run') : String(v) }, formatCell(v)));
+          tr.appendChild(h('td', { class: cls, title: v === null ? (row.count[i] ? 'no finite value' : 'not logged by this run') : String(v) }, metricValue(v, { digits: 5, missing: '—' })));
         });
       }
       body.appendChild(tr);
@@ -344,7 +345,7 @@ export class TablesTab {
     });
     addRow('duration', 'Duration', cols.map(({ i }) => String(prov(i)?.durationMs ?? '')), (i) => {
       const v = prov(i)?.durationMs ?? null;
-      return v === null ? h('span', { class: 'missing' }, '—') : formatDuration(v);
+      return v === null ? h('span', { class: 'missing' }, '—') : duration(v);
     }, false);
 
     // One row per dataset path, with a same/different badge.
@@ -361,7 +362,7 @@ export class TablesTab {
       addRow(`dataset:${path}`, label, keys, (i) => {
         const d = digestOf(i);
         if (!d) return h('span', { class: 'missing', title: 'not recorded for this run' }, '—');
-        const digest = h('span', { class: 'mono', title: d }, shortDigest(d));
+        const digest = h('span', { class: 'mono', title: d }, shortSha(d));
         const changed = prov(i)?.datasets.find((x) => x.path === path)?.changed ?? [];
         if (!changed.length) return digest;
         const shown = changed.slice(0, 3).join(', ') + (changed.length > 3 ? ` +${changed.length - 3} more` : '');

@@ -7,7 +7,8 @@
 import type { Chart, InteractionItem } from 'chart.js';
 import type { XAxis } from '../../src/core/compare/protocol.ts';
 import { h } from './dom.ts';
-import { formatValue, formatX } from './format.ts';
+import { formatX } from './format.ts';
+import { metricValue } from '../../src/core/format.ts';
 import { lineHosts, type TraceRef } from './lineHost.ts';
 
 const MAX_ROWS = 12;
@@ -99,11 +100,11 @@ export class RunTooltip {
       row.el.classList.toggle('hot', i === hot);
       row.swatch.style.backgroundColor = e.ref.run.color;
       row.name.textContent = e.ref.run.name;
-      row.value.textContent = formatValue(e.value);
+      row.value.textContent = metricValue(e.value, { missing: '—' });
       let extra = '';
-      if (smooth) extra = `raw ${formatValue(t.last[e.index])}`;
+      if (smooth) extra = `raw ${metricValue(t.last[e.index], { missing: '—' })}`;
       const c = t.count[e.index] ?? 1;
-      if (c > 1) extra += `${extra ? ' · ' : ''}${formatValue(t.min[e.index])} – ${formatValue(t.max[e.index])} (${c} pts)`;
+      if (c > 1) extra += `${extra ? ' · ' : ''}${metricValue(t.min[e.index], { missing: '—' })} – ${metricValue(t.max[e.index], { missing: '—' })} (${c} pts)`;
       row.extra.textContent = extra;
     }
     const rest = entries.length - shown;

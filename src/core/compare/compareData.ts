@@ -7,6 +7,7 @@ import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { Store } from '../store/store.ts';
 import type { Downsampled } from '../store/metricRepository.ts';
 import type { Run } from '../types.ts';
+import { type CsvCell, csvText } from '../csvWriter.ts';
 import { runColor } from './colors.ts';
 import {
   type CompareModel, type CompareRun, type Goal, type MetricRow, type ParamRow, type PrimaryMetric, type ProvenanceRow,
@@ -173,32 +174,24 @@ export function toSeries(runId: number, d: Downsampled, shift = 0): SeriesData {
 
 /** Every point of one key for the runs within the range, as CSV (run, step, time, value). */
 export function seriesCsv(store: Store, runs: Run[], key: string, axis: XAxis, range: [number, number] | null): string {
-  const lines = ['run,run_id,step,time,value'];
+  return csvText(seriesRows(store, runs, key, axis, range));
+}
+
+function* seriesRows(store: Store, runs: Run[], key: string, axis: XAxis, range: [number, number] | null): Generator<CsvCell[]> {
+  yield ['run', 'run_id', 'step', 'time', 'value'];
   for (const run of runs) {
     const p = store.metrics.points(run.id, key);
     const shift = axis === 'relative' ? origin(store, run, key) : 0;
     const xs = axis === 'step' ? p.steps : p.times;
-    const name = csvField(run.name);
     for (let i = 0; i < p.values.length; i++) {
       const x = xs[i]! - shift;
       if (range && (x < range[0] || x > range[1])) continue;
-      lines.push(`${name},${run.uid},${p.steps[i]},${isoTime(p.times[i]!)},${csvNumber(p.values[i]!)}`);
+      yield [run.name, run.uid, p.steps[i], isoTime(p.times[i]!), p.values[i]];
     }
   }
-  return `${lines.join('\n')}\n`;
-}
-
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function isoTime(ms: number): string {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
-}
-
-function csvNumber(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  return String(v);
 }

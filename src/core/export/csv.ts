@@ -1,13 +1,12 @@
 /** Runs as a CSV table: one row per run, params and metric summaries as columns (RFC 4180). */
 import type { Store } from '../store/store.ts';
 import type { MetricSummary, ParamValue, Run } from '../types.ts';
-
-type Cell = string | number | boolean | null;
+import { type CsvCell, csvText } from '../csvWriter.ts';
 
 /**
  * Columns: name, uid, experiment, status, start (ISO 8601, UTC), duration (seconds), then
  * `param.<key>` for every param key of these runs, then `<key>.last`, `<key>.min`, `<key>.max` for
- * every metric key. Unknown runs are left out. Lines end with CRLF.
+ * every metric key. Unknown runs are left out.
  */
 export function exportRunsCsv(store: Store, runIds: readonly number[]): string {
   const runs = runIds.map((id) => store.runs.get(id)).filter((r): r is Run => r !== undefined);
@@ -25,10 +24,10 @@ export function exportRunsCsv(store: Store, runIds: readonly number[]): string {
   const pk = [...paramKeys].sort(), mk = [...metricKeys].sort();
   const header = ['name', 'uid', 'experiment', 'status', 'start', 'duration', ...pk.map((k) => `param.${k}`),
     ...mk.flatMap((k) => [`${k}.last`, `${k}.min`, `${k}.max`])];
-  const lines = [header.map(cell).join(',')];
+  const rows: CsvCell[][] = [header];
   for (const r of runs) {
     const p = params.get(r.id)!, m = metrics.get(r.id)!;
-    const row: Cell[] = [
+    rows.push([
       r.name, r.uid, r.experiment, r.status,
       r.startedAt === null ? null : new Date(r.startedAt).toISOString(),
       r.startedAt !== null && r.endedAt !== null ? (r.endedAt - r.startedAt) / 1000 : null,
@@ -37,21 +36,7 @@ export function exportRunsCsv(store: Store, runIds: readonly number[]): string {
         const s = m.get(k);
         return s ? [s.last, s.min, s.max] : [null, null, null];
       }),
-    ];
-    lines.push(row.map(cell).join(','));
+    ]);
   }
-  return `${lines.join('\r\n')}\r\n`;
-}
-
-/**
- * One CSV cell. Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR)
- * gets a leading single quote; numbers never do. Quoted when it holds a comma, quote or line break.
- */
-export function cell(v: Cell): string {
-  if (v === null) return '';
-  let s: string;
-  if (typeof v === 'number') s = Number.isNaN(v) ? 'NaN' : String(v);
-  else if (typeof v === 'boolean') s = v ? 'true' : 'false';
-  else s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return csvText(rows);
 }

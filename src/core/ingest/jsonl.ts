@@ -1,4 +1,5 @@
 import type { ParamValue } from '../types.ts';
+import { flatten } from '../flatten.ts';
 
 /** One line of the metrics file, decoded (see FORMAT.md). */
 export type Record =
@@ -52,16 +53,6 @@ function parseLenient(line: string): unknown {
       out += c;
     }
     return JSON.parse(out);
-  }
-}
-
-function flatten(value: unknown, prefix: string, out: { [key: string]: ParamValue }): void {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
-    out[prefix] = value;
-  } else if (value !== null && value !== undefined) {
-    out[prefix] = JSON.stringify(value);
   }
 }
 
@@ -140,8 +131,7 @@ export function decodeObject(obj: unknown, sink: MetricSink): Record | undefined
     return undefined;
   }
   if (isObject(obj.params)) {
-    const params: { [key: string]: ParamValue } = {};
-    flatten(obj.params, '', params);
+    const params = flatten(obj.params);
     checkWidth(Object.keys(params).length, 'params');
     return { kind: 'params', time, params };
   }

@@ -1,5 +1,5 @@
 import type { Lineage, DatasetDiff } from './lineage.ts';
-import { bytes, iso, metricValue, shortSha } from '../format.ts';
+import { bytes, dateTime, metricValue, shortSha } from '../format.ts';
 
 /**
  * The lineage panel's HTML: version → run → code → data → params → metrics, as a chain of cards.
@@ -40,7 +40,7 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
 
   parts.push(card('model version', `${esc(v.model)} <span class="ver">v${v.version}</span> ${aliases}`,
     `<p>${esc(v.description || 'No description.')}</p>
-    <dl><dt>Registered</dt><dd>${esc(iso(v.createdAt))}</dd>
+    <dl><dt>Registered</dt><dd>${esc(dateTime(v.createdAt))}</dd>
     <dt>Artifact</dt><dd><code>${esc(v.path)}</code> · ${esc(v.kind)} · ${v.fileCount} file(s) · ${esc(bytes(v.size))}</dd>
     <dt>sha256</dt><dd><code title="${esc(v.digest)}">${esc(v.digest)}</code></dd></dl>`,
     [link('Reproduce', 'runlens.reproduceModelVersion', v.id), link('Set alias…', 'runlens.setModelAlias', v.id),
@@ -62,7 +62,7 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
     const patch = c.dirty
       ? `<p class="dirty">Uncommitted changes: patch <code>${esc(shortSha(c.patchSha256 ?? ''))}</code>, ${esc(bytes(c.patchBytes))}${c.untracked.length ? `, ${c.untracked.length} untracked file(s)` : ''}</p>`
       : '<p class="clean">Working tree clean at launch.</p>';
-    parts.push(card('code', `commit <code>${esc(c.commit.slice(0, 10))}</code>${c.branch ? ` on <code>${esc(c.branch)}</code>` : ''}`,
+    parts.push(card('code', `commit <code>${esc(shortSha(c.commit))}</code>${c.branch ? ` on <code>${esc(c.branch)}</code>` : ''}`,
       `${c.remote ? `<p>${esc(c.remote)}</p>` : ''}${patch}`,
       [link('Show commit', 'runlens.showCommit', run.id), c.patchSha256 ? link('Show patch', 'runlens.showPatch', run.id) : ''].join('')));
   }
@@ -91,7 +91,7 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
     || '<p>No metrics were recorded.</p>'));
 
   const history = l.aliasHistory.length ? `<footer><h3>Alias history</h3><ul>${l.aliasHistory.map((h) =>
-    `<li>${esc(iso(h.at))}: <span class="alias">@${esc(h.alias)}</span> ${h.version === null ? `removed from v${h.previous}` : `${h.previous === null ? 'set on' : `moved from v${h.previous} to`} v${h.version}`}</li>`).join('')}</ul></footer>` : '';
+    `<li>${esc(dateTime(h.at))}: <span class="alias">@${esc(h.alias)}</span> ${h.version === null ? `removed from v${h.previous}` : `${h.previous === null ? 'set on' : `moved from v${h.previous} to`} v${h.version}`}</li>`).join('')}</ul></footer>` : '';
 
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">

@@ -1,5 +1,5 @@
 import type { Lineage } from './lineage.ts';
-import { bytes, iso, metricValue, shortSha } from '../format.ts';
+import { bytes, dateTime, metricValue, shortSha } from '../format.ts';
 
 const cell = (v: unknown) => String(v ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\r?\n/g, ' ');
 const code = (v: string) => `\`${v.replace(/`/g, "'")}\``;
@@ -11,7 +11,7 @@ export function modelCard(l: Lineage): string {
   const { version: v, run } = l;
   const out: string[] = [`# ${v.model} v${v.version}`, ''];
   const aliases = v.aliases.length ? ` · aliases ${v.aliases.map(code).join(', ')}` : '';
-  out.push(`Registered ${iso(v.createdAt)} from run **${cell(run.name)}** (${code(run.uid)}), experiment ${cell(run.experiment)}${aliases}.`, '');
+  out.push(`Registered ${dateTime(v.createdAt)} from run **${cell(run.name)}** (${code(run.uid)}), experiment ${cell(run.experiment)}${aliases}.`, '');
   if (v.description) out.push(v.description, '');
 
   out.push('## Artifact', '', row(['Path', 'Kind', 'Files', 'Size', 'sha256']), '|---|---|---:|---:|---|',

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { Store } from '../../../src/core/store/store.ts';
-import { cell, exportRunsCsv } from '../../../src/core/export/csv.ts';
+import { exportRunsCsv } from '../../../src/core/export/csv.ts';
+import { csvCell } from '../../../src/core/csvWriter.ts';
 import { exportRunsJson } from '../../../src/core/export/json.ts';
 import { exportMlflowLayout } from '../../../src/core/export/mlflowLayout.ts';
 import { readMlflowFileStore } from '../../../src/core/formats/mlflowFileStore.ts';
@@ -48,7 +49,7 @@ test('CSV: one row per run, params and metric last/min/max, RFC 4180 quoting, fo
   const { rows } = parseRows(csv);
   assert.equal(rows[1]![0], 'alpha, "the first"');
   assert.equal(rows[1]![9], '\'=HYPERLINK("x")');
-  assert.deepEqual(['-1', '+x', '@y', '\tz', 'a\nb', -1, NaN, null, false].map(cell), ["'-1", "'+x", "'@y", "'\tz", '"a\nb"', '-1', 'NaN', '', 'false']);
+  assert.deepEqual(['-1', '+x', '@y', '\tz', 'a\nb', -1, NaN, null, false].map(csvCell), ["'-1", "'+x", "'@y", "'\tz", '"a\nb"', '-1', 'NaN', '', 'false']);
   store.close();
 });
 
