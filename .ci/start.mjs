@@ -4,14 +4,14 @@
 //   npm start -- --folder DIR   your own folder instead
 //   npm start -- --empty        the demo without its three recorded example runs
 //   npm start -- --smoke        also open the URL in headless Chromium, check the RunLens sidebar,
-//                               save docs/images/npm-start.png, and exit
+//                               save test-results/images/npm-start.png (RUNLENS_IMAGES=docs/images: the README's), and exit
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCodeServer } from '../test/harness/codeServer.mjs';
-import { launchBrowser, openWorkbench, workbenchUrl } from '../test/harness/browser.mjs';
+import { imagesDir, launchBrowser, openWorkbench, workbenchUrl } from '../test/harness/browser.mjs';
 import { prepareDemoWorkspace } from '../test/harness/demoWorkspace.mjs';
 
 const root = resolve(import.meta.dirname, '..');
@@ -49,8 +49,8 @@ if (opts.smoke) {
     await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
     await page.locator('.part.sidebar .title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(1000);
-    await page.screenshot({ path: join(root, 'docs', 'images', 'npm-start.png') });
-    say('smoke check passed: the workbench opened with the RunLens sidebar (docs/images/npm-start.png)');
+    await page.screenshot({ path: join(imagesDir(), 'npm-start.png') });
+    say(`smoke check passed: the workbench opened with the RunLens sidebar (${join(imagesDir(), 'npm-start.png')})`);
   } finally {
     await browser.close();
     await server.stop();

@@ -2,7 +2,9 @@
 //   unit         node:test over src/core, on real SQLite files
 //   fault        node:test: the core under faults (second writer, kill -9, busy/full disk, huge input)
 //   integration  mocha inside the real VS Code extension host (code-server + headless Chromium)
-//   e2e          the workbench UI in headless Chromium, with screenshots in docs/images/
+//   e2e          the workbench UI in headless Chromium, with screenshots in test-results/images/
+//                (`npm run images` writes them to docs/images/ instead, for the README)
+// A run that changes a tracked file counts as a failure: tests write only to test-results/ and temp folders.
 // RUNLENS_TIERS=unit,integration limits the tiers.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,12 @@ const tiers = (process.env.RUNLENS_TIERS ?? 'unit,fault,integration,untrusted,re
 const counts = {};
 const started = Date.now();
 rmSync(results, { recursive: true, force: true });
+/** Tracked files that differ from HEAD (git status), or undefined outside a git checkout. */
+function trackedChanges() {
+  const r = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : undefined;
+}
+const trackedBefore = trackedChanges();
 mkdirSync(results, { recursive: true });
 
 function step(title, cmd, args) {
@@ -149,6 +157,11 @@ if (!fatal) {
   });
 }
 
+const trackedAfter = trackedChanges();
+if (trackedBefore !== undefined && trackedAfter !== trackedBefore && !process.env.RUNLENS_IMAGES) {
+  console.log(`\n== the tests changed tracked files (they may write only to test-results/ and temp folders):\n${trackedAfter}`);
+  counts['tracked files'] = { passed: 0, failed: 1 };
+}
 const total = Object.values(counts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed }), { passed: 0, failed: fatal ? 1 : 0 });
 console.log(`\n${Object.entries(counts).map(([k, c]) => `${k}: ${c.passed} passed, ${c.failed} failed`).join(' · ')} · ${Math.round((Date.now() - started) / 1000)} s`);
 console.log(`${total.passed} passed, ${total.failed} failed`);

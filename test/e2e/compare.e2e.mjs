@@ -3,19 +3,62 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { withWorkbench } from '../harness/extensionTests.mjs';
-import { frameWith, openRunLensSidebar, runCommand } from '../harness/browser.mjs';
+import { frameWith, openRunLensSidebar, painted, runCommand, imagesDir } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 import { seedDemoRuns } from '../fixtures/seedDemoRuns.ts';
 import { seedSyntheticRuns } from '../fixtures/seedSyntheticRuns.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const images = join(repoRoot, 'docs', 'images');
+const images = imagesDir();
 
 const openSidebar = (page) => openRunLensSidebar(page);
 const compareFrame = (page, timeout) => frameWith(page, '#run-legend', { timeout, what: 'Compare webview' });
 
 async function chartsReady(frame, n, timeout = 60_000) {
   await frame.waitForFunction((count) => document.querySelectorAll('.chart-card[data-ready="true"]').length >= count, n, { timeout });
+}
+
+const CHECKBOX = '.part.sidebar .monaco-list-row .custom-view-tree-node-item-checkbox';
+const CHECKED = `${CHECKBOX}[aria-checked="true"]`;
+
+/** Clicks the unchecked checkboxes of `rows`, as a user would. A click a redraw swallowed is left to the next round. */
+async function checkRows(rows) {
+  for (let i = 0; i < await rows.count(); i++) {
+    const box = rows.nth(i).locator('.custom-view-tree-node-item-checkbox');
+    if (await box.getAttribute('aria-checked', { timeout: 10_000 }).catch(() => null) === 'true') continue;
+    await box.click({ timeout: 10_000 }).catch(() => {});
+  }
+}
+
+/**
+ * Checks `rows` until the view shows them all checked and keeps showing that for `steady` ms: the
+ * view redraws from the extension's selection once the clicks settle (300 ms after the last), and
+ * then a click VS Code dropped shows up unchecked, and the user clicks it again.
+ */
+async function checkSteadily(page, rows, n, { steady = 1500, rounds = 5 } = {}) {
+  for (let round = 1; ; round++) {
+    await checkRows(rows);
+    const ok = await page.waitForFunction(({ selector, n, steady }) => {
+      const now = performance.now();
+      if (document.querySelectorAll(selector).length !== n) { globalThis.__e2eSteadySince = undefined; return false; }
+      globalThis.__e2eSteadySince ??= now;
+      return now - globalThis.__e2eSteadySince >= steady;
+    }, { selector: CHECKED, n, steady }, { timeout: steady + 8_000, polling: 100 }).then(() => true, () => false);
+    await page.evaluate(() => { globalThis.__e2eSteadySince = undefined; });
+    if (ok) return;
+    if (round === rounds) {
+      throw new Error(`${await page.locator(CHECKED).count()} of ${n} runs checked after ${rounds} rounds: ` +
+        (await page.locator('.part.sidebar .monaco-list-row').allInnerTexts()).join(' | '));
+    }
+  }
+}
+
+/** Moves the mouse to a spot with no hover (in the workbench or a chart) and waits until none shows. */
+async function noHovers(page, frame, spot) {
+  await page.mouse.move(spot.x, spot.y);
+  await page.locator('.monaco-hover').filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 15_000 });
+  await frame.locator('.chart-tooltip').filter({ visible: true }).first().waitFor({ state: 'hidden', timeout: 15_000 });
+  await painted(page);
 }
 
 /** Errors a user would see in the developer tools: script errors and CSP refusals, from the webview. */
@@ -33,30 +76,24 @@ export const tests = {
       await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, settings, colorScheme: theme, width: 1440, height: 900 }, async ({ page, consoleLines }) => {
         await openSidebar(page);
         const rows = page.locator('.part.sidebar .monaco-list-row', { hasText: 'finished' });
-        await page.waitForFunction(() => document.querySelectorAll('.part.sidebar .monaco-list-row .custom-view-tree-node-item-checkbox').length >= 3, null, { timeout: 30_000 });
-        // Check the three runs with their checkboxes, as a user would. The view redraws from the
-        // extension's selection once clicks settle; a click VS Code dropped shows up unchecked, and
-        // the user clicks it again.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          for (let i = 0; i < 3; i++) await rows.nth(i).locator('.custom-view-tree-node-item-checkbox').check();
-          await page.waitForTimeout(1000);
-          if (await page.locator('.part.sidebar .custom-view-tree-node-item-checkbox[aria-checked="true"]').count() === 3) break;
-        }
-        const checked = page.locator('.part.sidebar .custom-view-tree-node-item-checkbox[aria-checked="true"]');
-        await page.waitForFunction(() => document.querySelectorAll('.part.sidebar .custom-view-tree-node-item-checkbox[aria-checked="true"]').length === 3, null, { timeout: 15_000 })
-          .catch(async (err) => { throw new Error(`${theme}: ${await checked.count()} checked of ${await rows.count()} rows: ${(await page.locator('.part.sidebar .monaco-list-row').allInnerTexts()).join(' | ')}; ${err.message}`); });
+        await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 3, CHECKBOX, { timeout: 30_000 });
+        // Check the three runs with their checkboxes, as a user would.
+        await checkSteadily(page, rows, 3);
         await runCommand(page, 'RunLens: Compare Selected Runs');
         const frame = await compareFrame(page);
         await chartsReady(frame, 3);
         const cards = await frame.locator('.chart-card').evaluateAll((els) => els.map((e) => ({ key: e.dataset.key, canvases: e.querySelectorAll('canvas').length })));
         assert.deepEqual(cards.map((c) => c.key).sort(), ['train_loss', 'val_acc', 'val_loss'], 'one chart per metric');
         assert.ok(cards.every((c) => c.canvases === 1), 'each chart is one canvas');
-        // the last checkbox events may reach the extension just after the panel opened: it follows them
-        await frame.waitForFunction(() => document.querySelectorAll('#run-legend .run-chip').length === 3, null, { timeout: 15_000 })
-          .catch(async (err) => { throw new Error(`${theme}: legend ${await frame.locator('#run-legend').innerText()}; tabs ${await page.locator('.tab').allInnerTexts()}; ${err.message}`); });
+        // The last checkbox events may reach the extension just after the panel opened: it follows
+        // them. A click the extension never got shows unchecked by now: the user checks it again.
+        const legend3 = (timeout) => frame.waitForFunction(() => document.querySelectorAll('#run-legend .run-chip').length === 3, null, { timeout });
+        await legend3(20_000).catch(async () => {
+          await checkSteadily(page, rows, 3);
+          await legend3(30_000);
+        }).catch(async (err) => { throw new Error(`${theme}: legend ${await frame.locator('#run-legend').innerText()}; tabs ${await page.locator('.tab').allInnerTexts()}; ${err.message}`); });
         await chartsReady(frame, 3);
-        await page.mouse.move(1300, 820); // an empty corner of the panel, away from every hover
-        await page.waitForTimeout(500);
+        await noHovers(page, frame, { x: 1300, y: 820 }); // an empty corner of the panel, away from every hover
         await page.screenshot({ path: join(images, `compare-${theme}.png`) });
 
         await frame.locator('#tab-tables').click();
@@ -85,14 +122,13 @@ export const tests = {
         await first.click();
         await page.keyboard.press('Control+A');
         await first.click({ button: 'right' });
-        // The menu drops a click that comes too soon after it opened: point at the item, wait, click,
-        // and press Enter if the menu is still open (the pointed item has the focus).
+        // The menu drops a click that comes too soon after it opened: point at the item, wait until it
+        // has the focus, click, and press Enter if the menu is still open (the pointed item has the focus).
         const item = page.locator('.context-view .action-label', { hasText: 'Compare Selected Runs' });
-        await item.hover();
-        await page.waitForTimeout(300);
-        await item.click();
-        await page.waitForTimeout(500);
-        if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+        await item.hover({ timeout: 10_000 }).catch(() => {});
+        await page.locator('.context-view .action-item.focused', { hasText: 'Compare Selected Runs' }).waitFor({ timeout: 5_000 }).catch(() => {});
+        await item.click({ timeout: 5_000 }).catch(() => {});
+        if (!await item.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) await page.keyboard.press('Enter');
         frame = await compareFrame(page, 40_000).catch(async (err) => {
           if (attempt < 2) return undefined;
           await page.screenshot({ path: join(tmpdir(), 'runlens-compare-100-failed.png') });
@@ -100,12 +136,15 @@ export const tests = {
         });
       }
       await chartsReady(frame, 3);
-      await page.mouse.move(1300, 820); // an empty corner of the panel, away from every hover
+      await frame.waitForFunction(() => document.querySelectorAll('#run-legend .run-chip').length >= 100, null, { timeout: 30_000 }).catch(() => {});
       assert.equal(await frame.locator('#run-legend .run-chip').count(), 100, 'all 100 runs in the legend');
-      await page.waitForTimeout(500);
+      await noHovers(page, frame, { x: 1300, y: 820 }); // an empty corner of the panel, away from every hover
       await page.screenshot({ path: join(images, 'compare-100.png') });
       await frame.locator('#tab-across').click();
-      await page.waitForTimeout(800);
+      // the parallel coordinates have drawn when their note says what the axes are
+      await frame.locator('.across-tab').filter({ visible: true }).waitFor({ timeout: 30_000 });
+      await frame.waitForFunction(() => /Numeric axes/.test(document.querySelector('.across-tab')?.textContent ?? ''), null, { timeout: 30_000 });
+      await noHovers(page, frame, { x: 1300, y: 820 });
       await page.screenshot({ path: join(images, 'compare-across.png') });
       assert.deepEqual(webviewErrors(consoleLines), []);
     });

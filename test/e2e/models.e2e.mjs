@@ -2,14 +2,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { withWorkbench } from '../harness/extensionTests.mjs';
-import { frameWith, openRunLensSidebar } from '../harness/browser.mjs';
+import { frameWith, hoverUntil, openRunLensSidebar, painted, imagesDir } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 import { seedDemoModels } from '../fixtures/seedDemoModels.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const images = join(repoRoot, 'docs', 'images');
+const images = imagesDir();
 
 const lineageFrame = (page) => frameWith(page, 'main.lineage', { what: 'lineage webview' });
+// An empty stretch of the editor area (no editor is open yet): the mouse rests there, away from every hover.
+const AWAY = { x: 1100, y: 400 };
 
 export const tests = {
   async 'the Models view lists versions with aliases and metric; a version opens its lineage, marking the changed data file'() {
@@ -27,19 +29,16 @@ export const tests = {
 
       // Hover v2: the lineage in a hover.
       const v2 = models.locator('.monaco-list-row', { hasText: 'v2' });
-      const box = await v2.boundingBox();
-      await page.mouse.move(box.x + 40, box.y + box.height / 2);
-      await page.waitForTimeout(200);
-      await page.mouse.move(box.x + 60, box.y + box.height / 2, { steps: 4 });
       const hover = page.locator('.monaco-hover').filter({ hasText: 'demo-classifier v2' }).first();
-      await hover.waitFor({ timeout: 15_000 });
-      const hoverText = await hover.innerText();
+      const hoverText = await hoverUntil(page, v2, hover, { away: AWAY, x: 40, timeout: 20_000 });
       assert.match(hoverText, /train\.lr=0\.3/);
       assert.match(hoverText, /data · 3 file\(s\)/);
+      await painted(page);
       await page.screenshot({ path: join(images, 'models-view.png') });
 
       // Click v3: its lineage, against v2, names the relabelled file.
-      await page.mouse.move(900, 880);
+      await page.mouse.move(AWAY.x, AWAY.y);
+      await hover.waitFor({ state: 'hidden', timeout: 15_000 });
       await models.locator('.monaco-list-row', { hasText: 'v3' }).click();
       const frame = await lineageFrame(page);
       await frame.locator('.card.data .changed').waitFor({ timeout: 15_000 });
@@ -47,7 +46,7 @@ export const tests = {
       assert.match(await frame.locator('.card.code').innerText(), /commit/);
       assert.equal(await frame.locator('.card.params td', { hasText: 'train.lr' }).count(), 1);
       assert.equal(await frame.locator('.card.metrics td', { hasText: 'val_acc' }).count(), 1);
-      await page.waitForTimeout(300);
+      await painted(page);
       await page.screenshot({ path: join(images, 'lineage.png') });
       const errors = consoleLines.filter((l) => /\[pageerror\]|Refused to|Content Security Policy/.test(l) && !/open-vsx|vsda|telemetry/.test(l));
       assert.deepEqual(errors, [], 'no script errors or CSP refusals');

@@ -2,23 +2,17 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { withWorkbench } from '../harness/extensionTests.mjs';
-import { openRunLensSidebar } from '../harness/browser.mjs';
+import { hoverUntil, openRunLensSidebar, painted, imagesDir } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 import { seedDemoRuns } from '../fixtures/seedDemoRuns.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const images = join(repoRoot, 'docs', 'images');
+const images = imagesDir();
 
 const openSidebar = (page, width = 460) => openRunLensSidebar(page, width);
 
-/** Moves the mouse onto a row and a little within it, which is what opens a workbench hover. */
-async function hoverRow(page, row) {
-  const box = await row.boundingBox();
-  // past the twistie and the checkbox, onto the label
-  await page.mouse.move(box.x + 80, box.y + box.height / 2);
-  await page.waitForTimeout(200);
-  await page.mouse.move(box.x + 110, box.y + box.height / 2, { steps: 4 });
-}
+// An empty stretch of the editor area (no editor is open): the mouse rests there, away from every hover.
+const AWAY = { x: 1000, y: 400 };
 
 export const tests = {
   async 'the empty sidebar welcomes a new user'() {
@@ -44,14 +38,20 @@ export const tests = {
         const texts = await rows.allInnerTexts();
         assert.ok(texts.some((t) => /demo\s*3 runs/.test(t)), `an experiment row "demo 3 runs" in ${JSON.stringify(texts)}`);
         assert.equal(texts.filter((t) => /finished/.test(t)).length, 3, 'three finished runs');
-        // Hover the first run for its tooltip: params, commit and metrics.
-        await hoverRow(page, rows.filter({ hasText: 'finished' }).last());
+        // Hover the first run for its tooltip: params, commit and metrics. The hover needs the mouse
+        // to rest on the row, and goes when the row is redrawn (a store change), so: until it shows.
+        const first = rows.filter({ hasText: 'finished' }).last();
         const hover = page.locator('.monaco-hover').filter({ hasText: 'Param' }).first();
-        await hover.waitFor({ timeout: 15_000 });
-        const hoverText = await hover.innerText();
-        assert.match(hoverText, /train\.lr/);
-        assert.match(hoverText, /val_acc/);
-        await page.screenshot({ path: join(images, `runs-view-${theme}.png`) });
+        for (let attempt = 1; ; attempt++) {
+          const hoverText = await hoverUntil(page, first, hover, { away: AWAY, timeout: 20_000 });
+          assert.match(hoverText, /train\.lr\s*\|?\s*0\.05/, `the oldest run's lr in ${JSON.stringify(hoverText)}`);
+          assert.match(hoverText, /val_acc/);
+          assert.match(hoverText, /python3 train\.py --lr 0\.05 --epochs 15/);
+          await painted(page);
+          await page.screenshot({ path: join(images, `runs-view-${theme}.png`) });
+          if (await hover.isVisible()) break; // still there after the shot: the image has it
+          if (attempt === 3) throw new Error(`${theme}: the tooltip went before each of 3 screenshots`);
+        }
       });
     }
   },

@@ -1,12 +1,23 @@
 // Headless Debian Chromium via playwright-core, and the code-server workbench URL.
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
 ];
+
+/**
+ * Where e2e screenshots go: test-results/images, so `npm test` changes no tracked file.
+ * `npm run images` sets RUNLENS_IMAGES=docs/images to refresh the README's pictures.
+ */
+export function imagesDir() {
+  const dir = resolve(import.meta.dirname, '..', '..', process.env.RUNLENS_IMAGES || join('test-results', 'images'));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 export async function launchBrowser() {
   const executablePath = process.env.RUNLENS_CHROMIUM || '/usr/bin/chromium';
@@ -98,5 +109,95 @@ export async function openRunLensSidebar(page, width) {
   await page.mouse.move(box.x + width, box.y + 300, { steps: 8 });
   await page.mouse.up();
   await page.mouse.move(box.x + width + 400, box.y + 500); // off the sash, so it is not highlighted
-  await page.waitForTimeout(400);
+  // the drag has landed (the sidebar has its new width) and no sash is highlighted any more
+  const want = box.x + width;
+  await page.waitForFunction((right) => {
+    const r = document.querySelector('.part.sidebar')?.getBoundingClientRect();
+    return r && Math.abs(r.right - right) < 3 && !document.querySelector('.monaco-sash.hover, .monaco-sash.active');
+  }, want, { timeout: 15_000 }).catch(async (err) => {
+    const now = await sidebar.boundingBox();
+    throw new Error(`the sidebar did not take the dragged width (${width} px; now ${now?.width} px): ${err.message}`);
+  });
+  await painted(page);
+}
+
+/**
+ * Resolves once the page (or a webview's frame) has painted twice since the call: a screenshot then
+ * shows what the DOM holds. Best effort: a frame that gets no animation frames (hidden, or a webview
+ * frame being swapped) does not hold the test up for more than a few seconds.
+ */
+export async function painted(page, { timeout = 5_000 } = {}) {
+  let timer;
+  await Promise.race([
+    page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))).catch(() => {}),
+    new Promise((resolve) => { timer = setTimeout(resolve, timeout); }),
+  ]);
+  clearTimeout(timer);
+}
+
+/** The locator's box once it stops moving (the layout settles after a resize or a redraw). */
+export async function settledBox(locator, { timeout = 15_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last = null;
+  for (;;) {
+    const box = await locator.boundingBox({ timeout: Math.max(1000, deadline - Date.now()) });
+    if (box && last && ['x', 'y', 'width', 'height'].every((k) => Math.abs(box[k] - last[k]) < 0.5)) return box;
+    if (Date.now() > deadline) {
+      if (box) return box;
+      throw new Error('the element has no box');
+    }
+    last = box;
+    await locator.page().waitForTimeout(100);
+  }
+}
+
+/**
+ * Points at `target` as a user would to see its hover: from `away` onto it (at `x` px from its left
+ * edge), then a little along it (staying on it), and waits for `hover` (a locator of the hover with
+ * its content) to show. Returns the hover's text. A hover can be lost under a mouse that does not
+ * move: the Runs view redraws its rows when the store changes (it also does once shortly after it
+ * first shows them), which takes a shown tooltip away for good, or the layout shifts. Then the mouse
+ * goes away and comes back, up to `attempts` times. `away` must be a point with no hover of its own.
+ */
+export async function hoverUntil(page, target, hover, { away, x = 80, attempts = 4, timeout = 15_000 } = {}) {
+  if (!away) throw new Error('hoverUntil needs an `away` point');
+  let last;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    await page.mouse.move(away.x, away.y);
+    // a hover from the last attempt goes when the mouse leaves; the next one must be new
+    await hover.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+    let at;
+    try {
+      await target.waitFor({ state: 'visible', timeout });
+      const box = await settledBox(target, { timeout });
+      at = { x: box.x + Math.min(x, box.width / 3), y: box.y + box.height / 2 };
+      // counts the target's redraws while the mouse rests on it, to say why a hover did not show
+      await target.evaluate((el) => {
+        el.__e2eRedraws = 0;
+        el.__e2eObserver?.disconnect();
+        el.__e2eObserver = new MutationObserver((ms) => { el.__e2eRedraws += ms.filter((m) => m.type !== 'attributes').length; });
+        el.__e2eObserver.observe(el, { subtree: true, childList: true, characterData: true });
+      }, undefined, { timeout: 2_000 }).catch(() => {});
+      await page.mouse.move(at.x, at.y, { steps: 2 });
+      at.x = Math.min(at.x + 30, box.x + box.width - 2); // still on the target
+      await page.mouse.move(at.x, at.y, { steps: 4 });
+      await hover.waitFor({ state: 'visible', timeout });
+      return await hover.innerText({ timeout: 2_000 });
+    } catch (err) {
+      last = err;
+      const why = await page.evaluate(({ el, at }) => {
+        const under = at && document.elementFromPoint(at.x, at.y);
+        return {
+          redraws: el?.__e2eRedraws,
+          underMouse: (under?.closest('.monaco-list-row, .view-line') ?? under)?.textContent?.slice(0, 60),
+          hoversShown: [...document.querySelectorAll('.monaco-hover')].filter((h) => h.getClientRects().length)
+            .map((h) => h.textContent.slice(0, 60)),
+        };
+      }, { el: await target.elementHandle({ timeout: 1_000 }).catch(() => null), at }).catch((e) => ({ error: e.message }));
+      console.error(`[e2e] no hover on attempt ${attempt} of ${attempts} (${JSON.stringify(why)}): ${err.message.split('\n')[0]}`);
+    } finally {
+      await target.evaluate((el) => el.__e2eObserver?.disconnect(), undefined, { timeout: 2_000 }).catch(() => {});
+    }
+  }
+  throw new Error(`no hover after ${attempts} attempts: ${last?.message}`);
 }
