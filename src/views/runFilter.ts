@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { RUN_STATUSES, type RunQuery, type RunSort, type RunStatus } from '../core/types.ts';
 import { FilterSyntaxError, compileFilter, describeFilterHelp, parseFilter } from '../core/query/filterExpression.ts';
+import { requireKey } from '../core/query/resolveName.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import { STATUS_LABEL } from '../format.ts';
 
@@ -157,7 +158,11 @@ export function registerFilterCommands(store: WorkspaceStore, filter: RunsFilter
 
     guarded('runlens.sortRuns', async (arg?: RunSort) => {
       if (arg && typeof arg === 'object') {
-        filter.update({ sort: arg });
+        // A typed key resolves like a filter name (`lr` → `train.lr`); an unknown or ambiguous one throws.
+        const keys = known();
+        const sort = keys && (arg.by === 'param' || arg.by === 'metric')
+          ? { ...arg, key: requireKey(arg.key, arg.by === 'param' ? keys.params : keys.metrics, arg.by) } : arg;
+        filter.update({ sort });
         return;
       }
       const keys = known() ?? { params: [], metrics: [], tags: [] };

@@ -159,6 +159,35 @@ test('a key that is both a param and a metric means the param; metric.x reaches 
   store.close();
 });
 
+test('names resolve like everywhere else: lr finds the only .lr key, case and _ - . are ignored', () => {
+  const store = Store.open(tempDir());
+  const r = store.runs;
+  const demo = [['slow', 0.01, 0.8], ['mid', 0.05, 0.9], ['fast', 0.3, 0.85]] as const;
+  for (const [name, lr, acc] of demo) {
+    const run = r.create({ name, experiment: 'demo', status: 'finished', params: { 'train.lr': lr, 'train.batch_size': 32 } });
+    store.metrics.append(run.id, 'val_acc', series(0, 3, () => acc));
+  }
+  assert.deepEqual(names(store, 'lr < 0.1'), ['mid', 'slow']);
+  assert.deepEqual(names(store, 'LR >= 0.1'), ['fast']);
+  assert.deepEqual(names(store, 'param.lr == 0.05 and BATCH-SIZE == 32'), ['mid']);
+  assert.deepEqual(names(store, 'val-acc > 0.82 and max(VAL_ACC) < 0.9'), ['fast']);
+  const lrr = syntaxError(() => names(store, 'lrr < 0.1'));
+  assert.equal(lrr.message, 'No param or metric named "lrr".', 'no match: the did-you-mean rule as before');
+
+  // A second .lr key makes lr ambiguous; the full key still works.
+  const other = r.create({ name: 'other', experiment: 'demo', status: 'finished', params: { 'optim.lr': 0.001 } });
+  const err = syntaxError(() => names(store, 'val_acc > 0 and lr < 0.1'));
+  assert.equal(err.message, '"lr" could be optim.lr or train.lr');
+  assert.deepEqual([err.offset, err.length], [16, 2]);
+  assert.equal(syntaxError(() => names(store, 'param.lr < 1')).message, '"lr" could be optim.lr or train.lr');
+  assert.deepEqual(names(store, 'optim.lr < 0.1'), ['other']);
+
+  // A metric with the exact name beats the param the name is a suffix of.
+  store.metrics.append(other.id, 'lr', series(0, 2, () => 0.5));
+  assert.deepEqual(names(store, 'lr == 0.5'), ['other'], 'lr is now the logged metric');
+  store.close();
+});
+
 test('min, max, last and count read a metric summary', () => {
   const { store } = fixture();
   assert.deepEqual(names(store, 'min(val_acc) < 0.6'), ['alpha']);
@@ -226,7 +255,7 @@ test('an unknown name is an error that suggests the closest known one', () => {
   const cases: [string, string, number, number][] = [
     ['lrr < 0.01', 'No param or metric named "lrr". Did you mean "lr"?', 0, 3],
     ['lr < 1 and val_ac > 0.9', 'No param or metric named "val_ac". Did you mean "val_acc"?', 11, 6],
-    ['Optimizer == "adam"', 'No param or metric named "Optimizer". Did you mean "optimizer"?', 0, 9],
+    ['Optimiser == "adam"', 'No param or metric named "Optimiser". Did you mean "optimizer"?', 0, 9],
     ['optimizer == adamw', 'No param or metric named "adamw". To compare with text, put it in quotes: "adamw"', 13, 5],
     ['optimizer == nam', 'No param or metric named "nam". Did you mean "name"? To compare with text, put it in quotes: "nam"', 13, 3],
     ['owner == "ana"', 'No param or metric named "owner". To filter by the tag, write tag.owner', 0, 5],

@@ -17,6 +17,7 @@
  * "is set and truthy" and is plainly false for runs without it, so `not use_amp` selects them.
  */
 import { RUN_STATUSES } from '../types.ts';
+import { type NameMatch, type Resolver, ambiguityMessage, closest, nameResolver, unresolvedMessage } from './resolveName.ts';
 
 /** A filter the user typed that cannot be read or resolved. `offset`/`length` locate the culprit. */
 export class FilterSyntaxError extends Error {
@@ -515,42 +516,11 @@ function isBuiltin(word: string): word is Builtin {
   return (BUILTINS as readonly string[]).includes(word);
 }
 
-/** Optimal-string-alignment edit distance, case-insensitive. */
-export function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The closest candidate to a mistyped name, if one is close enough to be a likely typo. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  const limit = word.length <= 4 ? 1 : word.length <= 8 ? 2 : 3;
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of new Set(candidates)) {
-    let score = editDistance(word, c);
-    if (score > limit && word.length >= 3 && c.toLowerCase().startsWith(word.toLowerCase())) score = limit; // val_acc -> val_accuracy
-    if (score <= limit && (score < bestScore || (score === bestScore && c.length < best!.length))) {
-      best = c;
-      bestScore = score;
-    }
-  }
-  return best;
-}
-
 class Compiler {
   private readonly known: KnownKeys | undefined;
   private readonly now: number;
+  /** One resolver per kind of key, built on first use. */
+  private readonly resolvers = new Map<string, Resolver>();
 
   constructor(known: KnownKeys | undefined, now: number) {
     this.known = known;
@@ -642,46 +612,52 @@ class Compiler {
     if (o.type === 'literal') {
       return { sql: '?', args: [typeof o.value === 'boolean' ? (o.value ? 1 : 0) : o.value] };
     }
-    if (o.type === 'call') {
-      this.checkKnown(o.key, this.known?.metrics, 'metric', o);
-      return { sql: metricSql(o.fn), args: [o.key] };
-    }
+    if (o.type === 'call') return { sql: metricSql(o.fn), args: [this.resolve(o.key, 'metric', o)] };
     switch (o.scope) {
-      case 'param':
-        this.checkKnown(o.key, this.known?.params, 'param', o);
-        return { sql: paramSql(hint), args: [o.key] };
-      case 'metric':
-        this.checkKnown(o.key, this.known?.metrics, 'metric', o);
-        return { sql: metricSql(), args: [o.key] };
-      case 'tag':
-        this.checkKnown(o.key, this.known?.tags, 'tag', o);
-        return { sql: tagSql(hint), args: [o.key] };
-      case 'any':
-        break;
+      case 'param': return { sql: paramSql(hint), args: [this.resolve(o.key, 'param', o)] };
+      case 'metric': return { sql: metricSql(), args: [this.resolve(o.key, 'metric', o)] };
+      case 'tag': return { sql: tagSql(hint), args: [this.resolve(o.key, 'tag', o)] };
+      case 'any': break;
     }
     const builtin = builtinOf(o);
     if (builtin === 'duration') return { sql: DURATION_SQL, args: [this.now] };
     if (builtin) return { sql: BUILTIN_SQL[builtin], args: [] };
     if (!this.known) return { sql: `coalesce(${paramSql(hint)}, ${metricSql()})`, args: [o.key, o.key] };
-    if (this.known.params.includes(o.key)) return { sql: paramSql(hint), args: [o.key] };
-    if (this.known.metrics.includes(o.key)) return { sql: metricSql(), args: [o.key] };
-    throw this.unknownName(o, rightSide);
+    // Params and metrics are one pool of keys; a key that is both means the param.
+    const match = this.resolver('any')(o.key);
+    if (match.kind !== 'found') throw this.unknownName(o, match, rightSide);
+    return this.known.params.includes(match.key) ? { sql: paramSql(hint), args: [match.key] } : { sql: metricSql(), args: [match.key] };
   }
 
-  private unknownName(o: FieldOperand, rightSide: boolean): FilterSyntaxError {
+  private resolver(kind: 'param' | 'metric' | 'tag' | 'any'): Resolver {
+    let r = this.resolvers.get(kind);
+    if (!r) {
+      const k = this.known!;
+      r = nameResolver(kind === 'any' ? [...k.params, ...k.metrics] : kind === 'param' ? k.params : kind === 'metric' ? k.metrics : k.tags ?? []);
+      this.resolvers.set(kind, r);
+    }
+    return r;
+  }
+
+  private unknownName(o: FieldOperand, match: NameMatch, rightSide: boolean): FilterSyntaxError {
     const known = this.known!;
+    if (match.kind === 'ambiguous') return new FilterSyntaxError(ambiguityMessage(o.key, match.candidates), o.offset, o.length);
     let msg = `No param or metric named "${o.key}".`;
     const guess = closest(o.key, [...known.params, ...known.metrics, ...BUILTINS]);
-    if (known.tags?.includes(o.key)) msg += ` To filter by the tag, write tag.${o.key}`;
+    const tag = known.tags && this.resolver('tag')(o.key);
+    if (tag?.kind === 'found') msg += ` To filter by the tag, write tag.${tag.key}`;
     else if (guess) msg += ` Did you mean "${guess}"?`;
     if (rightSide) msg += ` To compare with text, put it in quotes: "${o.key}"`;
     return new FilterSyntaxError(msg, o.offset, o.length);
   }
 
-  private checkKnown(key: string, keys: readonly string[] | undefined, what: string, at: Span): void {
-    if (!keys || keys.includes(key)) return;
-    const guess = closest(key, keys);
-    throw new FilterSyntaxError(`No ${what} named "${key}".${guess ? ` Did you mean "${guess}"?` : ''}`, at.offset, at.length);
+  /** The recorded key a scoped name means; without known keys, the name as written. */
+  private resolve(key: string, kind: 'param' | 'metric' | 'tag', at: Span): string {
+    const keys = kind === 'param' ? this.known?.params : kind === 'metric' ? this.known?.metrics : this.known?.tags;
+    if (!keys) return key;
+    const match = this.resolver(kind)(key);
+    if (match.kind === 'found') return match.key;
+    throw new FilterSyntaxError(unresolvedMessage(key, match, keys, kind), at.offset, at.length);
   }
 }
 
@@ -704,8 +680,10 @@ function listHint(values: Operand[]): TypeHint {
 
 /**
  * Compiles a parsed filter to a SQL boolean expression over `runs r`, with its bound arguments.
- * With `known`, names that are neither built-ins nor known keys are errors with a suggestion;
- * a plain name that is both a param and a metric means the param (`metric.x` reaches the metric).
+ * With `known`, names are resolved by the rule in resolveName.ts (`lr` → `train.lr`); unknown
+ * names are errors with a suggestion, ambiguous ones list the candidates. A plain name is looked
+ * up among params and metrics together, and a key that is both means the param (`metric.x`
+ * reaches the metric).
  */
 export function compileFilter(node: FilterNode, known?: KnownKeys, options: CompileOptions = {}): CompiledFilter {
   return new Compiler(known, options.now ?? Date.now()).condition(node);
@@ -718,6 +696,7 @@ export function describeFilterHelp(): string {
     + 'name contains "text", name ~ "glob*". Text goes in quotes; status names may go bare (status == running). '
     + 'A bare name such as starred or use_amp means "set and true". '
     + 'A name is a built-in (name, status, experiment, notes, starred, duration in seconds, created), else a param, else a metric\'s last value; '
+    + 'names ignore case and _ - . and may leave out a dotted prefix (lr finds train.lr); '
     + 'write param.x, metric.x or tag.x to choose, min(x), max(x), last(x) or count(x) for a metric\'s summary, '
     + 'and `backquotes` for names with spaces. Runs without a key never match a comparison on it.';
 }

@@ -35,7 +35,8 @@ test('a dotted name matches the recorded key it ends with, the longest first', (
   assert.equal(matchParam('train.lr', ['lr', 'seed']), 'lr');
   assert.equal(matchParam('cfg.train.lr', ['train.lr', 'lr']), 'train.lr');
   assert.equal(matchParam('cfg.Train-LR', ['train_lr']), 'train_lr');
-  assert.equal(matchParam('a.lr', ['LR', 'lr']), undefined, 'ambiguous');
+  assert.equal(matchParam('a.Lr', ['LR', 'lr']), undefined, 'ambiguous');
+  assert.equal(matchParam('a.lr', ['LR', 'lr']), 'lr', 'an exact tail wins');
   assert.equal(matchParam('a.lr', ['x.lr']), undefined, 'suffixes are not matched against suffixes');
 });
 
