@@ -26,10 +26,13 @@ export function registerImportExportTests(): void {
       const report = await vscode.commands.executeCommand<ImportReport>('runlens.importRuns', db);
       assert.deepEqual(report, {
         runs: 3, unchanged: 0, updated: 0, points: 7, models: 2, cancelled: false,
-        skipped: [{ what: 'alias digits@v2', why: '"v2" would be read as a version; choose another alias.' }],
+        skipped: [
+          { what: 'alias digits@v2', why: '"v2" would be read as a version; choose another alias.' },
+          { what: 'deleted runs', why: '2 run(s) MLflow marks deleted were left out' },
+        ],
       });
       assert.equal(importSummary(report),
-        'Imported 3 runs, 7 points, 2 model versions; skipped 1: alias digits@v2 ("v2" would be read as a version; choose another alias.)');
+        'Imported 3 runs, 7 points, 2 model versions; skipped 2: alias digits@v2 ("v2" would be read as a version; choose another alias.), …');
       const rows = viewRows(api);
       const labels = (experiment: string) => rows.find((e) => e.label === experiment)?.children.map((c) => c.label);
       assert.deepEqual(labels('mnist'), ['calm-fox', 'brave-owl'], 'newest first');
@@ -45,7 +48,7 @@ export function registerImportExportTests(): void {
       const again = await vscode.commands.executeCommand<ImportReport>('runlens.importRuns', `sqlite:///${db}`);
       assert.deepEqual([again.runs, again.unchanged, again.updated, again.points, again.models], [0, 3, 0, 0, 0]);
       assert.equal(store.runs.count(), count);
-      assert.match(importSummary(again), /^Imported 3 runs \(3 unchanged\), 0 points; skipped 1: /);
+      assert.match(importSummary(again), /^Imported 3 runs \(3 unchanged\), 0 points; skipped 2: /);
     });
 
     it('imports a TensorBoard log folder: one run per folder, a validation folder prefixes its tags', async () => {

@@ -1,6 +1,7 @@
 /** Finding other tools' log files under a run's folders, cheaply and within bounds. */
-import { type Dirent, readdirSync, statSync } from 'node:fs';
+import { type Dirent, closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { dvcLiveMetricKey, isDvcLiveHeader } from '../formats/dvclive.ts';
 import { isEventFile } from './eventFiles.ts';
 
 export type LogKind = 'tfevents' | 'csv' | 'dvclive' | 'dvcparams' | 'hf';
@@ -22,8 +23,10 @@ export function kindOf(path: string): LogKind | undefined {
   if (isEventFile(name)) return 'tfevents';
   if (name === 'metrics.csv') return 'csv';
   if (name === 'trainer_state.json') return 'hf';
-  const p = path.replaceAll('\\', '/');
-  if (name.endsWith('.tsv') && p.includes('/plots/metrics/')) return 'dvclive';
+  if (name.endsWith('.tsv') && dvcLiveMetricKey(path) !== undefined) {
+    // DVCLive 0.x/1.x `scalars/`: a common folder name, so the header must be DVCLive's too.
+    return path.replaceAll('\\', '/').includes('/plots/metrics/') || isDvcLiveHeader(firstLine(path)) ? 'dvclive' : undefined;
+  }
   if (name === 'params.yaml' && basename(join(path, '..')) === 'dvclive') return 'dvcparams';
   return undefined;
 }
@@ -84,6 +87,7 @@ export function discover(roots: readonly string[]): Scan {
   for (const [path, kind] of [...found]) {
     if (kind !== 'dvclive') continue;
     const at = path.replaceAll('\\', '/').lastIndexOf('/plots/metrics/');
+    if (at < 0) continue; // DVCLive 0.x/1.x (scalars/) had no params.yaml
     const params = join(path.slice(0, at), 'params.yaml');
     if (!found.has(params) && isFile(params)) found.set(params, 'dvcparams');
   }
@@ -95,5 +99,22 @@ function isFile(path: string): boolean {
     return statSync(path).isFile();
   } catch {
     return false;
+  }
+}
+
+/** A file's first line (up to 4 KB), '' when it cannot be read. */
+export function firstLine(path: string): string {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(4096);
+      const text = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
+      const nl = text.search(/\r?\n/);
+      return nl < 0 ? '' : text.slice(0, nl);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
   }
 }

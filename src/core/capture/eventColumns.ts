@@ -3,6 +3,7 @@
  * points quickly. The fast path takes the common scalar shapes (simple_value; a float or double
  * tensor holding one value); any other record goes whole through readTfEvents, so results match it.
  */
+import type { ParamValue } from '../types.ts';
 import { maskedCrc32c } from '../formats/crc32c.ts';
 import { readTfEvents } from '../formats/tfevents.ts';
 import type { Columns } from '../store/chunks.ts';
@@ -17,6 +18,8 @@ export interface EventColumns {
   /** The smallest and largest wall time of the points (ms); Infinity / -Infinity when none. */
   timeLo: number;
   timeHi: number;
+  /** Hparams (TensorBoard's hparams plugin), when a record held them. */
+  params?: { [key: string]: ParamValue };
 }
 
 const utf8 = new TextDecoder();
@@ -116,6 +119,7 @@ function decode(bytes: Uint8Array, keys: Keys, prefix: string): EventColumns {
   const problems: string[] = [];
   const n = bytes.length;
   let pos = 0, broken = false;
+  let params: { [key: string]: ParamValue } | undefined;
   timeLo = Infinity; timeHi = -Infinity;
   while (n - pos >= 12) {
     if (view.getUint32(pos + 8, true) !== maskedCrc32c(bytes, pos, pos + 8)) { broken = true; break; }
@@ -133,10 +137,11 @@ function decode(bytes: Uint8Array, keys: Keys, prefix: string): EventColumns {
         if (p.time > timeHi) timeHi = p.time;
       }
       problems.push(...r.problems);
+      if (r.params) params = { ...params, ...r.params };
     }
     pos = end + 4;
   }
-  return { batch: keys.take(prefix), consumed: pos, problems, broken, timeLo, timeHi };
+  return { batch: keys.take(prefix), consumed: pos, problems, broken, timeLo, timeHi, ...(params && { params }) };
 }
 
 // Pending values of one record: added only when the whole record decoded.
@@ -188,7 +193,11 @@ function fastEvent(b: Uint8Array, view: DataView, start: number, end: number, ke
         if (e < 0) return false;
         if (t === 0x0a) { nameS = lenStart; nameE = e; }
         else if (t === 0x42) { tS = lenStart; tE = e; }
-        else { const name = pluginName(b, lenStart, e); if (name === undefined) return false; plugin = name; }
+        else {
+          const name = pluginName(b, lenStart, e);
+          if (name === undefined || name === 'hparams') return false; // hparams: read by readTfEvents
+          plugin = name;
+        }
         p = e;
       } else if (t === 0x15) {
         if (p + 4 > vEnd) return false;

@@ -2,6 +2,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Columns } from '../store/chunks.ts';
+import type { ParamValue } from '../types.ts';
 import { FileShrank } from '../ingest/tail.ts';
 import { EventDecoder } from './eventColumns.ts';
 
@@ -39,6 +40,8 @@ export interface EventSlice {
   /** The wall time range of the points (ms); Infinity / -Infinity when none. */
   timeLo: number;
   timeHi: number;
+  /** Hparams read from the hparams plugin's session start info. */
+  params?: { [key: string]: ParamValue };
 }
 
 /**
@@ -66,7 +69,7 @@ export function readEventSlice(file: string, offset: number, decoder: EventDecod
         if (want > n) continue;
       }
       const problems = r.problems.map((p) => p.replace(/at byte (\d+)/, (_, b: string) => `at byte ${offset + Number(b)}`));
-      return { batch: r.batch, end: offset + at, problems, size, broken, timeLo: r.timeLo, timeHi: r.timeHi };
+      return { batch: r.batch, end: offset + at, problems, size, broken, timeLo: r.timeLo, timeHi: r.timeHi, ...(r.params && { params: r.params }) };
     }
   } finally {
     closeSync(fd);

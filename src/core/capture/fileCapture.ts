@@ -11,20 +11,22 @@
  *
  * Metric keys: TensorBoard tags as they are, prefixed with the folder name when the event file sits
  * in a folder named train, validation, val, eval or test (see tagPrefix); CSV column names; DVCLive
- * paths below plots/metrics without .tsv; trainer_state.json's log_history keys.
+ * paths below plots/metrics (or scalars/) without .tsv; trainer_state.json's log_history keys. A key
+ * logged by two kinds of file (a logger writing metrics.csv and an event file) is taken from the
+ * kind that logged it first (see ownKeys).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
 import type { ParamValue } from '../types.ts';
-import { dvcLiveMetricKey, readDvcLiveParams, readDvcLiveTsv } from '../formats/dvclive.ts';
+import { type TsvState, dvcLiveMetricKey, readDvcLiveParams, readDvcLiveTsv } from '../formats/dvclive.ts';
 import { readHfTrainerState } from '../formats/hfTrainerState.ts';
 import { FileShrank, tailLines } from '../ingest/tail.ts';
 import { faultKind } from '../store/faults.ts';
 import { type Keep, countPoints, filterBatch, groupPoints } from './columns.ts';
 import { type CsvCursor, countCsvRows, readCsvTail } from './csvTail.ts';
-import { type FoundLog, type LogKind, discover } from './discover.ts';
+import { type FoundLog, type LogKind, discover, firstLine } from './discover.ts';
 import { SLICE_BYTES, readEventSlice, tagPrefix } from './eventFiles.ts';
 import { EventDecoder } from './eventColumns.ts';
 
@@ -55,6 +57,8 @@ interface Followed {
   prefix: string;
   key: string;
   cursor?: CsvCursor;
+  /** A DVCLive .tsv's header, kept for the reads after its first line. */
+  tsv?: TsvState;
   decoder?: EventDecoder;
   /** mtime and size when last read (trainer_state.json, params.yaml). */
   stamp?: string;
@@ -64,7 +68,16 @@ interface Followed {
   /** Bytes after the last whole record (an event file still being written). */
   torn: number;
   badColumns: Set<string>;
+  /** Keys another kind of file owns, already said. */
+  skipped: Set<string>;
 }
+
+/** The ingest_offsets row that marks `kind` as where `key`'s points come from (see ownKeys). */
+const claimOf = (key: string, kind: LogKind) => `capture-key:${JSON.stringify([key, kind])}`;
+const KIND_NAMES: Record<LogKind, string> = {
+  tfevents: 'TensorBoard event files', csv: 'CSV logger files', dvclive: 'DVCLive .tsv files', hf: 'trainer_state.json files', dvcparams: 'DVCLive params',
+};
+const KINDS = Object.keys(KIND_NAMES) as LogKind[];
 
 /** Files changed this long before the run started still count as the run's (coarse file times). */
 const SLACK_MS = 2000;
@@ -79,6 +92,8 @@ export class FileCapture {
   private readonly txGuard: () => void;
   private readonly files = new Map<string, Followed>();
   private readonly seenProblems = new Set<string>();
+  /** The kind of file each key's points come from (see ownKeys). */
+  private readonly owners = new Map<string, LogKind>();
   private last: Map<string, { step: number; value: number }> | undefined;
   private nextScan = -Infinity;
   private since: number | undefined;
@@ -137,7 +152,7 @@ export class FileCapture {
     const source = `capture:${name.split(sep).join('/')}`;
     const stored = this.store.offset(this.runId, source);
     const f: Followed = {
-      path: found.path, kind: found.kind, source, offset: stored, stored, torn: 0, badColumns: new Set(),
+      path: found.path, kind: found.kind, source, offset: stored, stored, torn: 0, badColumns: new Set(), skipped: new Set(),
       prefix: found.kind === 'tfevents' ? tagPrefix(found.path) : '',
       key: found.kind === 'dvclive' ? dvcLiveMetricKey(found.path) ?? name : '',
     };
@@ -187,7 +202,7 @@ export class FileCapture {
       f.torn = slice.broken ? 0 : slice.size - slice.end;
       if (slice.end === f.offset) break;
       used += slice.end - f.offset;
-      this.commit(f, f.rewritten ? filterBatch(slice.batch, this.afterStored()) : slice.batch, slice.end);
+      this.commit(f, f.rewritten ? filterBatch(slice.batch, this.afterStored()) : slice.batch, slice.end, slice.params && this.missing(slice.params));
       if (slice.broken || slice.end >= slice.size) break;
     }
     return used;
@@ -204,8 +219,12 @@ export class FileCapture {
 
   private readTsv(f: Followed, budget: number): number {
     let used = 0;
+    if (!f.tsv) {
+      f.tsv = {};
+      if (f.offset > 0) readDvcLiveTsv(f.key, `${firstLine(f.path)}\n`, f.tsv); // resumed past the header: read it
+    }
     const tail = (from: number) => tailLines(f.path, from, (text, end) => {
-      const r = readDvcLiveTsv(f.key, text);
+      const r = readDvcLiveTsv(f.key, text, f.tsv, this.now());
       for (const p of r.problems) this.problem(`${this.name(f)}: ${p}`);
       used += end - f.offset;
       this.commit(f, groupPoints(r.points, undefined, f.rewritten ? this.afterStored() : undefined), end);
@@ -259,15 +278,18 @@ export class FileCapture {
     f.rewritten = true;
   }
 
-  /** Points, params and the new position, in one transaction. */
-  private commit(f: Followed, batch: [string, Columns][], offset: number, params?: { [k: string]: ParamValue }): void {
+  /** Points (of the keys this file owns), params and the new position, in one transaction. */
+  private commit(f: Followed, all: [string, Columns][], offset: number, params?: { [k: string]: ParamValue }): void {
     const hasParams = params !== undefined && Object.keys(params).length > 0;
+    let batch = all, claimed: string[] = [];
     this.store.transaction(() => {
       this.txGuard();
       this.store.moveOffset(this.runId, f.source, f.stored, offset);
+      if (all.length) ({ batch, claimed } = this.ownKeys(f, all));
       if (batch.length) this.store.metrics.appendMany(this.runId, batch);
       if (hasParams) this.store.runs.setParams(this.runId, params);
     });
+    for (const key of claimed) this.owners.set(key, f.kind);
     f.offset = f.stored = offset;
     const last = this.lastPoints();
     for (const [key, c] of batch) {
@@ -275,6 +297,40 @@ export class FileCapture {
       if (n) last.set(key, { step: c.steps[n - 1]!, value: c.values[n - 1]! });
     }
     this.stats.points += countPoints(batch);
+  }
+
+  /**
+   * One format per key per run: a key's points come from the first kind of file that logged it (a
+   * logger writing one key to metrics.csv and to an event file would double every point). Files of
+   * the same kind go on as before (a restart's new event file, a checkpoint's trainer_state.json).
+   * The claim is stored with the points, so it holds after a reload. Returns the batch without the
+   * keys another kind owns.
+   */
+  private ownKeys(f: Followed, batch: [string, Columns][]): { batch: [string, Columns][]; claimed: string[] } {
+    const claimed: string[] = [], skipped = new Map<LogKind, string[]>(); // owner -> keys said now
+    const kept = batch.filter(([key]) => {
+      let owner = this.owners.get(key);
+      if (owner === undefined) {
+        owner = KINDS.find((k) => this.store.offset(this.runId, claimOf(key, k)) > 0);
+        if (owner === undefined) {
+          this.store.setOffset(this.runId, claimOf(key, f.kind), 1);
+          claimed.push(key);
+          return true;
+        }
+        this.owners.set(key, owner);
+      }
+      if (owner === f.kind) return true;
+      if (!f.skipped.has(key)) {
+        f.skipped.add(key);
+        skipped.set(owner, [...skipped.get(owner) ?? [], key]);
+      }
+      return false;
+    });
+    for (const [owner, keys] of skipped) {
+      const one = keys.length === 1;
+      this.problem(`${this.name(f)}: ${keys.join(', ')} ${one ? 'is' : 'are'} taken from the ${KIND_NAMES[owner]}, which logged ${one ? 'it' : 'them'} first; skipped here (one source per key)`);
+    }
+    return { batch: kept, claimed };
   }
 
   /** Keeps points whose step is after the key's last stored step. */

@@ -18,33 +18,66 @@ type Meta = { [k: string]: unknown };
 
 const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
-/** Reads `root` (the mlruns folder, or a folder holding one). Problems are collected, never thrown. */
+/**
+ * Reads `root` (the mlruns folder, or a folder holding one). Problems are collected, never thrown.
+ * Deleted runs (and the runs of deleted experiments, also in .trash/) are counted in deletedRuns and
+ * left out, except those a registered model version names: they come flagged `deleted`.
+ */
 export function readMlflowFileStore(root: string): MlflowExport {
-  const out: MlflowExport = { experiments: [], runs: [], problems: [] };
-  if (kindOf(join(root, 'mlruns')) === 'dir' && kindOf(join(root, 'meta.yaml')) === 'none') root = join(root, 'mlruns');
-  for (const expDir of list(root, out.problems)) {
-    if (expDir.startsWith('.') || expDir === 'models') continue; // .trash, registered models
-    const expPath = join(root, expDir);
+  const out: MlflowExport = { experiments: [], runs: [], problems: [], deletedRuns: 0 };
+  if (!isMlflowFileStore(root) && isMlflowFileStore(join(root, 'mlruns'))) root = join(root, 'mlruns');
+  readRegistry(join(root, 'models'), out);
+  const wanted = new Set((out.versions ?? []).map((v) => v.runId));
+  readExperiments(root, false, wanted, out);
+  if (kindOf(join(root, '.trash')) === 'dir') readExperiments(join(root, '.trash'), true, wanted, out);
+  return out;
+}
+
+/**
+ * Whether `dir` is an MLflow file store: a folder in it (or in its .trash) holds an experiment's
+ * meta.yaml, whose experiment_id is the folder's name (as MLflow names them).
+ */
+export function isMlflowFileStore(dir: string): boolean {
+  for (const base of [dir, join(dir, '.trash')]) {
+    if (kindOf(base) !== 'dir') continue;
+    for (const name of list(base, [])) {
+      if (name.startsWith('.') || name === 'models' || kindOf(join(base, name)) !== 'dir') continue;
+      const meta = readMeta(join(base, name, 'meta.yaml'), []);
+      if (meta && text(meta.experiment_id) === name) return true;
+    }
+  }
+  return false;
+}
+
+/** The experiments in `base` (the store, or its .trash, whose experiments are deleted) and their runs. */
+function readExperiments(base: string, trashed: boolean, wanted: Set<string | null>, out: MlflowExport): void {
+  for (const expDir of list(base, out.problems)) {
+    if (expDir.startsWith('.') || (expDir === 'models' && !trashed)) continue; // .trash, registered models
+    const expPath = join(base, expDir);
     const kind = kindOf(expPath);
     if (kind === 'link') { out.problems.push(`${expPath}: a symlink; not followed`); continue; }
     if (kind !== 'dir') continue;
     const meta = readMeta(join(expPath, 'meta.yaml'), out.problems);
-    if (meta === null) { out.problems.push(`${expPath}: no meta.yaml; not an experiment`); continue; }
-    if (meta?.lifecycle_stage === 'deleted') continue;
+    if (meta === null) {
+      out.problems.push(isMlflowFileStore(expPath)
+        ? `${expPath}: another MLflow file store inside this one (a stray mlruns folder?); not read: import it on its own`
+        : `${expPath}: no meta.yaml; not an experiment`);
+      continue;
+    }
+    const deleted = trashed || meta?.lifecycle_stage === 'deleted';
     const id = text(meta?.experiment_id) ?? expDir;
-    out.experiments.push({ id, name: text(meta?.name) ?? expDir });
+    const before = out.runs.length;
     for (const runDir of list(expPath, out.problems)) {
       if (runDir === 'meta.yaml' || NOT_RUNS.has(runDir) || runDir.startsWith('.')) continue;
       const runPath = join(expPath, runDir);
       const runKind = kindOf(runPath);
       if (runKind === 'link') { out.problems.push(`${runPath}: a symlink; not followed`); continue; }
       if (runKind !== 'dir') continue;
-      const run = readRun(runPath, runDir, id, out.problems);
+      const run = readRun(runPath, runDir, id, deleted, wanted, out);
       if (run) out.runs.push(run);
     }
+    if (!deleted || out.runs.length > before) out.experiments.push({ id, name: text(meta?.name) ?? expDir, ...(deleted && { deleted: true }) });
   }
-  readRegistry(join(root, 'models'), out);
-  return out;
 }
 
 /**
@@ -103,11 +136,14 @@ function readRegistry(dir: string, out: MlflowExport): void {
   }
 }
 
-function readRun(runPath: string, runDir: string, experimentId: string, problems: string[]): MlflowRun | undefined {
+function readRun(runPath: string, runDir: string, experimentId: string, expDeleted: boolean, wanted: Set<string | null>, out: MlflowExport): MlflowRun | undefined {
+  const problems = out.problems;
   const meta = readMeta(join(runPath, 'meta.yaml'), problems);
   if (meta === null) { problems.push(`${runPath}: no meta.yaml; not a run`); return undefined; }
-  if (meta === undefined || meta.lifecycle_stage === 'deleted') return undefined;
+  if (meta === undefined) return undefined;
   const id = str(meta.run_id) ?? str(meta.run_uuid) ?? runDir; // a number would have lost digits
+  const deleted = expDeleted || meta.lifecycle_stage === 'deleted';
+  if (deleted && !wanted.has(id)) { out.deletedRuns = (out.deletedRuns ?? 0) + 1; return undefined; }
   const params: { [key: string]: string } = {};
   const tags: { [key: string]: string } = {};
   const metrics: ScalarPoint[] = [];
@@ -126,6 +162,7 @@ function readRun(runPath: string, runDir: string, experimentId: string, problems
     tags,
     metrics,
     gitCommit: tags['mlflow.source.git.commit'] ?? null,
+    ...(deleted && { deleted: true }),
   };
 }
 

@@ -1,7 +1,9 @@
 /**
  * TensorBoard event files (events.out.tfevents.*): TFRecord framing around Event protos.
- * Reads scalars only: legacy simple_value, and one-element float/int tensors (the "scalars" plugin).
+ * Reads scalars (legacy simple_value, and one-element float/int tensors of the "scalars" plugin)
+ * and the hparams plugin's session start info (PyTorch's add_hparams, TF's hp.hparams) as params.
  */
+import type { ParamValue } from '../types.ts';
 import { maskedCrc32c } from './crc32c.ts';
 import { FIXED32, FIXED64, LEN, ProtoError, ProtoReader, VARINT } from './protobuf.ts';
 import type { ReadResult } from './types.ts';
@@ -72,7 +74,7 @@ function readEvent(r: ProtoReader, plugins: Map<string, string>, out: TfEventsRe
   while (!summary.done()) {
     const tag = summary.tag();
     if (tag !== ((1 << 3) | LEN)) { summary.skip(tag); continue; }
-    const v = readValue(summary.sub(), plugins);
+    const v = readValue(summary.sub(), plugins, out);
     if (v) found.push(v);
     else nonScalar++;
   }
@@ -80,22 +82,24 @@ function readEvent(r: ProtoReader, plugins: Map<string, string>, out: TfEventsRe
   for (const [key, value] of found) out.points.push({ key, step, time, value });
 }
 
-/** A summary value's tag and number, when it is a scalar. */
-function readValue(r: ProtoReader, plugins: Map<string, string>): [string, number] | undefined {
-  let key = '', simple: number | undefined, tensor: ProtoReader | undefined, plugin: string | undefined;
+/** A summary value's tag and number, when it is a scalar. Hparams session info goes to out.params. */
+function readValue(r: ProtoReader, plugins: Map<string, string>, out: TfEventsResult): [string, number] | undefined {
+  let key = '', simple: number | undefined, tensor: ProtoReader | undefined, meta: Metadata | undefined;
   while (!r.done()) {
     const tag = r.tag();
     switch (tag) {
       case (1 << 3) | LEN: key = r.string(); break;
       case (2 << 3) | FIXED32: simple = r.float(); break;
       case (8 << 3) | LEN: tensor = r.sub(); break;
-      case (9 << 3) | LEN: plugin = pluginName(r.sub()); break;
+      case (9 << 3) | LEN: meta = metadata(r.sub()); break;
       default: r.skip(tag); // image, histo, audio...
     }
   }
   // Writers often send the metadata only with a tag's first value.
+  let plugin = meta?.plugin;
   if (plugin !== undefined) plugins.set(key, plugin);
   else plugin = plugins.get(key);
+  if (plugin === 'hparams' && meta?.content) readHparams(new ProtoReader(meta.content), out);
   let value = simple;
   if (value === undefined && tensor && (plugin === undefined || plugin === '' || plugin === 'scalars')) {
     value = tensorScalar(tensor);
@@ -103,20 +107,67 @@ function readValue(r: ProtoReader, plugins: Map<string, string>): [string, numbe
   return value === undefined ? undefined : [key, value];
 }
 
-// SummaryMetadata { PluginData plugin_data = 1 { string plugin_name = 1 } }
-function pluginName(r: ProtoReader): string {
-  let name = '';
+interface Metadata { plugin: string; content: Uint8Array | undefined }
+
+// SummaryMetadata { PluginData plugin_data = 1 { string plugin_name = 1; bytes content = 2 } }
+function metadata(r: ProtoReader): Metadata {
+  const m: Metadata = { plugin: '', content: undefined };
   while (!r.done()) {
     const tag = r.tag();
     if (tag !== ((1 << 3) | LEN)) { r.skip(tag); continue; }
     const data = r.sub();
     while (!data.done()) {
       const t = data.tag();
-      if (t === ((1 << 3) | LEN)) name = data.string();
+      if (t === ((1 << 3) | LEN)) m.plugin = data.string();
+      else if (t === ((2 << 3) | LEN)) m.content = data.bytes();
       else data.skip(t);
     }
   }
-  return name;
+  return m;
+}
+
+/**
+ * tensorboard/plugins/hparams/plugin_data.proto: HParamsPluginData { session_start_info = 3 }, whose
+ * SessionStartInfo { map<string, google.protobuf.Value> hparams = 1 } holds the params. Value
+ * (struct.proto): number_value = 2, string_value = 3, bool_value = 4; lists and structs are skipped.
+ */
+function readHparams(r: ProtoReader, out: TfEventsResult): void {
+  while (!r.done()) {
+    const tag = r.tag();
+    if (tag !== ((3 << 3) | LEN)) { r.skip(tag); continue; }
+    const start = r.sub();
+    while (!start.done()) {
+      const t = start.tag();
+      if (t !== ((1 << 3) | LEN)) { start.skip(t); continue; }
+      const entry = start.sub();
+      let name = '', value: ParamValue | undefined, other = '';
+      while (!entry.done()) {
+        const e = entry.tag();
+        if (e === ((1 << 3) | LEN)) name = entry.string();
+        else if (e === ((2 << 3) | LEN)) [value, other] = protoValue(entry.sub());
+        else entry.skip(e);
+      }
+      if (value !== undefined) (out.params ??= {})[name] = value;
+      else if (other) out.problems.push(`hparam ${JSON.stringify(name)} is a ${other}; skipped`);
+    }
+  }
+}
+
+/** A google.protobuf.Value as a param, or what it holds instead. */
+function protoValue(r: ProtoReader): [ParamValue | undefined, string] {
+  let value: ParamValue | undefined, other = '';
+  while (!r.done()) {
+    const tag = r.tag();
+    switch (tag) {
+      case (2 << 3) | FIXED64: value = r.double(); other = ''; break;
+      case (3 << 3) | LEN: value = r.string(); other = ''; break;
+      case (4 << 3) | VARINT: value = r.varint() !== 0; other = ''; break;
+      case (5 << 3) | LEN: r.skip(tag); value = undefined; other = 'struct'; break;
+      case (6 << 3) | LEN: r.skip(tag); value = undefined; other = 'list'; break;
+      default: r.skip(tag); // null_value
+    }
+  }
+  return [value, other];
 }
 
 /** The value of a one-element numeric TensorProto, or undefined. */

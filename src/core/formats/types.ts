@@ -35,6 +35,8 @@ export interface MlflowRun {
   gitCommit: string | null;
   /** Dataset inputs (MLflow 2.4+ `inputs`/`datasets`); the file store reader leaves this out. */
   datasets?: MlflowDatasetInput[];
+  /** MLflow marks it deleted (or its experiment); read only because a registered model version names it. */
+  deleted?: boolean;
 }
 
 export interface MlflowDatasetInput {
@@ -72,8 +74,11 @@ export interface MlflowAlias {
 }
 
 export interface MlflowExport {
-  experiments: { id: string; name: string }[];
+  /** Live experiments, and deleted ones that runs below come from (flagged). */
+  experiments: { id: string; name: string; deleted?: boolean }[];
   runs: MlflowRun[];
+  /** Runs MLflow marks deleted that no model version names: left out, counted. */
+  deletedRuns?: number;
   /** The model registry, when the source has one. */
   models?: MlflowModel[];
   versions?: MlflowModelVersion[];

@@ -4,20 +4,20 @@
  * Each run is committed in one transaction and remembered by its origin (`mlflow:<source>#<run_id>`),
  * so importing the same source again adds nothing; a run that was still going gets what is new.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
-import type { MlflowExport, MlflowRun, MlflowStatus } from '../formats/types.ts';
+import type { MlflowExport, MlflowModelVersion, MlflowRun, MlflowStatus } from '../formats/types.ts';
 import { readMlflowFileStore } from '../formats/mlflowFileStore.ts';
 import { type ParamValue, type Run, type RunStatus, isFinal } from '../types.ts';
 import { checkAlias, checkModelName } from '../store/modelRepository.ts';
 import { countPoints, groupPoints } from '../capture/columns.ts';
 import { readMlflowSqlite } from './mlflowSqlite.ts';
+import { findMlflowStore } from './mlflowSource.ts';
 import { type ImportOptions, type ImportReport, breathe, emptyReport, paramValue, skippedFrom } from './report.ts';
 
 export const ORIGIN_TAG = 'runlens.origin';
+/** Marks a run MLflow deleted, imported for the model versions it made. */
+export const DELETED_TAG = 'mlflow.lifecycle_stage';
 
 const STATUS: Record<MlflowStatus, RunStatus> = {
   RUNNING: 'running', SCHEDULED: 'queued', FINISHED: 'finished', FAILED: 'failed', KILLED: 'stopped',
@@ -28,28 +28,14 @@ export function mapStatus(r: MlflowRun): RunStatus {
   return r.status ? STATUS[r.status] : r.endTime !== null ? 'finished' : 'crashed';
 }
 
-/**
- * Where a source is, as an import origin: `mlflow:sqlite:////<abs path>` for a database file,
- * `mlflow:<abs path of mlruns>` for a file store. Accepts paths, `sqlite:///` and `file://` URIs;
- * a folder holding mlflow.db means that database, a folder holding mlruns/ that file store.
- */
-export function mlflowSource(pathOrUri: string): { kind: 'sqlite' | 'files'; path: string; origin: string } {
-  let path = pathOrUri;
-  if (path.startsWith('sqlite:///')) path = path.slice('sqlite:///'.length); // SQLAlchemy: 4 slashes before an absolute path
-  else if (path.startsWith('file://')) path = fileURLToPath(path);
-  path = resolve(path);
-  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
-  if (isDir(path) && existsSync(join(path, 'mlflow.db'))) path = join(path, 'mlflow.db'); // MLflow 3.7+: runs in ./mlflow.db
-  if (!isDir(path)) return { kind: 'sqlite', path, origin: `mlflow:sqlite:///${path}` };
-  if (isDir(join(path, 'mlruns')) && !existsSync(join(path, 'meta.yaml'))) path = join(path, 'mlruns');
-  return { kind: 'files', path, origin: `mlflow:${path}` };
-}
-
-/** Reads an MLflow database file or mlruns folder and imports it (see importMlflow). */
+/** Finds the MLflow store a path or URI means (see findMlflowStore) and imports it (see importMlflow). */
 export async function importMlflowFrom(store: Store, pathOrUri: string, options: ImportOptions = {}): Promise<ImportReport> {
-  const src = mlflowSource(pathOrUri);
-  const exp = src.kind === 'sqlite' ? readMlflowSqlite(src.path) : readMlflowFileStore(src.path);
-  return importMlflow(store, exp, src.origin, options);
+  const { source, notes } = findMlflowStore(pathOrUri);
+  if (!source) return { ...emptyReport(), skipped: notes };
+  const exp = source.kind === 'sqlite' ? readMlflowSqlite(source.path) : readMlflowFileStore(source.path);
+  const report = await importMlflow(store, exp, source.origin, options);
+  report.skipped.push(...notes);
+  return report;
 }
 
 /**
@@ -74,6 +60,15 @@ export async function importMlflow(store: Store, exp: MlflowExport, origin: stri
   }
   if (options.signal?.aborted) { report.cancelled = true; return report; }
   importModels(store, exp, origin, report);
+  const kept = runs.filter((r) => r.deleted).length;
+  if (exp.deletedRuns || kept) {
+    const out = exp.deletedRuns ? `${exp.deletedRuns} run(s) MLflow marks deleted were left out` : '';
+    const made = kept ? `${kept} deleted run(s) were imported anyway, tagged ${DELETED_TAG}=deleted, since registered model versions were made by them` : '';
+    report.skipped.push({ what: 'deleted runs', why: [out, made].filter(Boolean).join('; ') });
+  }
+  if (!runs.length && !report.skipped.length) {
+    report.skipped.push({ what: origin.slice('mlflow:'.length), why: `an MLflow store with ${exp.experiments.length} experiment(s) and no runs` });
+  }
   return report;
 }
 
@@ -81,7 +76,7 @@ function importRun(store: Store, r: MlflowRun, origin: string, experiment: strin
   const status = mapStatus(r);
   const params: { [k: string]: ParamValue } = {};
   for (const [k, v] of Object.entries(r.params)) params[k] = paramValue(v);
-  const tags = { ...r.tags, [ORIGIN_TAG]: origin };
+  const tags = { ...r.tags, [ORIGIN_TAG]: origin, ...(r.deleted && { [DELETED_TAG]: 'deleted' }) };
   store.transaction(() => {
     let run: Run | undefined = store.runs.getByOrigin(origin);
     let batch: [string, Columns][];
@@ -120,9 +115,14 @@ function importRun(store: Store, r: MlflowRun, origin: string, experiment: strin
   });
 }
 
-/** Registered versions whose run was imported, then aliases (a RunLens alias moved since is left alone). */
+/**
+ * Registered versions whose run was imported, with MLflow's version numbers (a number RunLens already
+ * uses for that model gets the next free one, said in the report), then aliases (a RunLens alias
+ * moved since is left alone).
+ */
 function importModels(store: Store, exp: MlflowExport, origin: string, report: ImportReport): void {
   const ids = new Map<string, number>(); // `${model}\0${version}` -> RunLens version id
+  const todo: { v: MlflowModelVersion; run: Run; taken: boolean }[] = [];
   for (const v of exp.versions ?? []) {
     const what = `model ${v.model} version ${v.version}`;
     if (!v.runId) { report.skipped.push({ what, why: 'MLflow does not say which run made it' }); continue; }
@@ -133,11 +133,22 @@ function importModels(store: Store, exp: MlflowExport, origin: string, report: I
     const have = store.models.versionsOfRun(run.id).find((x) => x.model === v.model && x.path === v.source
       && ((x.metadata as { mlflow?: { version?: number } } | null)?.mlflow?.version ?? v.version) === v.version);
     if (have) { ids.set(`${v.model}\0${v.version}`, have.id); continue; }
+    todo.push({ v, run, taken: store.models.find(v.model, v.version) !== undefined });
+  }
+  // Free numbers first, so a renumbered version takes a number after all of MLflow's.
+  for (const { v, run, taken } of [...todo.filter((t) => !t.taken), ...todo.filter((t) => t.taken)]) {
     const mv = store.models.register({
       model: v.model, runId: run.id, artifactId: null, path: v.source, kind: 'mlflow', digest: '', size: 0, fileCount: 0,
       metadata: { mlflow: { version: v.version, stage: v.stage, status: v.status, createdAt: v.createdAt } },
       description: v.description, params: store.runs.params(run.id), metrics: store.metrics.summaries(run.id),
+      ...(!taken && { version: v.version }),
     });
+    if (taken) {
+      report.skipped.push({
+        what: `model ${v.model} version ${v.version}`,
+        why: `RunLens's ${v.model} already has a version ${v.version}; registered as version ${mv.version} (MLflow's number kept in its metadata)`,
+      });
+    }
     ids.set(`${v.model}\0${v.version}`, mv.id);
     report.models++;
   }

@@ -1,14 +1,17 @@
 /**
  * A TensorBoard log folder into the store: one run per folder holding event files, named by its
  * path below the log folder, in experiment "tensorboard". A train/validation/eval/test folder is
- * part of its parent's run, its tags prefixed with the folder name (see tagPrefix).
+ * part of its parent's run, its tags prefixed with the folder name (see tagPrefix). Params come from
+ * a Lightning hparams.yaml and the hparams plugin's records; a folder with neither scalars nor
+ * hparams (graphs, histograms, images only) is left out and reported.
  * Files are read a slice at a time; each slice's points are committed with the file's new position,
  * so importing again reads only what the files gained since (nothing, when they are unchanged).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Store } from '../store/store.ts';
-import type { ParamValue } from '../types.ts';
+import type { Columns } from '../store/chunks.ts';
+import type { ParamValue, Run } from '../types.ts';
 import { readDvcLiveParams } from '../formats/dvclive.ts';
 import { countPoints } from '../capture/columns.ts';
 import { EventDecoder } from '../capture/eventColumns.ts';
@@ -49,17 +52,30 @@ export async function importTensorBoard(store: Store, dir: string, options: Impo
     const origin = `tensorboard:${runDir}`;
     let run = store.runs.getByOrigin(origin);
     const isNew = !run;
-    run ??= store.runs.create({
-      name: relative(root, runDir).split(sep).join('/') || basename(root), experiment: TENSORBOARD_EXPERIMENT,
-      status: 'finished', origin, tags: { [ORIGIN_TAG]: origin }, params: hparams(runDir, report),
-    });
-    if (isNew) report.runs++;
-    const runId = run.id;
-    let lo = run.startedAt ?? Infinity, hi = run.endedAt ?? -Infinity, added = 0;
+    const yaml = isNew ? hparams(runDir, report) : {};
+    /** Positions read so far that have no run to be stored with yet. */
+    const pending = new Map<string, number>();
+    /** A new run is created with its first points or hparams: a folder of images or histograms alone is no run. */
+    const save = (batch: [string, Columns][], params: { [k: string]: ParamValue } | undefined, source: string, end: number) => {
+      pending.set(source, end);
+      if (!run && !batch.length && !params) return;
+      store.transaction(() => {
+        if (!run) report.runs++;
+        run ??= store.runs.create({
+          name: relative(root, runDir).split(sep).join('/') || basename(root), experiment: TENSORBOARD_EXPERIMENT,
+          status: 'finished', origin, tags: { [ORIGIN_TAG]: origin }, params: { ...yaml, ...params },
+        });
+        if (params) store.runs.setParams(run.id, { ...params, ...store.runs.params(run.id) }); // the params stored first win
+        store.metrics.appendMany(run.id, batch);
+        for (const [src, at] of pending) store.setOffset(run.id, src, at);
+      });
+      pending.clear();
+    };
+    let lo = run?.startedAt ?? Infinity, hi = run?.endedAt ?? -Infinity, added = 0;
     for (const file of files) {
       const source = `import:${relative(runDir, file).split(sep).join('/')}`;
       const decoder = new EventDecoder(tagPrefix(file));
-      let offset = store.offset(runId, source);
+      let offset = run ? store.offset(run.id, source) : 0;
       for (;;) {
         let slice;
         try {
@@ -75,28 +91,26 @@ export async function importTensorBoard(store: Store, dir: string, options: Impo
           if (!slice.broken && slice.size > slice.end) report.skipped.push({ what: file, why: `the last ${slice.size - slice.end} bytes are an incomplete record` });
           break;
         }
-        const batch = slice.batch;
-        const end = slice.end;
-        store.transaction(() => {
-          store.metrics.appendMany(runId, batch);
-          store.setOffset(runId, source, end);
-        });
+        save(slice.batch, slice.params, source, slice.end);
         lo = Math.min(lo, slice.timeLo);
         hi = Math.max(hi, slice.timeHi);
-        added += countPoints(batch);
-        offset = end;
+        added += countPoints(slice.batch);
+        offset = slice.end;
         if (slice.broken) break;
         await breathe();
         if (options.signal?.aborted) { report.cancelled = true; report.points += added; return report; }
       }
     }
-    if (added > 0 && lo <= hi) store.runs.update(runId, { startedAt: lo, endedAt: hi });
-    report.points += added;
-    if (!isNew) {
-      if (added > 0) report.updated++;
-      else report.unchanged++;
-    }
     options.onProgress?.(++done, runs.size);
+    const got = run as Run | undefined;
+    if (got) {
+      if (pending.size) store.transaction(() => { for (const [src, at] of pending) store.setOffset(got.id, src, at); });
+      if (added > 0 && lo <= hi) store.runs.update(got.id, { startedAt: lo, endedAt: hi });
+      report.points += added;
+      if (!isNew) report[added > 0 ? 'updated' : 'unchanged']++;
+    } else {
+      report.skipped.push({ what: runDir, why: 'its event files hold no scalars and no hparams (only graphs, histograms, images or other plugins); not imported' });
+    }
     await breathe();
   }
   return report;

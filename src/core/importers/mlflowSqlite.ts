@@ -14,7 +14,10 @@ type Row = { [k: string]: unknown };
 
 const STATUSES: MlflowStatus[] = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
 
-/** Reads experiments, runs (params, tags, metrics, dataset inputs) and the model registry. Never throws. */
+/**
+ * Reads experiments, runs (params, tags, metrics, dataset inputs) and the model registry. Deleted runs
+ * are counted in deletedRuns, except those a model version names: they come flagged. Never throws.
+ */
 export function readMlflowSqlite(file: string): MlflowExport {
   const out: MlflowExport = { experiments: [], runs: [], problems: [] };
   if (!existsSync(file)) {
@@ -40,25 +43,41 @@ function read(db: Db, out: MlflowExport): void {
   for (const t of ['experiments', 'runs']) if (!tables.has(t)) throw new Error(`it has no ${t} table`);
   const columns = (t: string) => new Set((db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name));
 
+  // Deleted runs (or runs of deleted experiments) are counted and left out, unless a model version names them.
   const live = (r: Row) => r.lifecycle_stage !== 'deleted';
-  const experiments = (db.prepare('SELECT * FROM experiments ORDER BY experiment_id').all() as Row[]).filter(live);
-  const expIds = new Set<string>();
-  for (const e of experiments) {
+  const experiments = new Map<string, { id: string; name: string; deleted: boolean }>();
+  for (const e of db.prepare('SELECT * FROM experiments ORDER BY experiment_id').all() as Row[]) {
     const id = String(e.experiment_id);
-    expIds.add(id);
-    out.experiments.push({ id, name: typeof e.name === 'string' ? e.name : id });
+    experiments.set(id, { id, name: typeof e.name === 'string' ? e.name : id, deleted: !live(e) });
+  }
+  const wanted = new Set<string>();
+  if (tables.has('model_versions')) {
+    const sql = "SELECT DISTINCT run_id FROM model_versions WHERE run_id IS NOT NULL AND coalesce(current_stage, '') != 'Deleted_Internal'";
+    try {
+      for (const id of db.prepare(sql).pluck().all()) wanted.add(String(id));
+    } catch { /* reported with the model_versions section below */ }
   }
 
   const runs = new Map<string, MlflowRun>();
+  const used = new Set<string>();
+  out.deletedRuns = 0;
   for (const r of db.prepare('SELECT * FROM runs ORDER BY start_time, run_uuid').all() as Row[]) {
-    if (!live(r) || !expIds.has(String(r.experiment_id))) continue;
+    const exp = experiments.get(String(r.experiment_id));
+    if (!exp) continue;
     const id = String(r.run_uuid);
+    const deleted = exp.deleted || !live(r);
+    if (deleted && !wanted.has(id)) { out.deletedRuns++; continue; }
+    used.add(exp.id);
     runs.set(id, {
-      id, experimentId: String(r.experiment_id), name: typeof r.name === 'string' && r.name ? r.name : id,
+      id, experimentId: exp.id, name: typeof r.name === 'string' && r.name ? r.name : id,
       status: statusOf(r.status), startTime: num(r.start_time), endTime: num(r.end_time),
       artifactUri: typeof r.artifact_uri === 'string' ? r.artifact_uri : null,
-      params: {}, tags: {}, metrics: [], gitCommit: null,
+      params: {}, tags: {}, metrics: [], gitCommit: null, ...(deleted && { deleted: true }),
     });
+  }
+  for (const e of experiments.values()) {
+    if (!e.deleted) out.experiments.push({ id: e.id, name: e.name });
+    else if (used.has(e.id)) out.experiments.push({ id: e.id, name: e.name, deleted: true });
   }
 
   const section = (table: string, fn: () => void) => {

@@ -34,9 +34,12 @@ export interface ModelVersion {
 
 export interface AliasChange { alias: string; version: number | null; previous: number | null; at: number }
 
-/** What registering needs: the version's artifact and run, with the params and metrics to snapshot. */
+/**
+ * What registering needs: the version's artifact and run, with the params and metrics to snapshot.
+ * `version` keeps another registry's number (an import); without it the version is the next one.
+ */
 export type NewVersion = Pick<ModelVersion, 'runId' | 'artifactId' | 'path' | 'kind' | 'digest' | 'size' | 'fileCount' | 'params' | 'metrics'>
-  & { model: string; metadata?: unknown; description?: string };
+  & { model: string; metadata?: unknown; description?: string; version?: number };
 
 const MODEL_NAME = /^[\p{L}\p{N}_][\p{L}\p{N}_.\- ]{0,127}$/u;
 const ALIAS = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -83,14 +86,18 @@ export class ModelRepository {
     this.now = now;
   }
 
-  /** Adds the next version of `model` (created on first use). Call inside a transaction, or it opens one. */
+  /** Adds the next version of `model` (created on first use), or v.version. Call inside a transaction, or it opens one. */
   register(v: NewVersion): ModelVersion {
     const problem = checkModelName(v.model);
     if (problem) throw new Error(problem);
     const id = this.db.transaction(() => {
       this.db.prepare('INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)').run(v.model, this.now());
       const modelId = this.db.prepare('SELECT id FROM models WHERE name = ?').pluck().get(v.model) as number;
-      const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE model_id = ?').pluck().get(modelId) as number);
+      const next = v.version ?? (this.db.prepare('SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE model_id = ?').pluck().get(modelId) as number);
+      if (!Number.isInteger(next) || next < 1) throw new RangeError(`${next} is not a version number`);
+      if (v.version !== undefined && this.db.prepare('SELECT 1 FROM model_versions WHERE model_id = ? AND version = ?').get(modelId, next)) {
+        throw new Error(`${v.model} already has a version ${next}`);
+      }
       return Number(this.db.prepare(`INSERT INTO model_versions (model_id, version, run_id, artifact_id, path, kind, digest, size,
         file_count, metadata, description, params, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         modelId, next, v.runId, v.artifactId, v.path, v.kind, v.digest, v.size, v.fileCount, JSON.stringify(v.metadata ?? null),

@@ -29,6 +29,8 @@ CREATE TABLE datasets (dataset_uuid VARCHAR(36) NOT NULL, experiment_id INTEGER 
   PRIMARY KEY (experiment_id, name, digest));
 CREATE TABLE inputs (input_uuid VARCHAR(36) NOT NULL, source_type VARCHAR(36) NOT NULL, source_id VARCHAR(36) NOT NULL,
   destination_type VARCHAR(36) NOT NULL, destination_id VARCHAR(36) NOT NULL, PRIMARY KEY (source_type, source_id, destination_type, destination_id));
+CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+INSERT INTO alembic_version VALUES ('0584bdc529eb');
 `;
 
 export const RUN_A = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1';
@@ -78,5 +80,34 @@ export function buildMlflowDb(file: string): void {
   alias.run('v2', 2, 'digits'); // RunLens reads v2 as a version: skipped with a reason
   db.prepare('INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)').run('ds1', 1, 'mnist-train', 'a1b2c3d4', 'local', '{"uri": "/data/mnist"}');
   db.prepare('INSERT INTO inputs VALUES (?, ?, ?, ?, ?)').run('in1', 'DATASET', 'ds1', 'RUN', RUN_A);
+  db.close();
+}
+
+export const RUN_LIVE = 'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6';
+export const RUN_GONE = '0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a';
+
+/**
+ * A registry as a long-used MLflow leaves it: versions 1-4 of `digits` deleted (MLflow keeps their rows
+ * as Deleted_Internal), 5 and 6 made by a run deleted since, 7-10 by a live run, `champion` on 7; and
+ * one more deleted run that made no version.
+ */
+export function buildRegistryDb(file: string): void {
+  const db = new Database(file);
+  db.exec(SCHEMA);
+  db.prepare('INSERT INTO experiments VALUES (?, ?, ?, ?, ?, ?)').run(1, 'mnist', 'mlflow-artifacts:/1', 'active', T, T);
+  const run = db.prepare(`INSERT INTO runs (run_uuid, name, status, start_time, end_time, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
+    VALUES (?, ?, 'FINISHED', ?, ?, ?, '', 1, ?)`);
+  run.run(RUN_GONE, 'old-run', T, T + 1000, 'deleted', T + 5000);
+  run.run(RUN_LIVE, 'new-run', T + 10_000, T + 11_000, 'active', null);
+  run.run('d4'.repeat(16), 'scratch', T + 20_000, T + 21_000, 'deleted', T + 30_000);
+  db.prepare('INSERT INTO params VALUES (?, ?, ?)').run('lr', '0.1', RUN_GONE);
+  db.prepare('INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)').run('loss', 0.5, T + 500, RUN_GONE, 0, 0);
+  db.prepare('INSERT INTO registered_models VALUES (?, ?, ?, ?)').run('digits', T, T, '');
+  const version = db.prepare(`INSERT INTO model_versions VALUES ('digits', ?, ?, ?, '', 'me', ?, ?, ?, 'READY', '', '', '')`);
+  for (let v = 1; v <= 10; v++) {
+    const by = v <= 6 ? RUN_GONE : RUN_LIVE;
+    version.run(v, T + v * 1000, T + v * 1000, v <= 4 ? 'Deleted_Internal' : 'None', `runs:/${by}/model`, by);
+  }
+  db.prepare('INSERT INTO registered_model_aliases VALUES (?, ?, ?)').run('champion', 7, 'digits');
   db.close();
 }

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Store } from '../../../src/core/store/store.ts';
 import { readMlflowSqlite } from '../../../src/core/importers/mlflowSqlite.ts';
-import { importMlflow, importMlflowFrom, mlflowSource } from '../../../src/core/importers/importMlflow.ts';
+import { importMlflow, importMlflowFrom } from '../../../src/core/importers/importMlflow.ts';
+import { mlflowSource } from '../../../src/core/importers/mlflowSource.ts';
 import { paramValue } from '../../../src/core/importers/report.ts';
 import { tempDir } from '../helpers.ts';
 import { COMMIT, RUN_A, RUN_B, RUN_C, T, buildMlflowDb } from './mlflowDb.ts';
@@ -47,10 +48,13 @@ test('an MLflow database is imported exactly: runs, params, tags, git, metrics w
   const report = await importMlflowFrom(store, file, { onProgress: (d, t) => progress.push([d, t]) });
   assert.deepEqual(report, {
     runs: 3, unchanged: 0, updated: 0, points: 7, models: 2, cancelled: false,
-    skipped: [{ what: 'alias digits@v2', why: '"v2" would be read as a version; choose another alias.' }],
+    skipped: [
+      { what: 'alias digits@v2', why: '"v2" would be read as a version; choose another alias.' },
+      { what: 'deleted runs', why: '2 run(s) MLflow marks deleted were left out' },
+    ],
   });
   assert.deepEqual(progress, [[1, 3], [2, 3], [3, 3]]);
-  const origin = mlflowSource(file).origin;
+  const origin = mlflowSource(file)!.origin;
   assert.equal(origin, `mlflow:sqlite:///${file}`);
   assert.deepEqual(mlflowSource(dir), { kind: 'sqlite', path: file, origin }, 'a folder with mlflow.db');
   assert.deepEqual(mlflowSource(`sqlite:///${file}`), { kind: 'sqlite', path: file, origin });
@@ -93,7 +97,7 @@ test('an MLflow database is imported exactly: runs, params, tags, git, metrics w
 
   // Importing again adds nothing.
   const again = await importMlflowFrom(store, file);
-  assert.deepEqual({ ...again, skipped: again.skipped.length }, { runs: 0, unchanged: 3, updated: 0, points: 0, models: 0, cancelled: false, skipped: 1 });
+  assert.deepEqual({ ...again, skipped: again.skipped.length }, { runs: 0, unchanged: 3, updated: 0, points: 0, models: 0, cancelled: false, skipped: 2 });
   assert.equal(store.runs.count(), 3);
   assert.equal(store.models.versions(model.id).length, 2);
   assert.equal(store.metrics.points(a.id, 'loss').values.length, 4);
@@ -109,7 +113,7 @@ test('a run still going in MLflow is brought up to date by the next import; a mo
   db.close();
   const store = Store.open(join(dir, '.runlens'));
   await importMlflowFrom(store, file);
-  const origin = `${mlflowSource(file).origin}#${RUN_B}`;
+  const origin = `${mlflowSource(file)!.origin}#${RUN_B}`;
   assert.equal(store.runs.getByOrigin(origin)?.status, 'running');
   const db2 = new Database(file);
   db2.prepare("UPDATE runs SET status = 'FINISHED', end_time = ? WHERE run_uuid = ?").run(T + 150_000, RUN_B);
@@ -124,7 +128,7 @@ test('a run still going in MLflow is brought up to date by the next import; a mo
   assert.equal(b.status, 'finished');
   assert.equal(b.endedAt, T + 150_000);
   assert.deepEqual(points(store, b.id, 'loss').values, [2.5, 2.0]);
-  assert.deepEqual(report.skipped.map((s) => s.what), ['alias digits@champion', 'alias digits@v2']);
+  assert.deepEqual(report.skipped.map((s) => s.what), ['alias digits@champion', 'alias digits@v2', 'deleted runs']);
   assert.match(report.skipped[0]!.why, /already points at version 1 in RunLens/);
   store.close();
 });
@@ -140,8 +144,7 @@ test('a corrupt database file is reported, not thrown', async () => {
   const store = Store.open(join(dir, '.runlens'));
   const report = await importMlflowFrom(store, file);
   assert.equal(report.runs, 0);
-  assert.equal(report.skipped.length, 1);
-  assert.match(report.skipped[0]!.why, /not a readable MLflow database/);
+  assert.deepEqual(report.skipped, [{ what: file, why: 'not an SQLite database (no "SQLite format 3" header), so not an MLflow database' }]);
   // A database without MLflow's tables says so.
   const other = join(dir, 'other.db');
   new Database(other).exec('CREATE TABLE x (y)').close();
@@ -199,7 +202,7 @@ test('an MLflow file store is imported; a corrupt meta.yaml is skipped with a re
   assert.equal(report.skipped.length, 1);
   assert.equal(report.skipped[0]!.what, join(dir, 'mlruns', '0', 'r3', 'meta.yaml'));
   assert.match(report.skipped[0]!.why, /skipped$/);
-  const origin = mlflowSource(dir).origin;
+  const origin = mlflowSource(dir)!.origin;
   assert.equal(origin, `mlflow:${join(dir, 'mlruns')}`);
   const r1 = store.runs.getByOrigin(`${origin}#r1`)!;
   assert.deepEqual([r1.name, r1.experiment, r1.status, r1.startedAt, r1.endedAt, r1.git?.commit], ['first', 'Default', 'finished', 1.7e12, 1.7e12 + 5000, COMMIT]);

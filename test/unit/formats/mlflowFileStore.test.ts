@@ -147,3 +147,17 @@ test('the file store model registry: versions with their run and source, aliases
   assert.equal(r.problems.length, 1);
   assert.match(r.problems[0]!, /aliases[/\\]broken: not a version number/);
 });
+
+test('deleted runs are counted and left out, except one a registered version names: it comes flagged, with its deleted experiment', () => {
+  const root = fixture();
+  files(root, {
+    'models/m/version-1/meta.yaml': 'current_stage: None\nname: m\nrun_id: deleted-run\nsource: runs:/deleted-run/model\nstatus: READY\nversion: 1\n',
+    '.trash/9/r9/meta.yaml': runMeta('r9', '9'),
+    'models/m/version-2/meta.yaml': 'current_stage: None\nname: m\nrun_id: r9\nsource: runs:/r9/model\nstatus: READY\nversion: 2\n',
+  });
+  const r = readMlflowFileStore(root);
+  assert.deepEqual(r.runs.filter((x) => x.deleted).map((x) => [x.id, x.experimentId]), [['deleted-run', '0'], ['r9', '9']]);
+  assert.equal(r.deletedRuns, 1, 'the run of the deleted experiment 5');
+  assert.deepEqual(r.experiments.filter((e) => e.deleted), [{ id: '9', name: 'trashed', deleted: true }]);
+  assert.deepEqual(r.versions?.map((v) => [v.version, v.runId]), [[1, 'deleted-run'], [2, 'r9']]);
+});

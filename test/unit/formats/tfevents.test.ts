@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { readTfEvents } from '../../../src/core/formats/tfevents.ts';
+import { decodeEventColumns } from '../../../src/core/capture/eventColumns.ts';
 import type { ScalarPoint } from '../../../src/core/formats/types.ts';
 import {
-  DT, concat, encodeTfEvent, eventFile, fVarint, float32, frameRecord, histogramValue, imageValue, simpleValue, summaryEvent,
-  tensorValue, textValue, type EventSpec,
+  DT, concat, encodeTfEvent, eventFile, fBytes, fDouble, fMessage, fString, fVarint, float32, frameRecord, histogramValue, imageValue,
+  simpleValue, summaryEvent, tensorValue, textValue, type EventSpec,
 } from './tfeventsWriter.ts';
 
 const T0 = 1_700_000_000;
@@ -173,4 +176,32 @@ test('a 100k-record file parses', () => {
   assert.equal(r.points[n - 1]!.step, n - 1);
   assert.equal(r.points[n - 1]!.value, Math.fround(1 / n));
   assert.ok(ms < 5000, `took ${ms} ms`);
+});
+
+const LOGS = join(import.meta.dirname, '..', 'fixtures', 'logs', 'tensorboard');
+
+test('hparams plugin records become params: PyTorch add_hparams and TF2 hp.hparams (fixtures), on both decoders', () => {
+  const pytorch = readFileSync(join(LOGS, 'pytorch_hparams', '1700000003.5', 'events.out.tfevents.1700000003.host.1.1'));
+  const r = readTfEvents(pytorch);
+  assert.deepEqual(r.params, { lr: 0.01, optimizer: 'adam', use_amp: 1 }, 'PyTorch writes a bool as a number');
+  assert.deepEqual(r.points.map((p) => [p.key, p.value]), [['hparam/accuracy', 0.875]]);
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(decodeEventColumns(pytorch).params, r.params);
+  const tf2 = readFileSync(join(LOGS, 'tf2_hparams', 'events.out.tfevents.1700000000.host.2.v2'));
+  assert.deepEqual(readTfEvents(tf2).params, { augment: true, optimizer: 'sgd', units: 64 });
+  const cols = decodeEventColumns(tf2);
+  assert.deepEqual(cols.params, { augment: true, optimizer: 'sgd', units: 64 });
+  assert.deepEqual(cols.batch.map(([k, c]) => [k, [...c.values]]), [['epoch_loss', [0.5, 0.25]]]);
+});
+
+test('an hparam holding a list or struct is skipped with a problem; the others are read', () => {
+  // google.protobuf.Value: number_value = 2, string_value = 3, list_value = 6 (a ListValue of Values)
+  const entry = (name: string, value: Uint8Array) => fMessage(1, fString(1, name), fBytes(2, value));
+  const start = fMessage(3, entry('lr', fDouble(2, 0.5)), entry('sizes', fMessage(6, fMessage(1, fDouble(2, 1)))), entry('act', fString(3, 'relu')));
+  const value = concat([fString(1, '_hparams_/session_start_info'), fMessage(9, fMessage(1, fString(1, 'hparams'), fBytes(2, start)))]);
+  const file = eventFile([summaryEvent(0, T0, [value])]);
+  const r = readTfEvents(file);
+  assert.deepEqual(r.params, { lr: 0.5, act: 'relu' });
+  assert.deepEqual(r.problems, ['hparam "sizes" is a list; skipped']);
+  assert.deepEqual(decodeEventColumns(file).params, { lr: 0.5, act: 'relu' });
 });
