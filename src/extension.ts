@@ -20,6 +20,8 @@ import { registerImportCommands } from './runs/importCommands.ts';
 import { registerExportCommands } from './runs/exportCommands.ts';
 import { HPARAM_SELECTOR, HparamLensProvider } from './hparams/hparamLenses.ts';
 import { registerHparamCommands } from './hparams/hparamCommands.ts';
+import { registerCompactCommand } from './store/compactCommand.ts';
+import { registerCreateConfig } from './runs/createConfig.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -89,6 +91,8 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     vscode.languages.registerCodeLensProvider(HPARAM_SELECTOR, hparamLenses),
     vscode.languages.registerHoverProvider(HPARAM_SELECTOR, hparamLenses),
     ...registerHparamCommands(hparamLenses, compare, log),
+    registerCompactCommand(store, log),
+    registerCreateConfig(() => store.folder, log),
   );
   // Runs a previous window left going: picked up right after activation, not during it.
   setTimeout(() => { runs.recover(); sweeps.recover(); }, 0);

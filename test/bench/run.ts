@@ -1,6 +1,8 @@
 // npm run bench: prints every benchmark figure next to a baseline measured in the same run.
 // BENCH_SCALE=0.1 runs a quick, smaller version.
 import { benchLayout } from './layout.bench.ts';
+import { benchDensity } from './density.bench.ts';
+import { benchMigration } from './migration.bench.ts';
 import { benchIngest } from './ingest.bench.ts';
 import { benchHash } from './hash.bench.ts';
 import { benchRunsView } from './runsView.bench.ts';
@@ -13,6 +15,8 @@ import { join } from 'node:path';
 console.log(`RunLens benchmarks (Node ${process.version}, scale ${process.env.BENCH_SCALE ?? 1})`);
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'layout') benchLayout(printReport);
+if (!only || only === 'density') benchDensity(printReport);
+if (!only || only === 'migration') benchMigration(printReport);
 if (!only || only === 'ingest') await benchIngest(printReport);
 if (!only || only === 'hash') await benchHash(printReport);
 if (!only || only === 'runsview') benchRunsView(printReport);

@@ -1,10 +1,11 @@
 /**
- * Metric points are stored in chunks: packed float64 arrays of steps, times and values,
+ * Metric points are stored in chunks: steps, times and values compressed into one blob (codec.ts),
  * plus a summary (step range, time range, min, max, last) that range queries read instead of the points.
  */
+import { decodeChunk, encodeChunk, encodeRaw } from './codec.ts';
 
-/** Points per chunk. Small enough that a chart bucket usually holds whole chunks. */
-export const CHUNK_SIZE = 256;
+/** The most points in a chunk. Small enough that a chart bucket usually holds whole chunks. */
+export const CHUNK_SIZE = 768;
 
 export interface Columns {
   steps: Float64Array;
@@ -26,27 +27,35 @@ export interface ChunkSummary {
   last: number | null;
 }
 
-/** Packs a chunk into one blob: n steps, n times, n values, as little-endian float64. */
-export function pack(c: Columns): Buffer {
-  const n = c.values.length;
-  const out = new Float64Array(n * 3);
-  out.set(c.steps, 0);
-  out.set(c.times, n);
-  out.set(c.values, 2 * n);
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+/** Packs a chunk into one compressed blob (format 1). */
+export const pack: (c: Columns) => Buffer = encodeChunk;
+
+/** Packs a chunk in the layout before compression (format 0: n steps, n times, n values as float64). */
+export const packRaw: (c: Columns) => Buffer = encodeRaw;
+
+/** Reads a chunk blob of either format; `skip` may leave the steps or the times out (then empty). */
+export const unpack: (b: Uint8Array, skip?: 'steps' | 'times') => Columns = decodeChunk;
+
+/** How chunks are cut and written. */
+export interface ChunkLayout {
+  pack: (c: Columns) => Buffer;
+  maxPoints: number;
+  /** The largest blob: a chunk closes when the next point would make it bigger. */
+  maxBytes: number;
 }
 
-/** Reads a packed chunk. Copies only when the blob is not 8-byte aligned. */
-export function unpack(b: Uint8Array): Columns {
-  let all: Float64Array;
-  if (b.byteOffset % 8 === 0) all = new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
-  else {
-    all = new Float64Array(b.byteLength / 8);
-    new Uint8Array(all.buffer).set(b);
-  }
-  const n = all.length / 3;
-  return { steps: all.subarray(0, n), times: all.subarray(n, 2 * n), values: all.subarray(2 * n) };
+/**
+ * Compressed chunks of up to CHUNK_SIZE points, cut so each blob stays in its row's b-tree page: a row
+ * of a WITHOUT ROWID table bigger than about a quarter page spills to an overflow page of its own, mostly
+ * empty. Blobs just under that size also fill pages evenly, four rows a page.
+ */
+export function compressedLayout(pageSize: number): ChunkLayout {
+  const maxLocal = Math.floor(((pageSize - 12) * 64) / 255) - 23; // sqlite.org/fileformat2.html, index b-tree cells
+  return { pack, maxPoints: CHUNK_SIZE, maxBytes: maxLocal - 32 }; // 32: the row's key and record header
 }
+
+/** The layout before compression (format 0, 256 points a chunk), for benchmarks and migration tests. */
+export const RAW_LAYOUT: ChunkLayout = { pack: packRaw, maxPoints: 256, maxBytes: Infinity };
 
 export function summarize(c: Columns, from = 0, to = c.values.length): ChunkSummary {
   let stepLo = Infinity, stepHi = -Infinity, timeLo = Infinity, timeHi = -Infinity;

@@ -1,6 +1,7 @@
 import type { Db } from './database.ts';
 import type { MetricSummary } from '../types.ts';
-import { CHUNK_SIZE, type Columns, concat, pack, slice, summarize, unpack } from './chunks.ts';
+import { type ChunkLayout, type Columns, compressedLayout, concat, slice, summarize, unpack } from './chunks.ts';
+import { type ConversionProgress, conversionProgress, convertBatch } from './codecMigration.ts';
 
 export type Axis = 'step' | 'time';
 
@@ -36,12 +37,15 @@ const EMPTY: Columns = { steps: new Float64Array(), times: new Float64Array(), v
 
 /** Metric points, kept in packed chunks, and their per-run summaries. */
 export class MetricRepository {
+  /** How chunks are cut and written; the benches swap in RAW_LAYOUT, the layout before compression, as a baseline. */
+  layout: ChunkLayout;
   private readonly db: Db;
   private readonly keyIds = new Map<string, number>();
   private readonly q;
 
   constructor(db: Db) {
     this.db = db;
+    this.layout = compressedLayout(db.pragma('page_size', { simple: true }) as number);
     const chunkRange = (lo: string, hi: string, last: string) => db.prepare(
       `SELECT seq, n, ${lo}, ${hi}, ${last}, v_min, v_max, v_last FROM metric_chunks
        WHERE run_id = ? AND key_id = ? AND ${hi} >= ? AND ${lo} <= ? ORDER BY seq`).raw();
@@ -69,6 +73,8 @@ export class MetricRepository {
       summaries: db.prepare<[number], SummaryRow>(`SELECT k.name AS key, s.count, s.first_step, s.last_step, s.last_value,
         s.min_value, s.max_value, s.last_time FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id
         WHERE s.run_id = ? ORDER BY k.name`),
+      count: db.prepare('SELECT count FROM metric_summaries WHERE run_id = ? AND key_id = ?').pluck(),
+      newest: db.prepare('SELECT seq, n FROM metric_chunks WHERE run_id = ? AND key_id = ? ORDER BY seq DESC').raw(),
       points: db.prepare<[number, number, number, number]>(
         'SELECT data FROM metric_chunk_points WHERE run_id = ? AND key_id = ? AND seq BETWEEN ? AND ? ORDER BY seq').pluck(),
       extent: {
@@ -135,6 +141,37 @@ export class MetricRepository {
     return out;
   }
 
+  /** How many points one series has (0 when it has none). */
+  count(runId: number, key: string): number {
+    const keyId = this.findKey(key);
+    return keyId === undefined ? 0 : (this.q.count.get(runId, keyId) as number | undefined) ?? 0;
+  }
+
+  /** The last `n` points of one series in log order (fewer when it has fewer); decodes only the chunks that hold them. */
+  lastPoints(runId: number, key: string, n: number): Columns {
+    const keyId = this.findKey(key);
+    if (keyId === undefined || n <= 0) return EMPTY;
+    const seqs: number[] = [];
+    let have = 0;
+    for (const [seq, count] of this.q.newest.iterate(runId, keyId) as Iterable<[number, number]>) {
+      seqs.unshift(seq);
+      have += count;
+      if (have >= n) break;
+    }
+    const decoded = this.decode(runId, keyId, seqs);
+    const all = seqs.map((s) => decoded.get(s)!);
+    const total = all.reduce((a, c) => a + c.values.length, 0);
+    const out: Columns = { steps: new Float64Array(total), times: new Float64Array(total), values: new Float64Array(total) };
+    let at = 0;
+    for (const c of all) {
+      out.steps.set(c.steps, at);
+      out.times.set(c.times, at);
+      out.values.set(c.values, at);
+      at += c.values.length;
+    }
+    return slice(out, Math.max(0, total - n), total);
+  }
+
   summaries(runId: number): MetricSummary[] {
     return this.q.summaries.all(runId).map((r) => ({
       key: r.key, count: r.count, firstStep: r.first_step, lastStep: r.last_step,
@@ -159,7 +196,7 @@ export class MetricRepository {
     const after = req.afterLo === true;
     const rows = (this.q.range[req.axis].all(runId, keyId, lo, hi) as ChunkRow[]).filter((r) => !after || r[3] > lo);
     const whole = (r: ChunkRow) => (after ? r[2] > lo : r[2] >= lo) && r[3] <= hi && r[3] - r[2] <= width;
-    const decoded = this.decode(runId, keyId, rows.filter((r) => !whole(r)).map((r) => r[0]));
+    const decoded = this.decode(runId, keyId, rows.filter((r) => !whole(r)).map((r) => r[0]), req.axis === 'time' ? 'steps' : 'times');
     const useTime = req.axis === 'time';
     for (const r of rows) {
       const [seq, n, xLo, , xLast, vMin, vMax, vLast] = r;
@@ -195,7 +232,7 @@ export class MetricRepository {
     if (keyId === undefined) return undefined;
     const seq = this.q.bestChunk[goal].get(runId, keyId) as number | undefined;
     if (seq === undefined) return undefined;
-    const c = this.decode(runId, keyId, [seq]).get(seq)!;
+    const c = this.decode(runId, keyId, [seq], 'times').get(seq)!;
     let at = -1;
     for (let i = 0; i < c.values.length; i++) {
       const v = c.values[i]!;
@@ -211,25 +248,35 @@ export class MetricRepository {
     if (keyId === undefined) return undefined;
     // The step itself, logged last (a run resumed from a checkpoint logs some steps twice).
     for (const at of this.q.chunksHolding.iterate(runId, keyId, step, step) as Iterable<number>) {
-      const c = this.decode(runId, keyId, [at]).get(at)!;
+      const c = this.decode(runId, keyId, [at], 'times').get(at)!;
       for (let i = c.steps.length - 1; i >= 0; i--) if (c.steps[i] === step) return c.values[i]!;
     }
     const seq = this.q.chunkAtStep.get(runId, keyId, step) as number | undefined;
     if (seq === undefined) return undefined;
-    const c = this.decode(runId, keyId, [seq]).get(seq)!;
+    const c = this.decode(runId, keyId, [seq], 'times').get(seq)!;
     let found: number | undefined;
     for (let i = 0; i < c.steps.length; i++) if (c.steps[i]! <= step) found = c.values[i]!;
     return found;
   }
 
-  /** Decodes the given chunks, reading each contiguous run of sequence numbers with one range scan. */
-  private decode(runId: number, keyId: number, seqs: number[]): Map<number, Columns> {
+  /** How far the conversion of chunks in the raw layout of before schema 8 is; undefined when none are left. */
+  conversionProgress(): ConversionProgress | undefined {
+    return conversionProgress(this.db);
+  }
+
+  /** Converts the next `limit` raw-layout chunks in one transaction (codecMigration.ts). */
+  convertBatch(limit?: number): ConversionProgress {
+    return convertBatch(this.db, limit);
+  }
+
+  /** Decodes the given chunks, reading each contiguous run of sequence numbers with one range scan; `skip` leaves a column out. */
+  private decode(runId: number, keyId: number, seqs: number[], skip?: 'steps' | 'times'): Map<number, Columns> {
     const out = new Map<number, Columns>();
     for (let i = 0; i < seqs.length;) {
       let j = i;
       while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
       let seq = seqs[i]!;
-      for (const data of this.q.points.iterate(runId, keyId, seqs[i]!, seqs[j]!)) out.set(seq++, unpack(data as Buffer));
+      for (const data of this.q.points.iterate(runId, keyId, seqs[i]!, seqs[j]!)) out.set(seq++, unpack(data as Buffer, skip));
       i = j + 1;
     }
     return out;
@@ -244,23 +291,51 @@ export class MetricRepository {
     const keyId = this.keyId(key);
     const tail = this.q.tail.get(runId, keyId);
     let seq = tail ? tail.seq : -1;
-    let from = 0;
-    if (tail && tail.n < CHUNK_SIZE) {
+    let from = 0, perPoint = 0; // bytes a point took in the last chunk, to size the next
+    if (tail && tail.n < this.layout.maxPoints && tail.data.length < this.layout.maxBytes * 0.9) {
       // Top up the open chunk so chunks stay full; its earlier points are rewritten, never lost.
-      from = Math.min(total, CHUNK_SIZE - tail.n);
-      this.putChunk(runId, keyId, seq, concat(unpack(tail.data), slice(points, 0, from)));
+      perPoint = tail.data.length / tail.n;
+      const filled = this.fill(unpack(tail.data), points, 0, perPoint);
+      if (filled) {
+        this.putChunk(runId, keyId, seq, filled.cols, filled.blob);
+        from = filled.taken;
+        perPoint = filled.blob.length / filled.cols.values.length;
+      }
     }
-    for (; from < total; from += CHUNK_SIZE) {
-      this.putChunk(runId, keyId, ++seq, slice(points, from, Math.min(total, from + CHUNK_SIZE)));
+    while (from < total) {
+      const filled = this.fill(EMPTY, points, from, perPoint)!;
+      this.putChunk(runId, keyId, ++seq, filled.cols, filled.blob);
+      from += filled.taken;
+      perPoint = filled.blob.length / filled.taken;
     }
     const s = summarize(points);
     this.q.summarize.run(runId, keyId, total, points.steps[0], s.stepLast, s.last, s.min, s.max, points.times[total - 1]);
   }
 
-  private putChunk(runId: number, keyId: number, seq: number, c: Columns): void {
+  /**
+   * `head` and as many of points[from..] as fit one chunk: at most layout.maxPoints, in a blob of at most
+   * layout.maxBytes. Sized from the bytes a point took before, then shrunk if the blob came out too big.
+   * Undefined when not one more point fits after `head`.
+   */
+  private fill(head: Columns, points: Columns, from: number, perPoint: number) {
+    const { pack, maxPoints, maxBytes } = this.layout;
+    const had = head.values.length;
+    const room = Math.min(maxPoints - had, points.values.length - from);
+    let k = perPoint > 0 ? Math.floor((0.98 * maxBytes) / perPoint) - had : room;
+    k = Math.max(1, Math.min(room, k));
+    for (;;) {
+      const cols = had ? concat(head, slice(points, from, from + k)) : slice(points, from, from + k);
+      const blob = pack(cols);
+      if (blob.length <= maxBytes || (k === 1 && !had)) return { cols, blob, taken: k };
+      if (k === 1) return undefined;
+      k = Math.max(1, Math.min(k - 1, Math.floor(((had + k) * 0.97 * maxBytes) / blob.length) - had));
+    }
+  }
+
+  private putChunk(runId: number, keyId: number, seq: number, c: Columns, blob: Buffer): void {
     const s = summarize(c);
     this.q.putSummary.run(runId, keyId, seq, s.n, s.stepLo, s.stepHi, s.stepLast, s.timeLo, s.timeHi, s.min, s.max, s.last);
-    this.q.putPoints.run(runId, keyId, seq, pack(c));
+    this.q.putPoints.run(runId, keyId, seq, blob);
   }
 
   private findKey(key: string): number | undefined {

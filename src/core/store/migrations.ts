@@ -253,6 +253,21 @@ const MIGRATIONS: readonly string[] = [
     heartbeat REAL NOT NULL
   );
   `,
+  // 8: chunk blobs are compressed (codec.ts: a format byte, then each column coded for training data).
+  // Blobs of the raw layout before are converted after the store opens, in batches, each its own
+  // transaction (codecMigration.ts); this row counts them and holds the last chunk converted, so a killed
+  // conversion resumes. No row: nothing to convert. Older RunLens versions refuse the store from here on.
+  `
+  CREATE TABLE chunk_conversion (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    total INTEGER NOT NULL,
+    done INTEGER NOT NULL,
+    run_id INTEGER NOT NULL,
+    key_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL
+  );
+  INSERT INTO chunk_conversion SELECT 1, count(*), 0, -1, -1, -1 FROM metric_chunks HAVING count(*) > 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

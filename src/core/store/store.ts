@@ -55,6 +55,11 @@ export class Store {
     }
   }
 
+  /** Rows this connection has inserted, updated or deleted since it opened (SQLite's total_changes()). */
+  changeCount(): number {
+    return this.db.prepare('SELECT total_changes()').pluck().get() as number;
+  }
+
   /** How many bytes of a run's file (`source`) are already in the store. */
   offset(runId: number, source: string): number {
     const row = this.db.prepare('SELECT offset FROM ingest_offsets WHERE run_id = ? AND source = ?').get(runId, source) as
