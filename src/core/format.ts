@@ -76,3 +76,8 @@ export function shortSha(hash: string): string {
   const i = hash.indexOf(':');
   return (i >= 0 && i < 12 ? hash.slice(i + 1) : hash).slice(0, 12);
 }
+
+/** An interpreter version as people read it: "Python 3.11.2", whether or not it was stored with the prefix. */
+export function interpreterText(version: string): string {
+  return /^python\b/i.test(version.trim()) ? version.trim() : `Python ${version.trim()}`;
+}

@@ -443,7 +443,7 @@ async function trainedRun(options: { name?: string; paramNote?: string } = {}) {
   });
   store.provenance.set(run.id, provenance({
     gitRemote: 'git@example.com:team/repo.git', patchSha256: store.provenance.putBlob(patch), untracked: [{ path: 'scratch.py', size: 12 }],
-    interpreter: '/usr/bin/python3', interpreterVersion: '3.12.1', os: 'Linux 6.8', hostname: 'box', gpu: ['NVIDIA A100'],
+    interpreter: '/usr/bin/python3', interpreterVersion: 'Python 3.12.1', os: 'Linux 6.8', hostname: 'box', gpu: ['NVIDIA A100'],
     commandLine: 'python train.py --lr 0.01', env: { HOME: '/home/u' }, launchEnv: { SEED: '1' },
   }));
   store.provenance.setDataset(run.id, asStored('data', await hashDataset(join(ws, 'data'))));
@@ -476,7 +476,7 @@ test('lineage follows a version to its run, commit and patch, datasets, params, 
   assert.deepEqual(l.params, { layers: 3, lr: 0.01, note: 'plain' });
   assert.deepEqual(l.aliasHistory.map((h) => [h.alias, h.version, h.previous]), [['production', 1, null]]);
   assert.deepEqual(l.environment, {
-    interpreter: '/usr/bin/python3', interpreterVersion: '3.12.1', os: 'Linux 6.8', hostname: 'box', gpu: ['NVIDIA A100'],
+    interpreter: '/usr/bin/python3', interpreterVersion: 'Python 3.12.1', os: 'Linux 6.8', hostname: 'box', gpu: ['NVIDIA A100'],
     commandLine: 'python train.py --lr 0.01',
   });
   assert.deepEqual(l.artifactFiles.map((f) => f.path), ['model.json']);
@@ -589,6 +589,9 @@ test('the model card shows the version, the commit, data digests, params and met
   assert.ok(md.includes('| Metric | Last | Min | Max | Steps |'));
   assert.ok(md.includes('| loss | 0.25 | 0.25 | 0.9 | 2 |'), md);
   assert.ok(md.includes('Python 3.12.1'));
+  assert.ok(!md.includes('Python Python'), 'the version as captured ("Python 3.12.1") is not prefixed twice');
+  const page = lineagePage(l, { cspSource: 'x', style: 's.css' });
+  assert.ok(page.includes('Python 3.12.1') && !page.includes('Python Python'), 'the lineage page too');
   assert.ok(md.includes('**again** (queued): matches'));
 
   // The '|' inside the param value is escaped, so every row of every table keeps its columns.

@@ -1,5 +1,5 @@
 import type { Lineage, DatasetDiff } from './lineage.ts';
-import { bytes, dateTime, metricValue, shortSha } from '../format.ts';
+import { bytes, dateTime, metricValue, shortSha, interpreterText } from '../format.ts';
 
 /**
  * The lineage panel's HTML: version → run → code → data → params → metrics, as a chain of cards.
@@ -52,7 +52,7 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
   ].join('');
   parts.push(card('run', esc(run.name), `<dl><dt>Experiment</dt><dd>${esc(run.experiment)}</dd><dt>Status</dt><dd>${esc(run.status)}</dd>
     <dt>Command</dt><dd><code>${esc(l.environment.commandLine ?? '')}</code></dd>
-    <dt>Environment</dt><dd>${esc([l.environment.interpreterVersion && `Python ${l.environment.interpreterVersion}`, l.environment.os, l.environment.hostname].filter(Boolean).join(' · '))}</dd>
+    <dt>Environment</dt><dd>${esc([l.environment.interpreterVersion && interpreterText(l.environment.interpreterVersion), l.environment.os, l.environment.hostname].filter(Boolean).join(' · '))}</dd>
     <dt>Run id</dt><dd><code>${esc(run.uid)}</code></dd></dl>${repro}`,
   [link('Open in Compare', 'runlens.openRun', run.id)].join('')));
 

@@ -1,5 +1,5 @@
 import type { Lineage } from './lineage.ts';
-import { bytes, dateTime, metricValue, shortSha } from '../format.ts';
+import { bytes, dateTime, metricValue, shortSha, interpreterText } from '../format.ts';
 
 const cell = (v: unknown) => String(v ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\r?\n/g, ' ');
 const code = (v: string) => `\`${v.replace(/`/g, "'")}\``;
@@ -27,7 +27,7 @@ export function modelCard(l: Lineage): string {
     out.push('');
   }
   if (l.environment.commandLine) out.push(`Command: ${code(l.environment.commandLine)}`, '');
-  const env = [l.environment.interpreterVersion && `Python ${l.environment.interpreterVersion}`, l.environment.os, l.environment.hostname,
+  const env = [l.environment.interpreterVersion && interpreterText(l.environment.interpreterVersion), l.environment.os, l.environment.hostname,
     l.environment.gpu.length ? l.environment.gpu.join(', ') : 'no GPU'].filter(Boolean);
   out.push(`Environment: ${env.map(cell).join(' · ')}`, '');
 
