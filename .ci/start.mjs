@@ -6,9 +6,9 @@
 //   npm start -- --smoke        also open the URL in headless Chromium, check the RunLens sidebar,
 //                               save test-results/images/npm-start.png (RUNLENS_IMAGES=docs/images: the README's), and exit
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCodeServer } from '../test/harness/codeServer.mjs';
 import { imagesDir, launchBrowser, openWorkbench, workbenchUrl } from '../test/harness/browser.mjs';
@@ -38,7 +38,12 @@ const server = await startCodeServer({
   log: () => {},
 });
 const url = workbenchUrl(server, { folder, extensionDevelopmentPath: root });
-const stop = async () => { await server.stop(); process.exit(0); };
+/** The temp folders this start made (the profile, and the demo copy; never your own --folder). */
+const cleanUp = () => {
+  rmSync(profile, { recursive: true, force: true });
+  if (!opts.folder) rmSync(dirname(folder), { recursive: true, force: true });
+};
+const stop = async () => { await server.stop(); cleanUp(); process.exit(0); };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
@@ -54,6 +59,7 @@ if (opts.smoke) {
   } finally {
     await browser.close();
     await server.stop();
+    cleanUp();
   }
   process.exit(0);
 }
@@ -63,5 +69,8 @@ console.log(`
 
   ${url}
 
-  (The long address loads RunLens from this checkout. Press Ctrl-C to stop.)
+  (The long address loads RunLens from this checkout. Press Ctrl-C to stop; the demo's temp copy
+  goes with it.) The server listens on 127.0.0.1 only. From another machine, forward the port:
+    ssh -L ${new URL(url).port}:127.0.0.1:${new URL(url).port} you@this-machine
+  then open the same address there.
 `);

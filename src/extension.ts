@@ -18,6 +18,7 @@ import { SweepRunner } from './runs/sweeps.ts';
 import { registerSweepCommands } from './runs/sweepCommands.ts';
 import { registerImportCommands } from './runs/importCommands.ts';
 import { registerExportCommands } from './runs/exportCommands.ts';
+import { registerPatchDocuments } from './runs/patchDocument.ts';
 import { HPARAM_SELECTOR, HparamLensProvider } from './hparams/hparamLenses.ts';
 import { registerHparamCommands } from './hparams/hparamCommands.ts';
 import { registerCompactCommand } from './store/compactCommand.ts';
@@ -68,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
   const modelsTree = new ModelsTreeProvider({ store, primaryMetric });
   const modelsView = vscode.window.createTreeView('runlens.models', { treeDataProvider: modelsTree, canSelectMany: true });
+  modelsTree.attach(modelsView);
   const lineage = new LineagePanel(store, context.extensionUri);
   const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
   const hparamLenses = new HparamLensProvider({ store, project: projectConfig, primaryMetric });
@@ -87,6 +89,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerSweepCommands({ store, sweeps, log }),
     ...registerImportCommands({ store, log }),
     ...registerExportCommands({ store, selection, log }),
+    registerPatchDocuments(store),
     hparamLenses,
     vscode.languages.registerCodeLensProvider(HPARAM_SELECTOR, hparamLenses),
     vscode.languages.registerHoverProvider(HPARAM_SELECTOR, hparamLenses),

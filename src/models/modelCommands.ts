@@ -18,7 +18,8 @@ import { type RunRef, namesNoRun, resolveRuns } from '../core/runs/runRefs.ts';
 import { guardedCommands } from '../commands.ts';
 import { runPickItem } from '../format.ts';
 import { type ReproduceOptions, reproduceRun } from './reproduce.ts';
-import { showRunCommit, showRunPatch } from '../runs/provenanceDocs.ts';
+import { showRunCommit } from '../runs/provenanceDocs.ts';
+import { showRunPatchDocument } from '../runs/patchDocument.ts';
 
 /** A model version named by a command: a Models view node, a version id, or "name@alias" / "name:3". */
 type VersionRef = ModelsNode | ModelVersion | number | string | undefined;
@@ -128,7 +129,7 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
     }),
 
     guarded('runlens.showCommit', (runId: number) => showRunCommit(store, requireRun(s(), runId))),
-    guarded('runlens.showPatch', (runId: number) => showRunPatch(store, requireRun(s(), runId))),
+    guarded('runlens.showPatch', (runId: number) => showRunPatchDocument(store, requireRun(s(), runId))),
   ];
 }
 

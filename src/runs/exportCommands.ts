@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Store } from '../core/store/store.ts';
 import type { Run } from '../core/types.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
@@ -37,12 +39,13 @@ export function registerExportCommands(deps: ExportCommandDeps): vscode.Disposab
       const s = requireStore(store);
       const multi = Array.isArray(second) && second.length > 1 ? second : undefined;
       let runs = resolveRuns(s, multi ?? refs);
-      if (!runs.length) runs = checkedRuns(s, selection);
-      if (!runs.length) runs = await pickRuns(s);
+      let source: RunsSource = 'selected';
+      if (!runs.length) [runs, source] = [checkedRuns(s, selection), 'checked'];
+      if (!runs.length) [runs, source] = [await pickRuns(s), 'picked'];
       if (!runs.length) return undefined;
       const format = typeof second === 'string' ? checkFormat(second) : await pickFormat();
       if (!format) return undefined;
-      const what = runs.length === 1 ? `run ${runs[0]!.name}` : `${runs.length} runs`;
+      const what = describeRuns(runs, source);
       const uri = target !== undefined ? toUri(target) : await vscode.window.showSaveDialog({
         title: `Export ${what}`, saveLabel: 'Export',
         defaultUri: defaultUri(store, `${runs.length === 1 ? safeName(runs[0]!.name) : 'runs'}.${format}`),
@@ -155,9 +158,23 @@ function toUri(target: string | vscode.Uri): vscode.Uri {
   return typeof target === 'string' ? vscode.Uri.file(target) : target;
 }
 
-function defaultUri(store: WorkspaceStore, name: string): vscode.Uri | undefined {
-  const folder = store.folder?.uri;
-  return folder ? vscode.Uri.joinPath(folder, name) : undefined;
+/** Where the runs to export came from: named by the command or view selection, checked for comparison, or picked. */
+export type RunsSource = 'selected' | 'checked' | 'picked';
+
+/** Names the runs an export writes, and which ones they are: the checked runs ignore the view's filter. */
+export function describeRuns(runs: Run[], source: RunsSource): string {
+  if (runs.length === 1) return `run ${runs[0]!.name}`;
+  if (source === 'checked') return `the ${runs.length} runs checked for comparison (whatever the view's filter shows)`;
+  return `the ${runs.length} ${source} runs`;
+}
+
+/** A default export file in the store's exports/ folder, which git ignores with the store; undefined without a store. */
+export function defaultUri(store: WorkspaceStore, name: string): vscode.Uri | undefined {
+  const dir = store.dir;
+  if (!dir) return undefined;
+  const exports = join(dir, 'exports');
+  mkdirSync(exports, { recursive: true });
+  return vscode.Uri.file(join(exports, name));
 }
 
 function safeName(name: string): string {

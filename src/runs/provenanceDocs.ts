@@ -1,3 +1,4 @@
+import { showRunPatchDocument } from './patchDocument.ts';
 import * as vscode from 'vscode';
 import type { Run } from '../core/types.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
@@ -18,10 +19,7 @@ export async function showRunCommit(store: WorkspaceStore, run: Run): Promise<vo
 }
 
 /** The stored patch of a run's uncommitted changes. */
+/** The run's stored patch, as a read-only diff document (see patchDocument.ts). */
 export async function showRunPatch(store: WorkspaceStore, run: Run): Promise<void> {
-  const s = store.require();
-  const sha = s.provenance.get(run.id)?.patchSha256;
-  const patch = sha ? s.provenance.blob(sha) : undefined;
-  if (!patch) throw new Error(`Run ${run.name} has no stored patch of uncommitted changes.`);
-  await showText(patch.toString('utf8'), 'diff');
+  await showRunPatchDocument(store, run);
 }

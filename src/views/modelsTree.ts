@@ -5,12 +5,15 @@ import { type Lineage, lineage } from '../core/models/lineage.ts';
 import { primaryMetric } from '../core/compare/compareData.ts';
 import { bytes, dateTime, metricValue, shortSha } from '../core/format.ts';
 import { ago } from '../format.ts';
+import { keepAgesFresh } from './runsTree.ts';
 
 export type ModelsNode = { kind: 'model'; model: Model } | { kind: 'version'; version: ModelVersion };
 
 export interface ModelsTreeDeps {
   store: WorkspaceStore;
   primaryMetric: () => { name: string } | undefined;
+  /** The clock for ages ("5 min ago"); tests set it. */
+  now?: () => number;
 }
 
 /** The Models view: models, then their versions (newest first) with aliases, the primary metric and a lineage hover. */
@@ -18,11 +21,18 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
   private readonly deps: ModelsTreeDeps;
   private readonly changed = new vscode.EventEmitter<ModelsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
+  private readonly now: () => number;
 
   constructor(deps: ModelsTreeDeps) {
     this.deps = deps;
-    this.subscription = deps.store.onChange(['models', 'runs'], () => this.refresh());
+    this.now = deps.now ?? Date.now;
+    this.subscriptions = [deps.store.onChange(['models', 'runs'], () => this.refresh())];
+  }
+
+  /** The view: while it is visible, ages are redrawn every `everyMs`. */
+  attach(view: Pick<vscode.TreeView<unknown>, 'visible' | 'onDidChangeVisibility'>, everyMs?: number): void {
+    this.subscriptions.push(keepAgesFresh(view, () => this.refresh(), everyMs));
   }
 
   refresh(): void {
@@ -54,7 +64,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     item.iconPath = new vscode.ThemeIcon(v.aliases.length ? 'verified' : 'package');
     item.contextValue = 'modelVersion';
     const metric = this.metric(v);
-    item.description = [v.aliases.map((a) => `@${a}`).join(' '), metric, ago(v.createdAt)].filter(Boolean).join(' · ');
+    item.description = [v.aliases.map((a) => `@${a}`).join(' '), metric, ago(v.createdAt, this.now())].filter(Boolean).join(' · ');
     item.command = { command: 'runlens.showLineage', title: 'Show Lineage', arguments: [v.id] };
     item.accessibilityInformation = { label: `${v.model} version ${v.version}${v.aliases.length ? `, aliases ${v.aliases.join(', ')}` : ''}${metric ? `, ${metric}` : ''}` };
     return item;
@@ -79,7 +89,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }
 }

@@ -12,8 +12,8 @@ import type { RunFault } from '../core/runs/runMonitor.ts';
 export type RunsNode =
   /** matching: runs that pass the view's filter, when one is set. */
   | { kind: 'experiment'; experiment: Experiment; matching?: number }
-  /** metric: the primary metric's last value, shown first in the description. */
-  | { kind: 'run'; run: Run; metric?: { key: string; value: number } }
+  /** metric: the primary metric's last value, shown first in the description; reproductions: its children. */
+  | { kind: 'run'; run: Run; metric?: { key: string; value: number }; reproductions?: number }
   /** A sweep's trials, inside their experiment; metric: the key its `best` is of. */
   | { kind: 'sweep'; sweep: SweepSummary; metric?: string }
   | { kind: 'more'; experimentId: number; sweep?: string; after: Run; remaining: number };
@@ -74,6 +74,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   attach(view: vscode.TreeView<RunsNode>): void {
     this.view = view;
     view.description = this.filter.describe() || undefined;
+    this.subscriptions.push(keepAgesFresh(view, () => this.refresh()));
   }
 
   /** The view's checkboxes changed: they select runs for comparison. */
@@ -130,8 +131,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return nodes;
   }
 
-  /** An experiment: its sweeps, newest first, then the runs in no sweep. A sweep: its trials. */
+  /** An experiment: its sweeps, newest first, then the runs in no sweep. A sweep: its trials. A run: its reproductions. */
   private runsOf(node: RunsNode): RunsNode[] {
+    if (node.kind === 'run') return this.runNodes(this.store.get()!.runs.reproductionsOf(node.run.id), this.metric()?.key);
     if (node.kind !== 'experiment' && node.kind !== 'sweep') return [];
     const store = this.store.get()!;
     const metric = this.metric();
@@ -141,8 +143,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     const { id } = node.experiment;
     const sweeps = store.runs.sweeps({ experimentId: id, ...this.filter.query() }, metric);
-    const inSweeps = sweeps.reduce((n, w) => n + w.runs, 0);
-    const total = (node.matching ?? node.experiment.runCount) - inSweeps;
+    // reproductions show under the run they reproduce, so they are not counted here
+    const total = store.runs.count({ experimentId: id, sweep: null, originals: true, ...this.filter.query() });
     return [...sweeps.map((sweep): RunsNode => ({ kind: 'sweep', sweep, metric: metric?.key })), ...this.page(id, null, total, metric?.key)];
   }
 
@@ -150,16 +152,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private page(experimentId: number, sweep: string | null, total: number, key: string | undefined): RunsNode[] {
     const store = this.store.get()!;
     const limit = this.shown.get(sweep ?? experimentId) ?? config.pageSize();
-    const runs = total > 0 ? store.runs.list({ experimentId, sweep, limit, ...this.filter.query() }) : [];
-    const values = key ? store.runs.lastMetric(runs.map((r) => r.id), key) : undefined;
-    const children: RunsNode[] = runs.map((run) => {
-      const value = values?.get(run.id);
-      return value === undefined ? { kind: 'run', run } : { kind: 'run', run, metric: { key: key!, value } };
-    });
+    const runs = total > 0 ? store.runs.list({ experimentId, sweep, limit, originals: true, ...this.filter.query() }) : [];
+    const children = this.runNodes(runs, key);
     if (total > runs.length && runs.length > 0) {
       children.push({ kind: 'more', experimentId, ...(sweep === null ? {} : { sweep }), after: runs[runs.length - 1]!, remaining: total - runs.length });
     }
     return children;
+  }
+
+  /** Run nodes with their metric values and reproduction counts, two queries for all. */
+  private runNodes(runs: Run[], key: string | undefined): RunsNode[] {
+    const store = this.store.get()!;
+    const ids = runs.map((r) => r.id);
+    const values = key ? store.runs.lastMetric(ids, key) : undefined;
+    const repros = store.runs.reproductionCounts(ids);
+    return runs.map((run): RunsNode => {
+      const value = values?.get(run.id);
+      return {
+        kind: 'run', run, ...(value === undefined ? {} : { metric: { key: key!, value } }),
+        ...(repros.has(run.id) ? { reproductions: repros.get(run.id)! } : {}),
+      };
+    });
   }
 
   /** The primary metric: from runlens.yaml, else guessed from the store's metric keys. */
@@ -189,6 +202,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       }
       case 'run': {
         const item = runItem(node.run, node.metric, this.faults().get(node.run.id));
+        if (node.reproductions) item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
         item.checkboxState = {
           state: this.selection.has(node.run.uid) ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
           tooltip: 'Select for comparison',
@@ -276,18 +290,36 @@ function runItem(run: Run, metric?: { key: string; value: number }, fault?: RunF
   item.id = `run:${run.uid}`;
   const [icon, color] = fault ? ['warning', 'list.warningForeground'] : STATUS_ICON[run.status];
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+  // The metric first: it is what people scan for, and the end is cut off in a narrow sidebar.
+  // The status is in the icon and the tooltip.
   const parts: string[] = [];
+  if (metric) parts.push(`${metric.key} ${metricValue(metric.value)}`);
   if (fault) parts.push(`not stored: ${fault.kind === 'full' ? 'disk full' : fault.kind}`);
   if (run.starred) parts.push('★');
-  if (metric) parts.push(`${metric.key} ${metricValue(metric.value)}`);
-  parts.push(STATUS_LABEL[run.status].toLowerCase());
   const d = runDuration(run);
   if (d !== undefined) parts.push(duration(d));
   parts.push(ago(run.startedAt ?? run.createdAt));
   item.description = parts.join(' · ');
   item.contextValue = `run ${run.status}${run.starred ? ' starred' : ''}`;
-  item.accessibilityInformation = { label: `Run ${run.name}, ${item.description}` };
+  item.accessibilityInformation = { label: `Run ${run.name}, ${STATUS_LABEL[run.status].toLowerCase()}, ${item.description}` };
   return item;
+}
+
+/**
+ * Redraws a view every `everyMs` while it is visible, so its ages ("5 min ago") stay right, and once
+ * when it shows again. One timer, none while hidden.
+ */
+export function keepAgesFresh(
+  view: Pick<vscode.TreeView<unknown>, 'visible' | 'onDidChangeVisibility'>, refresh: () => void, everyMs = 60_000,
+): vscode.Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  const run = (visible: boolean) => {
+    clearInterval(timer);
+    timer = visible ? setInterval(refresh, everyMs) : undefined;
+  };
+  run(view.visible);
+  const sub = view.onDidChangeVisibility((e) => { if (e.visible) refresh(); run(e.visible); });
+  return { dispose: () => { clearInterval(timer); sub.dispose(); } };
 }
 
 /** A sweep: `4 runs · 2 running · 1 queued` while it goes, then `4 runs · best val_acc 0.96`. */

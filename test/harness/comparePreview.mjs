@@ -92,7 +92,7 @@ const VARS = {
     'inputOption-activeBackground': 'rgba(36, 137, 219, 0.51)', 'inputOption-activeBorder': '#2488db', 'inputOption-activeForeground': '#ffffff',
     'toolbar-hoverBackground': 'rgba(90, 93, 94, 0.31)', 'scrollbarSlider-background': 'rgba(121, 121, 121, 0.4)',
     'scrollbarSlider-hoverBackground': 'rgba(100, 100, 100, 0.7)', 'diffEditor-insertedTextBackground': 'rgba(156, 204, 44, 0.2)',
-    errorForeground: '#f85149', 'editorWarning-foreground': '#cca700', 'inputValidation-errorBackground': '#5a1d1d',
+    errorForeground: '#f85149', 'editorWarning-foreground': '#cca700', 'list-warningForeground': '#cca700', 'inputValidation-errorBackground': '#5a1d1d',
     'inputValidation-errorBorder': '#be1100', 'charts-foreground': '#cccccc', 'charts-lines': 'rgba(204, 204, 204, 0.5)',
     'charts-red': '#f14c4c', 'charts-blue': '#3794ff', 'charts-yellow': '#cca700', 'charts-orange': '#d18616',
     'charts-green': '#89d185', 'charts-purple': '#b180d7',
@@ -119,7 +119,7 @@ const VARS = {
     'inputOption-activeBackground': '#bed6ed', 'inputOption-activeBorder': '#005fb8', 'inputOption-activeForeground': '#000000',
     'toolbar-hoverBackground': 'rgba(184, 184, 184, 0.31)', 'scrollbarSlider-background': 'rgba(100, 100, 100, 0.4)',
     'scrollbarSlider-hoverBackground': 'rgba(100, 100, 100, 0.7)', 'diffEditor-insertedTextBackground': 'rgba(156, 204, 44, 0.25)',
-    errorForeground: '#f85149', 'editorWarning-foreground': '#bf8803', 'inputValidation-errorBackground': '#f2dede',
+    errorForeground: '#f85149', 'editorWarning-foreground': '#bf8803', 'list-warningForeground': '#855f00', 'inputValidation-errorBackground': '#f2dede',
     'inputValidation-errorBorder': '#be1100', 'charts-foreground': '#616161', 'charts-lines': 'rgba(97, 97, 97, 0.5)',
     'charts-red': '#e51400', 'charts-blue': '#1a85ff', 'charts-yellow': '#bf8803', 'charts-orange': '#d18616',
     'charts-green': '#388a34', 'charts-purple': '#652d90',
@@ -385,7 +385,8 @@ function fakeHostBody(CONFIG) {
         durationMs: r.startedAt === null ? null : r.len * r.msPerStep,
         datasets: [
           { path: 'data/train.csv', digest: 'sha256:9f2c4e1a7b3d5f60c1e2a9b8d7c6f5e4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8' },
-          { path: 'data/val.csv', digest: i === N - 1 ? 'sha256:77aa01c3e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4' : 'sha256:3c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d' },
+          { path: 'data/val.csv', digest: i === N - 1 ? 'sha256:77aa01c3e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4' : 'sha256:3c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d',
+            ...(i === N - 1 && N > 1 ? { changed: ['val/part-003.csv', 'val/labels.json'] } : {}) },
         ],
       };
     });
@@ -574,6 +575,14 @@ async function shoot() {
       await page.mouse.move(box.x + box.width * 0.72, box.y + box.height * 0.45);
       await page.waitForTimeout(150);
       await page.mouse.move(box.x + box.width * 0.735, box.y + box.height * 0.5);
+    }
+    // The chart options (smoothing, x axis, log y) show on the charts tab only.
+    const chartTools = await page.evaluate(() => ['#smoothing', '#x-axis', '#log-y'].map((s) => {
+      const el = document.querySelector(s);
+      return !!el && el.getClientRects().length > 0;
+    }));
+    if (chartTools.some((v) => v !== (opt.tab === 'charts'))) {
+      errors.push(`[harness] chart toolbar visibility on the ${opt.tab} tab: ${JSON.stringify(chartTools)}`);
     }
     await page.waitForTimeout(Number(opt['wait-ms']));
     await page.screenshot({ path: out, fullPage: opt.full });

@@ -9,7 +9,8 @@ import { readMlflowFileStore } from '../../src/core/formats/mlflowFileStore.ts';
 import { importSummary } from '../../src/runs/importCommands.ts';
 import { COMMIT, RUN_A, RUN_B, T, buildMlflowDb } from '../unit/capture/mlflowDb.ts';
 import { encodeTfEvent, eventFile } from '../unit/formats/tfeventsWriter.ts';
-import { activate, viewRows } from './util.ts';
+import { activate, git, viewRows, workspaceDir } from './util.ts';
+import { defaultUri, describeRuns } from '../../src/runs/exportCommands.ts';
 
 const ORIGIN_TAG = 'runlens.origin';
 
@@ -98,6 +99,18 @@ export function registerImportExportTests(): void {
       assert.equal(run.tags[ORIGIN_TAG], `${origin}#${RUN_A}`);
       assert.deepEqual(run.metrics.loss, { steps: [0, 1, 2, 3], times: [T + 1000, T + 2000, T + 3000, T + 4000], values: [1.5, 1.25, 'NaN', 0.5] });
       assert.deepEqual(run.models.map((m: { model: string; aliases: string[] }) => [m.model, m.aliases]), [['digits', ['champion']]]);
+    });
+
+    it('offers to export into a git-ignored folder, and says which runs it exports', async () => {
+      const api = await activate();
+      const uri = defaultUri(api.store, 'runs.csv')!;
+      assert.ok(uri.fsPath.startsWith(api.store.dir!), uri.fsPath);
+      assert.equal(git(workspaceDir(), 'check-ignore', uri.fsPath).trim(), uri.fsPath, 'the default export file is ignored by git');
+      const runs = api.store.get()!.runs.list({ limit: 3 });
+      assert.equal(runs.length, 3);
+      assert.match(describeRuns(runs, 'checked'), /^the 3 runs checked for comparison \(whatever the view's filter shows\)$/);
+      assert.equal(describeRuns(runs, 'selected'), 'the 3 selected runs');
+      assert.equal(describeRuns(runs.slice(0, 1), 'checked'), `run ${runs[0]!.name}`);
     });
 
     it('exports a run, or a model version\'s run, in MLflow\'s layout, and it reads back', async () => {

@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
+import * as vscode from 'vscode';
 import { Store } from '../../src/core/store/store.ts';
-import { activate, eventually, git, viewRows, workspaceDir } from './util.ts';
+import { ModelsTreeProvider } from '../../src/views/modelsTree.ts';
+import type { ModelVersion } from '../../src/core/store/modelRepository.ts';
+import { activate, eventually, git, row, viewRows, workspaceDir } from './util.ts';
 
 /** Another process (here: the test) writes the store; the view must notice on its own. */
 export function registerRunsViewTests(): void {
@@ -22,10 +25,63 @@ export function registerRunsViewTests(): void {
       const baseline = rows[1]!.children;
       assert.deepEqual(baseline.map((r) => r.label), ['lr-0.3', 'lr-0.1']);
       assert.equal(baseline[0]!.icon, 'error');
-      assert.match(baseline[0]!.description, /^failed · /);
+      assert.doesNotMatch(baseline[0]!.description, /failed/, 'the status is in the icon, not the description');
       assert.equal(baseline[1]!.icon, 'pass');
-      assert.match(baseline[1]!.description, /^finished · 1m 04s · /);
+      assert.match(baseline[1]!.description, /^1m 04s · /);
       assert.equal(rows[0]!.children[0]!.icon, 'sync~spin');
+    });
+
+    it('puts the primary metric first in a run\'s description, before the star, duration and age', async () => {
+      const api = await activate();
+      const run = store.runs.create({ name: 'metric-first', experiment: 'narrow', status: 'finished', startedAt: Date.now() - 64_000 });
+      store.runs.update(run.id, { endedAt: Date.now(), starred: true });
+      const steps = Float64Array.of(1);
+      store.metrics.append(run.id, 'val_acc', { steps, times: Float64Array.of(1e12), values: Float64Array.of(0.84) });
+      const item = await eventually(() => viewRows(api).find((e) => e.label === 'narrow')?.children.find((r) => /val_acc/.test(r.description)), 'the run with its metric');
+      assert.match(item.description, /^val_acc 0\.84 · ★ · 1m 04s · \S/);
+    });
+
+    it('shows a reproduction under the run it reproduces, not at the top', async () => {
+      const api = await activate();
+      const original = store.runs.create({ name: 'repro-original', experiment: 'repro-tree', status: 'finished' });
+      store.runs.create({ name: 'repro-original-repro', experiment: 'repro-tree', status: 'finished', reproduces: original.id });
+      store.runs.create({ name: 'repro-other', experiment: 'repro-tree', status: 'finished' });
+      const exp = await eventually(() => { const e = viewRows(api).find((r) => r.label === 'repro-tree'); return e?.description === '3 runs' && e; }, 'the experiment');
+      assert.deepEqual(exp.children.map((r) => r.label), ['repro-other', 'repro-original']);
+      const parent = exp.children[1]!;
+      assert.equal(api.runsTree.getTreeItem(parent.node).collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+      assert.equal(api.runsTree.getTreeItem(exp.children[0]!.node).collapsibleState, vscode.TreeItemCollapsibleState.None);
+      assert.deepEqual(api.runsTree.getChildren(parent.node).map((n) => row(api, n).label), ['repro-original-repro']);
+    });
+
+    it('redraws the Models view\'s ages while it is visible, and not while hidden', async () => {
+      const api = await activate();
+      // not registered: other suites expect the store's models as they left them
+      const version = { id: -1, model: 'aged-model', version: 1, aliases: [], metrics: [], createdAt: Date.now() } as unknown as ModelVersion;
+      let now = version.createdAt + 60_000;
+      const tree = new ModelsTreeProvider({ store: api.store, primaryMetric: () => undefined, now: () => now });
+      const visibility = new vscode.EventEmitter<{ visible: boolean }>();
+      const view = { visible: true, onDidChangeVisibility: visibility.event } as unknown as vscode.TreeView<unknown>;
+      let redraws = 0;
+      tree.onDidChangeTreeData(() => redraws++);
+      tree.attach(view, 50);
+      try {
+        const node = { kind: 'version' as const, version };
+        const first = String(tree.getTreeItem(node).description);
+        now += 3 * 60_000;
+        assert.notEqual(String(tree.getTreeItem(node).description), first, 'the age is computed from the clock each time');
+        await eventually(() => redraws >= 2, 'redraws while visible', 2000);
+        visibility.fire({ visible: false });
+        await new Promise((r) => setTimeout(r, 100));
+        const hidden = redraws;
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(redraws, hidden, 'no redraws while hidden');
+        visibility.fire({ visible: true });
+        assert.equal(redraws, hidden + 1, 'one redraw when it shows again');
+      } finally {
+        tree.dispose();
+        visibility.dispose();
+      }
     });
 
     it('shows params, metrics and provenance in the tooltip', async () => {

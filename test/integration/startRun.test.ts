@@ -47,6 +47,42 @@ export function registerStartRunTests(): void {
       assert.equal(data!.files[1]!.sha256, createHash('sha256').update(csv).digest('hex'), 'per-file hashes are real content hashes');
     });
 
+    it('shows a run\'s stored patch as a read-only diff document', async () => {
+      const api = await activate();
+      const store = api.store.get()!;
+      const run = store.runs.list({ limit: 50 }).find((r) => store.provenance.get(r.id)?.patchSha256)!;
+      const patch = store.provenance.blob(store.provenance.get(run.id)!.patchSha256!)!.toString('utf8');
+      await vscode.commands.executeCommand('runlens.showPatch', run.id);
+      const doc = await eventually(() => vscode.window.activeTextEditor?.document.uri.scheme === 'runlens-patch' && vscode.window.activeTextEditor.document, 'the patch document');
+      assert.equal(doc.isDirty, false);
+      assert.equal(doc.isUntitled, false);
+      assert.equal(doc.languageId, 'diff');
+      assert.equal(doc.getText(), patch);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    });
+
+    it('offers the last run again after a run was started', async () => {
+      await activate();
+      const original = vscode.window.showQuickPick;
+      let seen: readonly vscode.QuickPickItem[] | undefined;
+      (vscode.window as { showQuickPick: unknown }).showQuickPick = async (items: readonly vscode.QuickPickItem[] | Thenable<readonly vscode.QuickPickItem[]>) => {
+        seen = await items;
+        return undefined;
+      };
+      try {
+        const started = vscode.commands.executeCommand('runlens.startRun');
+        const offered = await eventually(() => seen, 'the Start Run picker', 5_000).catch(async (err: unknown) => {
+          await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+          throw err;
+        });
+        await started;
+        assert.ok(offered.some((i) => i.description === 'the last run again' && i.label.endsWith(' train')),
+          `items: ${offered.map((i) => `${i.label} (${i.description})`).join(', ')}`);
+      } finally {
+        (vscode.window as { showQuickPick: unknown }).showQuickPick = original;
+      }
+    });
+
     it('passes overrides on the command line and records them, leaving params.yaml untouched', async () => {
       const api = await activate();
       const before = readFileSync(join(workspaceDir(), 'params.yaml'), 'utf8');

@@ -5,6 +5,7 @@
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { CompareModel } from '../../src/core/compare/protocol.ts';
+import { parallelNote } from './pcLayout.ts';
 import { h } from './dom.ts';
 import { ParallelChart, parallelAxes } from './parallel.ts';
 import { ScatterChart } from './scatter.ts';
@@ -107,7 +108,7 @@ export class AcrossTab {
     }
     this.pcWrap.hidden = false;
     const metric = axes.find((a) => a.metric);
-    this.pcNote.textContent = `${params} param${params === 1 ? '' : 's'} that differ${metric ? `, then ${metric.label}` : ''}. Numeric axes run from min (bottom) to max (top). Hover a line to pick out its run.`;
+    this.pcNote.textContent = parallelNote(params, metric?.label ?? null);
     this.parallel.render(runs, axes, this.theme);
   }
 

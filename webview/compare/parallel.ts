@@ -10,6 +10,7 @@ import { canvasTooltip, FAST_LINE_OPTIONS } from './chartSetup.ts';
 import { formatParam } from './format.ts';
 import { metricValue } from '../../src/core/format.ts';
 import { withAlpha, type Theme } from './theme.ts';
+import { axisLabels, BOX_PAD, labelReserve } from './pcLayout.ts';
 
 export interface PcAxis {
   label: string;
@@ -86,6 +87,11 @@ interface PcHost {
   lineColor: string;
 }
 
+function labelFont(t: Theme): { font: string; lineHeight: number } {
+  const px = Math.max(10, Math.round(t.fontSize * 0.8));
+  return { font: `${px}px ${t.fontFamily}`, lineHeight: Math.ceil(px * 1.25) };
+}
+
 const pcHosts = new WeakMap<Chart, PcHost>();
 
 const axesPlugin: Plugin<'line'> = {
@@ -110,32 +116,25 @@ const axesPlugin: Plugin<'line'> = {
   afterDatasetsDraw(chart) {
     const host = pcHosts.get(chart);
     const xs = chart.scales.x;
-    const ys = chart.scales.y;
-    if (!host || !xs || !ys) return;
-    const { ctx } = chart;
+    if (!host || !xs) return;
+    const { ctx, chartArea } = chart;
     const t = host.theme;
+    const lh = labelFont(t).lineHeight;
     ctx.save();
-    ctx.font = `${Math.max(10, Math.round(t.fontSize * 0.8))}px ${t.fontFamily}`;
+    ctx.font = labelFont(t).font;
     ctx.textBaseline = 'middle';
-    ctx.lineJoin = 'round';
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = t.background;
+    ctx.textAlign = 'left';
     const last = host.axes.length - 1;
     for (let k = 0; k <= last; k++) {
-      const axis = host.axes[k]!;
       const x = xs.getPixelForValue(k);
-      const right = k === last && last > 0;
-      ctx.textAlign = right ? 'right' : 'left';
-      const dx = right ? -5 : 5;
-      const ticks = axis.ticks;
-      // Many categories: label a subset so they do not overlap.
-      const every = Math.max(1, Math.ceil((ticks.length * 14) / Math.max(1, ys.bottom - ys.top)));
-      for (let i = 0; i < ticks.length; i += every) {
-        const tk = ticks[i]!;
-        const y = ys.getPixelForValue(tk[1]);
-        ctx.strokeText(tk[0], x + dx, y);
+      const labels = axisLabels(host.axes[k]!.ticks, x, chartArea, (s) => ctx.measureText(s).width, lh, k === 0, k === last);
+      for (const { text, box, boxed } of labels) {
+        if (boxed) {
+          ctx.fillStyle = t.background;
+          ctx.fillRect(box.x - BOX_PAD, box.y - BOX_PAD, box.w + BOX_PAD * 2, box.h + BOX_PAD * 2);
+        }
         ctx.fillStyle = t.muted;
-        ctx.fillText(tk[0], x + dx, y);
+        ctx.fillText(text, box.x, box.y + box.h / 2);
       }
     }
     ctx.restore();
@@ -168,6 +167,7 @@ export class ParallelChart {
       pointBackgroundColor: run.color,
       pointBorderColor: run.color,
       order: this.hot === r ? -1 : 0,
+      clip: false,
     }));
     this.theme = t;
     const host: PcHost = { axes, theme: t, lineColor: t.highContrast ? t.foreground : withAlpha(t.foreground, 0.35) };
@@ -180,17 +180,19 @@ export class ParallelChart {
       this.chart.update(); // not 'none': that keeps stale point options (animations are off anyway)
       return;
     }
+    const reserve = labelReserve(labelFont(t).lineHeight);
     const config: ChartConfiguration<'line', XY[]> = {
       type: 'line',
       data: { labels, datasets },
       plugins: [axesPlugin],
       options: {
         ...FAST_LINE_OPTIONS,
-        layout: { padding: { top: 14, bottom: 14, left: 8, right: 8 } },
+        layout: { padding: { top: 6, bottom: reserve, left: 8, right: 8 } },
         interaction: { mode: 'nearest', intersect: false, axis: 'xy' },
         scales: {
-          x: { type: 'category', position: 'top', offset: false, grid: { display: false }, border: { display: false }, ticks: { color: t.foreground, font: { weight: 'bold' } } },
-          y: { type: 'linear', min: -0.04, max: 1.04, display: false },
+          x: { type: 'category', position: 'top', offset: false, grid: { display: false }, border: { display: false }, ticks: { color: t.foreground, font: { weight: 'bold' }, padding: reserve } },
+          // Exactly 0..1: the chart area is the lines' band, the end labels sit outside it.
+          y: { type: 'linear', min: 0, max: 1, display: false },
         },
         onHover: (_e, active) => {
           const r = active.length ? active[0]!.datasetIndex : -1;

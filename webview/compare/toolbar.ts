@@ -24,6 +24,9 @@ export class Toolbar {
   private readonly axis: HTMLElement & { value: string };
   private readonly log: HTMLElement & { checked: boolean };
   private readonly count: HTMLElement;
+  private readonly searchGroup: HTMLElement;
+  /** Smoothing, x axis, log y, zoom hint: shown on the charts tab only. */
+  private readonly chartOnly: HTMLElement[];
   private readonly state: ViewState;
 
   constructor(state: ViewState) {
@@ -83,19 +86,30 @@ export class Toolbar {
     const hint = h('span', { class: 'hint', title: 'Keyboard: focus a chart, then + / − zoom, arrow keys pan, 0 resets' },
       'Drag to zoom · Shift+drag to pan · Ctrl+wheel zooms · Double-click resets');
 
-    this.el = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart options' },
-      h('div', { class: 'tb-group grow' }, this.search, this.count),
+    this.searchGroup = h('div', { class: 'tb-group grow' }, this.search, this.count);
+    this.chartOnly = [
       h('label', { class: 'tb-group', for: 'smoothing' }, h('span', { class: 'tb-label' }, 'Smoothing'), this.range, this.out),
       h('div', { class: 'tb-group' }, h('span', { class: 'tb-label', id: 'x-axis-label' }, 'X axis'), this.axis),
       h('div', { class: 'tb-group' }, this.log),
-      hint);
+      hint,
+    ];
+    this.el = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart options' }, this.searchGroup, ...this.chartOnly);
     this.axis.setAttribute('aria-labelledby', 'x-axis-label');
     this.renderSmoothing();
+    this.setTab(s.tab);
     state.onChange((v, changed) => {
+      if (changed.has('tab')) this.setTab(v.tab);
       if (changed.has('search') && this.search.value !== v.search) this.search.value = v.search;
       if (changed.has('axis') && this.axis.value !== v.axis) this.axis.value = v.axis;
       if (changed.has('logY')) this.log.checked = v.logY;
     });
+  }
+
+  /** Chart options on the charts tab; the metric filter on charts and tables (it filters the metrics table). */
+  setTab(tab: string): void {
+    for (const el of this.chartOnly) el.hidden = tab !== 'charts';
+    this.searchGroup.hidden = tab !== 'charts' && tab !== 'tables';
+    this.el.hidden = this.searchGroup.hidden;
   }
 
   setCount(shown: number, total: number): void {

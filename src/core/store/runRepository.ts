@@ -10,7 +10,8 @@ import { DURATION_SQL, type KnownKeys, compileFilter, metricSql, paramSql, parse
 export const DEFAULT_EXPERIMENT = 'default';
 
 /** The fields of a query that choose runs (everything but order and paging). */
-export type RunFilter = Pick<RunQuery, 'experimentId' | 'status' | 'text' | 'where' | 'sweep'>;
+/** originals: leave out reproductions (runs.reproduces set); the Runs view shows them under their run. */
+export type RunFilter = Pick<RunQuery, 'experimentId' | 'status' | 'text' | 'where' | 'sweep'> & { originals?: boolean };
 
 /** A sweep as the Runs view shows it: its matching trials, how many are going, the best primary metric. */
 export interface SweepSummary {
@@ -118,6 +119,13 @@ export class RunRepository {
       WHERE r.reproduces = ? ORDER BY r.created_at, r.id`).all(runId) as RunRow[]).map(toRun);
   }
 
+  /** How many reproductions each of `runIds` has; runs without any are left out. */
+  reproductionCounts(runIds: readonly number[]): Map<number, number> {
+    if (!runIds.length) return new Map();
+    return new Map(this.db.prepare(`SELECT reproduces, count(*) FROM runs
+      WHERE reproduces IN (SELECT value FROM json_each(?)) GROUP BY reproduces`).raw().all(JSON.stringify(runIds)) as [number, number][]);
+  }
+
   /** The run imported from `origin`, if any. */
   getByOrigin(origin: string): Run | undefined {
     const row = this.db.prepare('SELECT id FROM runs WHERE origin = ?').get(origin) as { id: number } | undefined;
@@ -133,7 +141,7 @@ export class RunRepository {
    * One page of runs matching `query`: newest first by default (keyset paging with `before`),
    * or in `query.sort` order (paging with `offset`). A bad `where` throws FilterSyntaxError.
    */
-  list(query: RunQuery = {}): Run[] {
+  list(query: RunQuery & { originals?: boolean } = {}): Run[] {
     const { where, args } = this.conditions(query);
     const newestFirst = !query.sort || (query.sort.by === 'created' && query.sort.dir === 'desc');
     if (newestFirst && query.before) {
@@ -254,6 +262,7 @@ export class RunRepository {
     if (query.experimentId !== undefined) { where.push('r.experiment_id = ?'); args.push(query.experimentId); }
     if (query.sweep === null) where.push(`NOT EXISTS (SELECT 1 FROM tags s WHERE s.run_id = r.id AND s.key = '${SWEEP_TAG}')`);
     else if (query.sweep !== undefined) { where.push(`r.id IN (SELECT run_id FROM tags WHERE key = '${SWEEP_TAG}' AND value = ?)`); args.push(query.sweep); }
+    if (query.originals) where.push('r.reproduces IS NULL');
     if (query.status?.length) { where.push(`r.status IN (${query.status.map(() => '?').join(',')})`); args.push(...query.status); }
     const text = query.text?.trim();
     if (text) {

@@ -95,3 +95,14 @@ test('"last" is the newest run by creation time, not by id', () => {
   assert.deepEqual([v.last, v.lastAt, v.best, v.bestRunId], [0.5, 5000, 0.75, 2]);
   store.close();
 });
+
+test('reproductions are left out of the counts, runs and metrics', () => {
+  const { store, runs } = fixture();
+  const repro = store.runs.create({ status: 'finished', params: { lr: 0.001, hidden: 8 }, reproduces: runs[0] });
+  store.metrics.append(repro.id, 'val_acc', series(0, 1, () => 0.99));
+  const lr = ParamIndex.build(store, { name: 'val_acc', goal: 'max' }).stats('lr')!;
+  assert.equal(lr.runs, 6);
+  assert.deepEqual(lr.values[0]!.runIds, [runs[0], runs[1]]);
+  assert.equal(lr.values[0]!.best, 0.875);
+  store.close();
+});
