@@ -75,7 +75,7 @@ export const tests = {
       const settings = { 'workbench.colorTheme': theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern' };
       await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, settings, colorScheme: theme, width: 1440, height: 900 }, async ({ page, consoleLines }) => {
         await openSidebar(page);
-        const rows = page.locator('.part.sidebar .monaco-list-row', { hasText: 'finished' });
+        const rows = page.locator('.part.sidebar .monaco-list-row[aria-label*=", finished,"]');
         await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 3, CHECKBOX, { timeout: 30_000 });
         // Check the three runs with their checkboxes, as a user would.
         await checkSteadily(page, rows, 3);

@@ -94,7 +94,7 @@ export const tests = {
       const status = page.locator('.statusbar-item', { hasText: /1 running · val_acc/ });
       await status.waitFor({ timeout: 60_000 });
       assert.match(await status.innerText(), /1 running · val_acc 0\.\d+/);
-      await page.locator('.part.sidebar .monaco-list-row', { hasText: 'running' }).first().waitFor({ timeout: 30_000 });
+      await page.locator('.part.sidebar .monaco-list-row[aria-label*=", running,"]').first().waitFor({ timeout: 30_000 });
 
       // The terminal shows what the program prints: its resolved params, then a line per epoch.
       const live = await waitForTerminal(page,
@@ -110,7 +110,7 @@ export const tests = {
       await page.screenshot({ path: join(imagesDir(), 'live-run.png') });
 
       // Finished: the terminal says so after the program's last lines.
-      await page.locator('.part.sidebar .monaco-list-row', { hasText: 'finished' }).first().waitFor({ timeout: 300_000 });
+      await page.locator('.part.sidebar .monaco-list-row[aria-label*=", finished,"]').first().waitFor({ timeout: 300_000 });
       const done = await waitForTerminal(page, (t) => t.visible.includes(ENDED), `"${ENDED}"`, 30_000);
       const onScreen = done.visible.filter((l) => l.trim());
       assert.equal(onScreen.at(-1), ENDED);

@@ -37,10 +37,11 @@ export const tests = {
         await page.waitForFunction(() => document.querySelectorAll('.pane-body .monaco-list-row .codicon-pass').length >= 3, null, { timeout: 30_000 });
         const texts = await rows.allInnerTexts();
         assert.ok(texts.some((t) => /demo\s*3 runs/.test(t)), `an experiment row "demo 3 runs" in ${JSON.stringify(texts)}`);
-        assert.equal(texts.filter((t) => /finished/.test(t)).length, 3, 'three finished runs');
+        const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+        assert.equal(labels.filter((l) => /^Run .*, finished,/.test(l)).length, 3, 'three finished runs (the status is in the icon and the accessible label)');
         // Hover the first run for its tooltip: params, commit and metrics. The hover needs the mouse
         // to rest on the row, and goes when the row is redrawn (a store change), so: until it shows.
-        const first = rows.filter({ hasText: 'finished' }).last();
+        const first = page.locator('.pane-body .monaco-list-row[aria-label*=", finished,"]').last();
         const hover = page.locator('.monaco-hover').filter({ hasText: 'Param' }).first();
         for (let attempt = 1; ; attempt++) {
           const hoverText = await hoverUntil(page, first, hover, { away: AWAY, timeout: 20_000 });

@@ -67,7 +67,7 @@ export const tests = {
       try {
         const { page } = await openWorkbench(browser, workbenchUrl(server, { folder: workspace }), { width: 1280, height: 760 });
         await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
-        const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'finished' });
+        const row = page.locator('.part.sidebar .monaco-list-row[aria-label*=", finished,"]');
         await row.first().waitFor({ timeout: 30_000 });
         assert.equal(await row.count(), 1);
       } finally {
