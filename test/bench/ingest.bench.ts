@@ -78,9 +78,18 @@ export async function benchIngest(report: Report): Promise<void> {
   for (const format of ['columns', 'batch', 'lines'] as Format[]) {
     const file = join(dir, `metrics-${format}.jsonl`);
     await writeLines(file, format);
-    if (format === 'columns') ingest(file, 'store-warmup', false); // the first pass compiles the parser and the codec
-    if (format === 'columns') columnsBefore = ingest(file, 'store-columns-before', true);
-    results.push([format, ingest(file, `store-${format}`, false)]);
+    if (format !== 'columns') {
+      results.push([format, ingest(file, `store-${format}`, false)]);
+      continue;
+    }
+    ingest(file, 'store-warmup', false); // the first pass compiles the parser and the codec
+    // both layouts in turn, twice: the best of each (the machine may be shared)
+    let rate = 0;
+    for (const round of [1, 2]) {
+      columnsBefore = Math.max(columnsBefore, ingest(file, `store-columns-before-${round}`, true));
+      rate = Math.max(rate, ingest(file, `store-columns-${round}`, false));
+    }
+    results.push([format, rate]);
   }
   const naive = POINTS / (naiveMs / 1000);
   for (const [format, rate] of results) {

@@ -89,6 +89,21 @@ test('random and adversarial series round-trip bit for bit at every size around 
   assert.ok(cases >= 800);
 });
 
+test('a part of the chunk encoded before, encoded again with its codings, round-trips too; so does any series after any other', () => {
+  const rnd = prng(11);
+  for (let round = 0; round < 300; round++) {
+    const { cols, desc } = series(rnd, pick(rnd, SIZES.filter((n) => n > 1)));
+    encodeChunk(cols);
+    const k = int(rnd, 1, cols.values.length - 1);
+    const part: Columns = { steps: cols.steps.subarray(0, k), times: cols.times.subarray(0, k), values: cols.values.subarray(0, k) };
+    const back = decodeChunk(encodeChunk(part, true));
+    for (const c of ['steps', 'times', 'values'] as const) assert.ok(bits(back[c]).equals(bits(part[c])), `${desc}: first ${k} again, ${c}`);
+    const other = series(rnd, pick(rnd, SIZES));
+    const back2 = decodeChunk(encodeChunk(other.cols, true));
+    for (const c of ['steps', 'times', 'values'] as const) assert.ok(bits(back2[c]).equals(bits(other.cols[c])), `${other.desc} after ${desc}: ${c}`);
+  }
+});
+
 test('every special value, alone and in every column, keeps its bits (NaN payloads, ±0, ±Inf, denormals, huge)', () => {
   for (const v of SPECIAL) {
     for (const n of [1, 2, 33, 256]) {
@@ -136,7 +151,7 @@ test('blobs of the layout before (raw float64, no format byte) still decode', ()
   }
 });
 
-test('a cut or unknown blob is refused, never read as other points', () => {
+test('a cut, lengthened or unknown blob is refused, never read as other points', () => {
   const rnd = prng(5);
   for (let round = 0; round < 30; round++) {
     const { cols, desc } = series(rnd, pick(rnd, [1, 40, 300]));
@@ -145,6 +160,8 @@ test('a cut or unknown blob is refused, never read as other points', () => {
       if (len % 24 === 0) continue; // that length is the raw layout's
       assert.throws(() => decodeChunk(blob.subarray(0, len)), RangeError, `${desc}: cut at ${len} of ${blob.length}`);
     }
+    const longer = Buffer.concat([blob, Buffer.from([7])]);
+    if (longer.length % 24 !== 0) assert.throws(() => decodeChunk(longer), /bytes after its points/, `${desc}: a byte too many`);
     const newer = Buffer.from(blob);
     newer[0] = 2;
     assert.throws(() => decodeChunk(newer), /format 2 is unknown/);

@@ -135,6 +135,18 @@ test('an append to a run whose open chunk is still raw tops it up compressed; th
   store.close();
 });
 
+test('a store open read-only is not converted, and reads its raw chunks', () => {
+  const dir = tempDir();
+  const series = oldSeries(1, 5);
+  writeOldStore(dir, series);
+  Store.open(dir).close(); // migrated, nothing converted yet
+  const store = Store.open(dir, { readonly: true });
+  assert.equal(store.metrics.conversionProgress(), undefined, 'nothing it could convert');
+  assertPoints(store, series);
+  store.close();
+  assert.equal(blobs(join(dir, 'runs.db')).compressed, 0);
+});
+
 test('a new store has nothing to convert', () => {
   const store = Store.open(tempDir());
   assert.equal(store.metrics.conversionProgress(), undefined);

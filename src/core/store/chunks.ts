@@ -28,7 +28,7 @@ export interface ChunkSummary {
 }
 
 /** Packs a chunk into one compressed blob (format 1). */
-export const pack: (c: Columns) => Buffer = encodeChunk;
+export const pack: (c: Columns, again?: boolean) => Buffer = encodeChunk;
 
 /** Packs a chunk in the layout before compression (format 0: n steps, n times, n values as float64). */
 export const packRaw: (c: Columns) => Buffer = encodeRaw;
@@ -38,7 +38,8 @@ export const unpack: (b: Uint8Array, skip?: 'steps' | 'times') => Columns = deco
 
 /** How chunks are cut and written. */
 export interface ChunkLayout {
-  pack: (c: Columns) => Buffer;
+  /** `again`: the points are a part of the last chunk packed (see encodeChunk). */
+  pack: (c: Columns, again?: boolean) => Buffer;
   maxPoints: number;
   /** The largest blob: a chunk closes when the next point would make it bigger. */
   maxBytes: number;

@@ -11,7 +11,8 @@
  * always a multiple of 24; a version 1 blob never is (a pad byte is added when it would be).
  */
 import { Reader, Writer } from './codecBits.ts';
-import { type IntPlan, planInts, readInts, writeInts } from './codecInts.ts';
+import { type IntPlan, readInts, writeInts } from './codecInts.ts';
+import { POW10, binaryScale, decimalScale, mapped, planMapped } from './codecScale.ts';
 import { readXor, writeXor } from './codecXor.ts';
 import type { Columns } from './chunks.ts';
 
@@ -20,21 +21,24 @@ export const FORMAT = 1;
 const RAW = 0, BINARY = 1, DECIMAL = 2, XOR = 3;
 /** Above this many bits a value, ints also try the other codings. */
 const GOOD_ENOUGH = 28;
-const POW10 = Array.from({ length: 23 }, (_, d) => 10 ** d);
 
 /** True for a blob of the old raw layout (version 0). */
 export const isRaw = (b: Uint8Array) => b.length % 24 === 0;
 
-export function encodeChunk(c: Columns): Buffer {
+/**
+ * Encodes a chunk. `again`: the points are a part of the last chunk encoded (cut to fit a page), so each
+ * column takes the coding it chose then instead of trying them all.
+ */
+export function encodeChunk(c: Columns, again = false): Buffer {
   const n = c.values.length;
   if (c.steps.length !== n || c.times.length !== n) throw new RangeError('steps, times and values differ in length');
   const w = writer;
   w.at = 0;
-  encodeColumn(w, c.steps, n);
+  encodeColumn(w, c.steps, n, chosen[0]!, again);
   const stepsEnd = w.at;
-  encodeColumn(w, c.times, n);
+  encodeColumn(w, c.times, n, chosen[1]!, again);
   const timesEnd = w.at;
-  encodeColumn(w, c.values, n);
+  encodeColumn(w, c.values, n, chosen[2]!, again);
   const head = header;
   head.at = 0;
   head.byte(FORMAT);
@@ -115,22 +119,43 @@ function alloc(n: number): Float64Array {
 const writer = new Writer(8192);
 const header = new Writer(32);
 const trial = new Writer(8192);
-let ints = new Float64Array(256);
-let exceptions: number[] = [];
 
-function encodeColumn(w: Writer, col: Float64Array, n: number): void {
-  if (progression(w, col, n)) return;
-  if (ints.length < n) ints = new Float64Array(n);
+/** What each column chose the last time. */
+interface Choice { mode: number; scale: number; order: number }
+const chosen: Choice[] = [0, 1, 2].map(() => ({ mode: -1, scale: 0, order: 0 }));
+const PROGRESSION = 4; // a mode of Choice only: written as BINARY
+
+function encodeColumn(w: Writer, col: Float64Array, n: number, choice: Choice, again: boolean): void {
+  const hint = again ? choice.mode : -1;
+  if ((hint < 0 || hint === PROGRESSION) && progression(w, col, n)) {
+    choice.mode = PROGRESSION;
+    return;
+  }
   const u32 = new Uint32Array(col.buffer, col.byteOffset, 2 * n);
   let best = -1, bestBits = Infinity, bestPlan: IntPlan | undefined, bestScale = 0;
-  const k = binaryScale(u32, n);
-  const plan = planMapped(col, n, BINARY, k);
-  if (plan) [best, bestBits, bestPlan, bestScale] = [BINARY, plan.bits, plan, k];
+  // again: the coding chosen before, when it still works (then no other is tried)
+  if (hint === BINARY || hint === DECIMAL) {
+    const plan = planMapped(col, n, hint === BINARY, choice.scale, choice.order);
+    if (plan && plan.bits < Infinity) [best, bestBits, bestPlan, bestScale] = [hint, plan.bits, plan, choice.scale];
+  } else if (hint === XOR || hint === RAW) {
+    best = hint;
+    if (hint === XOR) {
+      trial.at = 0;
+      writeXor(trial, u32, n);
+      trial.endBits();
+    }
+  }
+  const hinted = best >= 0;
+  if (best < 0) {
+    const k = binaryScale(u32, n);
+    const plan = planMapped(col, n, true, k);
+    if (plan) [best, bestBits, bestPlan, bestScale] = [BINARY, plan.bits, plan, k];
+  }
   let planned = best; // whose integers the scratch holds
-  if (bestBits > GOOD_ENOUGH * n) {
+  if (bestBits > GOOD_ENOUGH * n && !hinted) {
     const d = decimalScale(col, n);
     if (d !== undefined) {
-      const plan = planMapped(col, n, DECIMAL, d);
+      const plan = planMapped(col, n, false, d);
       planned = DECIMAL;
       if (plan && plan.bits < bestBits) [best, bestBits, bestPlan, bestScale] = [DECIMAL, plan.bits, plan, d];
     }
@@ -140,13 +165,16 @@ function encodeColumn(w: Writer, col: Float64Array, n: number): void {
     if (trial.at * 8 < bestBits) [best, bestBits] = [XOR, trial.at * 8];
     if (64 * n <= bestBits) best = RAW;
   }
+  choice.mode = best;
+  choice.scale = bestScale;
+  choice.order = bestPlan?.order ?? 0;
   if (best === BINARY || best === DECIMAL) {
-    if (planned !== best) bestPlan = planMapped(col, n, best, bestScale)!;
+    if (planned !== best) bestPlan = planMapped(col, n, best === BINARY, bestScale, bestPlan!.order)!;
     w.byte(best | (bestPlan!.order << 2) | (bestPlan!.rice ? 16 : 0));
     w.svarint(bestScale);
-    w.varint(exceptions.length);
+    w.varint(mapped.exceptions.length);
     let prev = -1;
-    for (const i of exceptions) {
+    for (const i of mapped.exceptions) {
       w.varint(i - prev - 1);
       w.f64le(col[i]!);
       prev = i;
@@ -199,14 +227,8 @@ function decodeColumn(r: Reader, out: Float64Array, n: number): void {
     if (count > n || (mode === DECIMAL && !(scale >= 0 && scale < POW10.length))) throw new RangeError('chunk blob has a bad column header');
     const from = r.at;
     for (let j = 0; j < count; j++) { r.varint(); r.skip(8); } // exceptions: read after the integers
-    readInts(r, out, n, (tag >>> 2) & 3, (tag & 16) !== 0);
-    if (mode === BINARY) {
-      const f = 2 ** -scale;
-      if (f !== 1) for (let i = 0; i < n; i++) out[i] = out[i]! * f;
-    } else {
-      const p = POW10[scale]!;
-      if (p !== 1) for (let i = 0; i < n; i++) out[i] = out[i]! / p;
-    }
+    // integer * 2^-k, or integer / 10^d: exactly what encoding checked
+    readInts(r, out, n, (tag >>> 2) & 3, (tag & 16) !== 0, mode === BINARY ? 2 ** -scale : 1, mode === BINARY ? 1 : POW10[scale]!);
     if (count > 0) {
       const end = r.at;
       r.at = from;
@@ -218,80 +240,4 @@ function decodeColumn(r: Reader, out: Float64Array, n: number): void {
       r.at = end;
     }
   }
-}
-
-/**
- * Maps the column to integers at the scale into `ints`, the values that do not map exactly into
- * `exceptions` (their slots repeat the integer before), and plans their coding. Undefined when most do not map.
- */
-function planMapped(col: Float64Array, n: number, mode: number, scale: number) {
-  exceptions = [];
-  const binary = mode === BINARY;
-  const toInt = binary ? 2 ** scale : POW10[scale]!, fromInt = 2 ** -scale;
-  let last = NaN;
-  for (let i = 0; i < n; i++) {
-    const v = col[i]!;
-    const x = binary ? v * toInt : Math.round(v * toInt);
-    const back = binary ? x * fromInt : x / toInt; // exactly what decoding computes
-    if (x === Math.floor(x) && Math.abs(x) <= 2 ** 53 && back === v && (v !== 0 || 1 / v > 0)) {
-      ints[i] = x;
-      if (last !== last) for (let j = 0; j < i; j++) ints[j] = x; // leading exceptions repeat the first integer
-      last = x;
-    } else {
-      exceptions.push(i);
-      ints[i] = last === last ? last : 0;
-    }
-  }
-  if (exceptions.length > n / 2) return undefined;
-  const plan = planInts(ints, n);
-  plan.bits += exceptions.length * 80;
-  return plan;
-}
-
-const ctz = (x: number) => 31 - Math.clz32(x & -x);
-
-/**
- * The scale k that makes every finite, nonzero value an integer times 2^-k below 2^53, from its exponent
- * and trailing zero bits; when one k cannot do all, the one that leaves fewer out.
- */
-function binaryScale(u32: Uint32Array, n: number): number {
-  let need = -Infinity, fit = Infinity;
-  for (let i = 0; i < n; i++) {
-    const hi = u32[2 * i + 1]!, field = (hi >>> 20) & 0x7ff;
-    if (field === 0 || field === 0x7ff) continue; // zero, denormal, NaN, Inf
-    const lo = u32[2 * i]!, frac = hi & 0xfffff, e = field - 1023;
-    const t = lo !== 0 ? ctz(lo) : frac !== 0 ? 32 + ctz(frac) : 52;
-    if (52 - e - t > need) need = 52 - e - t;
-    if (52 - e < fit) fit = 52 - e;
-  }
-  if (need === -Infinity) return 0;
-  if (need <= fit) return need;
-  let outNeed = 0, outFit = 0; // values left out at k = need, and at k = fit
-  for (let i = 0; i < n; i++) {
-    const hi = u32[2 * i + 1]!, field = (hi >>> 20) & 0x7ff;
-    if (field === 0 || field === 0x7ff) continue;
-    const lo = u32[2 * i]!, frac = hi & 0xfffff, e = field - 1023;
-    const t = lo !== 0 ? ctz(lo) : frac !== 0 ? 32 + ctz(frac) : 52;
-    if (52 - e < need) outNeed++;
-    if (52 - e - t > fit) outFit++;
-  }
-  return outNeed <= outFit ? need : fit;
-}
-
-/** The number of decimals d (0..17) that gives back sampled values as integer / 10^d; undefined when none does. */
-function decimalScale(col: Float64Array, n: number): number | undefined {
-  let d = 0;
-  const samples = Math.min(n, 8);
-  for (let s = 0; s < samples; s++) {
-    const v = col[Math.floor((s * n) / samples)]!;
-    if (!Number.isFinite(v) || v === 0) continue;
-    let found = -1;
-    for (let e = d; e <= 17; e++) {
-      const x = Math.round(v * POW10[e]!);
-      if (Math.abs(x) <= 2 ** 53 && x / POW10[e]! === v) { found = e; break; }
-    }
-    if (found < 0) return undefined;
-    d = found;
-  }
-  return d;
 }

@@ -99,13 +99,11 @@ export class Writer {
   }
 }
 
-/** Reads what Writer wrote from bytes[0..length). Reading past the end throws. */
+/** Reads what Writer wrote from bytes[0..length); bit streams are read with peek32. Reading past the end throws. */
 export class Reader {
   readonly bytes: Uint8Array;
   readonly length: number;
   at = 0;
-  private bit = 0; // bit position of a bit stream, from its first byte
-  private bitsFrom = 0;
 
   constructor(bytes: Uint8Array, length: number) {
     this.bytes = bytes;
@@ -144,36 +142,5 @@ export class Reader {
     this.skip(8);
     f64Bytes.set(this.bytes.subarray(this.at - 8, this.at));
     return f64[0]!;
-  }
-
-  /** Starts reading a bit stream at the current byte. */
-  startBits(): void {
-    this.bitsFrom = this.at;
-    this.bit = 0;
-  }
-
-  /** Reads w bits (w <= 32) as an unsigned number. endBits() checks the stream was inside the blob. */
-  bits(w: number): number {
-    if (w === 0) return 0;
-    const v = peek32(this.bytes, this.length, this.bitsFrom * 8 + this.bit);
-    this.bit += w;
-    if (this.bitsFrom + (this.bit >>> 3) > this.length) throw new RangeError('chunk blob ends early');
-    return w === 32 ? v >>> 0 : v & ((1 << w) - 1);
-  }
-
-  /** How many 1 bits come next (up to 32), without reading them. */
-  ones(): number {
-    const zeros = ~peek32(this.bytes, this.length, this.bitsFrom * 8 + this.bit);
-    return zeros === 0 ? 32 : 31 - Math.clz32(zeros & -zeros);
-  }
-
-  skipBits(n: number): void {
-    this.bit += n;
-  }
-
-  /** Ends a bit stream: moves past its last byte. */
-  endBits(): void {
-    this.at = this.bitsFrom;
-    this.skip(Math.ceil(this.bit / 8));
   }
 }

@@ -35,17 +35,18 @@ export interface IntPlan {
 }
 
 /**
- * Picks the order whose residuals pack smallest, trying higher orders while they keep helping, then
- * Rice or bit packing for it. writeInts then writes that plan.
+ * Picks the order whose residuals pack smallest, trying higher orders while they keep helping (or takes
+ * order `only`), then Rice or bit packing for it. writeInts then writes that plan.
  */
-export function planInts(x: Float64Array, n: number): IntPlan {
+export function planInts(x: Float64Array, n: number, only?: number): IntPlan {
   if (rows.length < 4 * n) rows = new Float64Array(4 * n);
   const blocks = Math.ceil(n / BLOCK);
   if (tops.length < 4 * blocks) tops = new Float64Array(4 * blocks);
   const r = rows;
   r.set(x.subarray(0, n));
-  let bestOrder = 0, bestBits = cost(r, 0, n), bestFirsts = 0, lastBits = bestBits, firsts = 0;
-  for (let o = 1; o <= 3 && o < n; o++) {
+  const fixed = only !== undefined && only < n;
+  let bestOrder = 0, bestBits = fixed && only > 0 ? Infinity : cost(r, 0, n), bestFirsts = 0, lastBits = bestBits, firsts = 0;
+  for (let o = 1; o <= (fixed ? only : 3) && o < n; o++) {
     const prev = (o - 1) * n, at = o * n;
     firsts += 8 * svarintBytes(r[prev + o - 1]!);
     let fits = true;
@@ -54,15 +55,21 @@ export function planInts(x: Float64Array, n: number): IntPlan {
       if (!(d > -LIMIT && d < LIMIT)) { fits = false; break; }
       r[at + i] = d;
     }
-    if (!fits) break;
+    if (!fits) return fixed ? planInts(x, n) : { order: bestOrder, ...packing(r, n, bestOrder, bestBits, bestFirsts) };
+    if (fixed && o < only) continue;
     const bits = firsts + cost(r, o, n);
     if (bits < bestBits) [bestOrder, bestBits, bestFirsts] = [o, bits, firsts];
     if (bits >= lastBits) break;
     lastBits = bits;
   }
-  if (bestBits <= 16 + 2 * n) return { order: bestOrder, rice: false, bits: bestBits }; // Rice takes a bit a value at least
-  const riceBits = bestFirsts + riceCost(r, bestOrder * n + bestOrder, bestOrder * n + n);
-  return riceBits < bestBits ? { order: bestOrder, rice: true, bits: riceBits } : { order: bestOrder, rice: false, bits: bestBits };
+  return { order: bestOrder, ...packing(r, n, bestOrder, bestBits, bestFirsts) };
+}
+
+/** Rice or bit packing for the residuals of `order`, given bit packing's size. */
+function packing(r: Float64Array, n: number, order: number, packedBits: number, firsts: number): { rice: boolean; bits: number } {
+  if (packedBits <= 16 + 2 * n) return { rice: false, bits: packedBits }; // Rice takes a bit a value at least
+  const riceBits = firsts + riceCost(r, order * n + order, order * n + n);
+  return riceBits < packedBits ? { rice: true, bits: riceBits } : { rice: false, bits: packedBits };
 }
 
 /** Size in bits of the residuals of order `from` (rows[from * n + from..]); keeps their minimum and block tops for writeInts. */
@@ -147,15 +154,25 @@ export function writeInts(w: Writer, n: number, plan: IntPlan): void {
   w.at = at;
 }
 
-/** Reads n integers written by writeInts into x. */
-export function readInts(r: Reader, x: Float64Array, n: number, order: number, rice: boolean): void {
-  for (let j = 0; j < order; j++) x[j] = r.svarint();
-  if (order >= n) return;
-  if (rice) readRice(r, x, order, n);
-  else readPacked(r, x, n, order);
-  // x[j] holds the j-th difference at j (j < order), then order-th differences: undo one order a pass
-  for (let level = order - 1; level >= 0; level--) {
-    for (let i = level + 1; i < n; i++) x[i] = x[i]! + x[i - 1]!;
+/** Reads n integers written by writeInts into x, each stored as integer * mul / div (the column's scale). */
+export function readInts(r: Reader, x: Float64Array, n: number, order: number, rice: boolean, mul = 1, div = 1): void {
+  for (let j = 0; j < order && j < n; j++) x[j] = r.svarint();
+  if (order < n) {
+    if (rice) readRice(r, x, order, n);
+    else readPacked(r, x, n, order);
+  }
+  // x[j] holds the j-th difference at j (j < order), then order-th differences. Undone in one pass: sums[L]
+  // is the difference of order L at the point before (what the pass of level L leaves there).
+  let s0 = 0, s1 = 0, s2 = 0;
+  for (let i = 0; i < n; i++) {
+    let v = x[i]!;
+    if (order > 2 && i > 2) v += s2;
+    s2 = v;
+    if (order > 1 && i > 1) v += s1;
+    s1 = v;
+    if (order > 0 && i > 0) v += s0;
+    s0 = v;
+    x[i] = (v * mul) / div; // the integer itself when the scale is 1
   }
 }
 

@@ -19,8 +19,9 @@ export interface ConversionProgress {
 
 interface Row { run_id: number; key_id: number; seq: number; n: number; data: Buffer }
 
-/** Where a conversion stands; undefined when there is nothing to convert. */
+/** Where a conversion stands; undefined when there is nothing to convert (or the store is open read-only). */
 export function conversionProgress(db: Db): ConversionProgress | undefined {
+  if (db.readonly) return undefined;
   const row = db.prepare('SELECT total, done FROM chunk_conversion WHERE id = 1').get() as { total: number; done: number } | undefined;
   return row && { done: Math.min(row.done, row.total), total: row.total, finished: false };
 }

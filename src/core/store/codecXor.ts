@@ -52,17 +52,19 @@ function meaningful(w: Writer, lo: number, hi: number, trail: number, len: numbe
   }
 }
 
+/** The w bits (w <= 32) at bit `pos` of b[0..len). */
+function field(b: Uint8Array, len: number, pos: number, w: number): number {
+  const v = peek32(b, len, pos);
+  return w === 32 ? v >>> 0 : (v & ((1 << w) - 1)) >>> 0;
+}
+
 /** Reads n values into u32 (lo, hi word pairs). */
 export function readXor(r: Reader, u32: Uint32Array, n: number): void {
   if (n === 0) return;
   const b = r.bytes, len = r.length;
   let bit = r.at * 8;
-  const take = (w: number) => { // the next w bits, w <= 32
-    const v = peek32(b, len, bit);
-    bit += w;
-    return w === 32 ? v >>> 0 : (v & ((1 << w) - 1)) >>> 0;
-  };
-  let plo = take(32), phi = take(32);
+  let plo = field(b, len, bit, 32), phi = field(b, len, bit + 32, 32);
+  bit += 64;
   u32[0] = plo;
   u32[1] = phi;
   let lead = 0, trail = 0;
@@ -78,8 +80,12 @@ export function readXor(r: Reader, u32: Uint32Array, n: number): void {
       } else bit += 2;
       const width = 64 - lead - trail;
       let mlo: number, mhi = 0;
-      if (width <= 32) mlo = take(width);
-      else { mlo = take(32); mhi = take(width - 32); }
+      if (width <= 32) mlo = field(b, len, bit, width);
+      else {
+        mlo = field(b, len, bit, 32);
+        mhi = field(b, len, bit + 32, width - 32);
+      }
+      bit += width;
       let xlo: number, xhi: number;
       if (trail === 0) { xlo = mlo; xhi = mhi; }
       else if (trail < 32) { xlo = mlo << trail; xhi = (mhi << trail) | (mlo >>> (32 - trail)); }

@@ -323,9 +323,9 @@ export class MetricRepository {
     const room = Math.min(maxPoints - had, points.values.length - from);
     let k = perPoint > 0 ? Math.floor((0.98 * maxBytes) / perPoint) - had : room;
     k = Math.max(1, Math.min(room, k));
-    for (;;) {
+    for (let tries = 0; ; tries++) {
       const cols = had ? concat(head, slice(points, from, from + k)) : slice(points, from, from + k);
-      const blob = pack(cols);
+      const blob = pack(cols, tries > 0);
       if (blob.length <= maxBytes || (k === 1 && !had)) return { cols, blob, taken: k };
       if (k === 1) return undefined;
       k = Math.max(1, Math.min(k - 1, Math.floor(((had + k) * 0.97 * maxBytes) / blob.length) - had));
