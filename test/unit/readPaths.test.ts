@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { Store } from '../../src/core/store/store.ts';
 import { CHUNK_SIZE, type Columns } from '../../src/core/store/chunks.ts';
 import type { Axis, Downsampled } from '../../src/core/store/metricRepository.ts';
@@ -15,7 +16,7 @@ import { tempDir } from './helpers.ts';
 
 const SEED = Number(process.env.RUNLENS_SEED ?? 20240601);
 const T0 = 1_700_000_000_000;
-const LENGTHS = [0, 1, 255, 256, 257, 511, 512, 513, 768, 1000];
+const LENGTHS = [0, 1, 255, 256, 257, 511, 512, 513, 767, 768, 769, 1000, 1535, 1536, 1537];
 const BUCKETS = [1, 2, 7, 100, 1000];
 
 type Rnd = () => number;
@@ -91,26 +92,45 @@ function bestBrute(c: Columns, goal: 'min' | 'max') {
   return at < 0 ? undefined : { step: c.steps[at]!, value: c.values[at]! };
 }
 
-/** x values worth asking about: first and last point of each chunk, and around them. */
-function edgeXs(xs: Float64Array, delta: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < xs.length; i += CHUNK_SIZE) {
-    const j = Math.min(xs.length, i + CHUNK_SIZE) - 1;
-    for (const x of [xs[i]!, xs[j]!]) out.push(x - delta, x, x + delta);
+/**
+ * Where the store's chunks of one series start, as point indexes in log order. A chunk closes at
+ * CHUNK_SIZE points or at its byte cap, so the edges depend on the data: read them, never assume them.
+ */
+function chunkStarts(store: Store, runId: number, key: string): number[] {
+  const db = new Database(store.file, { readonly: true });
+  try {
+    const sizes = db.prepare(`SELECT c.n FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id
+      WHERE c.run_id = ? AND k.name = ? ORDER BY c.seq`).pluck().all(runId, key) as number[];
+    const starts: number[] = [];
+    let at = 0;
+    for (const n of sizes) { starts.push(at); at += n; }
+    return starts;
+  } finally {
+    db.close();
   }
+}
+
+/** x values worth asking about: first and last point of each chunk, and around them. */
+function edgeXs(xs: Float64Array, delta: number, starts: number[]): number[] {
+  const out: number[] = [];
+  starts.forEach((i, k) => {
+    const j = (starts[k + 1] ?? xs.length) - 1;
+    for (const x of [xs[i]!, xs[j]!]) out.push(x - delta, x, x + delta);
+  });
   return out;
 }
 
 /** Ranges that start or end exactly on chunk edges, cross them, sit on one point, or reach outside. */
-function ranges(rnd: Rnd, xs: Float64Array): [number, number][] {
+function ranges(rnd: Rnd, xs: Float64Array, starts: number[]): [number, number][] {
   if (!xs.length) return [[0, 10]];
   const lo = Math.min(...xs), hi = Math.max(...xs);
   const out: [number, number][] = [[lo, hi], [lo - 1, hi + 1], [hi, lo], [lo - 5, (lo + hi) / 2], [(lo + hi) / 2, hi + 5]];
-  for (let i = 0; i < xs.length; i += CHUNK_SIZE) {
-    const first = xs[i]!, last = xs[Math.min(xs.length, i + CHUNK_SIZE) - 1]!;
-    const next = xs[Math.min(xs.length - 1, i + CHUNK_SIZE)]!;
+  starts.forEach((i, k) => {
+    const end = starts[k + 1] ?? xs.length;
+    const first = xs[i]!, last = xs[end - 1]!;
+    const next = xs[Math.min(xs.length - 1, end)]!;
     out.push([first, last], [last, next], [first - 10, first], [first, first], [last, hi]);
-  }
+  });
   const a = xs[int(rnd, 0, xs.length - 1)]!, b = xs[int(rnd, 0, xs.length - 1)]!;
   out.push([Math.min(a, b), Math.max(a, b)]);
   const seen = new Set<string>();
@@ -189,7 +209,8 @@ function checkSeries(store: Store, runId: number, c: Case, rnd: Rnd) {
   }
 
   {
-    const asks = [0, -1, ...edgeXs(steps, 1), ...edgeXs(steps, 0.5)];
+    const starts = chunkStarts(store, runId, 'v');
+    const asks = [0, -1, ...edgeXs(steps, 1, starts), ...edgeXs(steps, 0.5, starts)];
     if (n) asks.push(steps[0]! - 1, steps[n - 1]! + 1, steps[n - 1]! * 2 + 5);
     for (let k = 0; k < 20 && n; k++) asks.push(steps[int(rnd, 0, n - 1)]!, steps[0]! + rnd() * (steps[n - 1]! - steps[0]! + 2));
     for (const s of asks) {
@@ -201,7 +222,7 @@ function checkSeries(store: Store, runId: number, c: Case, rnd: Rnd) {
   for (const axis of ['step', 'time'] as Axis[]) {
     const xs = axis === 'step' ? steps : times;
     const monotone = nonDecreasing(xs);
-    for (const [lo, hi] of ranges(rnd, xs)) {
+    for (const [lo, hi] of ranges(rnd, xs, chunkStarts(store, runId, 'v'))) {
       for (const afterLo of [false, true]) {
         const want = inRangeOf(xs, values, lo, hi, afterLo);
         // 1 bucket (whole chunks), a few, and many (decoded chunks): all of BUCKETS over a series
@@ -251,12 +272,15 @@ test('valueAt and downsample at the exact edge between two chunks', () => {
   const cols: Columns = { steps: new Float64Array(n), times: new Float64Array(n), values: new Float64Array(n) };
   for (let i = 0; i < n; i++) [cols.steps[i], cols.times[i], cols.values[i]] = [i, T0 + i * 1000, i * 10];
   store.metrics.append(run.id, 'v', cols);
+  const starts = chunkStarts(store, run.id, 'v');
+  assert.ok(starts.length >= 2, `the series spans several chunks (${starts.length})`);
+  const e = starts[1]!; // the first point of the second chunk
   assert.equal(store.metrics.valueAt(run.id, 'v', 0), 0);
-  assert.equal(store.metrics.valueAt(run.id, 'v', 255), 2550);
-  assert.equal(store.metrics.valueAt(run.id, 'v', 256), 2560);
-  const d = store.metrics.downsample(run.id, 'v', { axis: 'step', lo: 255, hi: 265, buckets: 100 });
+  assert.equal(store.metrics.valueAt(run.id, 'v', e - 1), (e - 1) * 10);
+  assert.equal(store.metrics.valueAt(run.id, 'v', e), e * 10);
+  const d = store.metrics.downsample(run.id, 'v', { axis: 'step', lo: e - 1, hi: e + 9, buckets: 100 });
   assert.equal(d.count.reduce((a, b) => a + b, 0), 11);
-  assert.equal(d.xFirst[0], 255);
+  assert.equal(d.xFirst[0], e - 1);
   store.close();
 });
 
