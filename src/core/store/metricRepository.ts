@@ -122,23 +122,8 @@ export class MetricRepository {
     const keyId = this.findKey(key);
     if (keyId === undefined) return EMPTY;
     const chunks: Columns[] = [];
-    let n = 0;
-    for (const data of this.q.points.iterate(runId, keyId, 0, Number.MAX_SAFE_INTEGER)) {
-      const c = unpack(data as Buffer);
-      chunks.push(c);
-      n += c.values.length;
-    }
-    if (!chunks.length) return EMPTY;
-    // one copy into arrays of the final size (concatenating chunk by chunk would be quadratic)
-    const out: Columns = { steps: new Float64Array(n), times: new Float64Array(n), values: new Float64Array(n) };
-    let at = 0;
-    for (const c of chunks) {
-      out.steps.set(c.steps, at);
-      out.times.set(c.times, at);
-      out.values.set(c.values, at);
-      at += c.values.length;
-    }
-    return out;
+    for (const data of this.q.points.iterate(runId, keyId, 0, Number.MAX_SAFE_INTEGER)) chunks.push(unpack(data as Buffer));
+    return chunks.length ? joinChunks(chunks) : EMPTY;
   }
 
   /** How many points one series has (0 when it has none). */
@@ -159,17 +144,8 @@ export class MetricRepository {
       if (have >= n) break;
     }
     const decoded = this.decode(runId, keyId, seqs);
-    const all = seqs.map((s) => decoded.get(s)!);
-    const total = all.reduce((a, c) => a + c.values.length, 0);
-    const out: Columns = { steps: new Float64Array(total), times: new Float64Array(total), values: new Float64Array(total) };
-    let at = 0;
-    for (const c of all) {
-      out.steps.set(c.steps, at);
-      out.times.set(c.times, at);
-      out.values.set(c.values, at);
-      at += c.values.length;
-    }
-    return slice(out, Math.max(0, total - n), total);
+    const out = joinChunks(seqs.map((s) => decoded.get(s)!));
+    return slice(out, Math.max(0, out.values.length - n), out.values.length);
   }
 
   summaries(runId: number): MetricSummary[] {
@@ -352,6 +328,20 @@ export class MetricRepository {
     this.q.addKey.run(key);
     return this.findKey(key)!;
   }
+}
+
+/** Chunks in log order as one set of columns: one copy into arrays of the final size (chunk by chunk would be quadratic). */
+function joinChunks(chunks: Columns[]): Columns {
+  const n = chunks.reduce((a, c) => a + c.values.length, 0);
+  const out: Columns = { steps: new Float64Array(n), times: new Float64Array(n), values: new Float64Array(n) };
+  let at = 0;
+  for (const c of chunks) {
+    out.steps.set(c.steps, at);
+    out.times.set(c.times, at);
+    out.values.set(c.values, at);
+    at += c.values.length;
+  }
+  return out;
 }
 
 interface SummaryRow {
