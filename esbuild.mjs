@@ -46,7 +46,7 @@ const webviews = {
 /** The integration suite that runs inside the extension host (not shipped). */
 const integration = {
   ...common,
-  entryPoints: { 'test/integration': 'test/integration/index.ts', 'test/untrusted': 'test/integration/untrusted.ts', 'test/reload': 'test/integration/reload.ts' },
+  entryPoints: { 'test/integration': 'test/integration/index.ts', 'test/untrusted': 'test/integration/untrusted.ts', 'test/reload': 'test/integration/reload.ts', 'test/multiroot': 'test/integration/multiRoot.ts' },
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',

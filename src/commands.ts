@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import type { Run } from './core/types.ts';
 import type { WorkspaceStore } from './workspaceStore.ts';
+import { type FolderScopes, scopedCommands } from './folders.ts';
 import type { RunsNode, RunsTreeProvider } from './views/runsTree.ts';
 import { runPickItem } from './format.ts';
 import type { RunController } from './runs/runController.ts';
-import { configCommands, pickAndStart } from './runs/startRun.ts';
+import { configCommands, pickAndStart, rememberLaunch } from './runs/startRun.ts';
 import { restoreRedacted } from './core/provenance/redact.ts';
 import { parseOverrides } from './core/config/overrides.ts';
 import { openRunTerminal } from './runs/runTerminal.ts';
@@ -17,10 +18,9 @@ import { namesNoRun, resolveRuns } from './core/runs/runRefs.ts';
 type RunRef = RunsNode | number | string | undefined;
 
 export interface CommandDeps {
-  store: WorkspaceStore;
+  scopes: FolderScopes;
   tree: RunsTreeProvider;
   log: vscode.LogOutputChannel;
-  runs: RunController;
   state: vscode.Memento;
 }
 
@@ -40,53 +40,60 @@ export function guardedCommands(log: vscode.LogOutputChannel) {
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { store, tree, log, runs, state } = deps;
-  const showOutput = (run: Run) => {
+  const { scopes, tree, log, state } = deps;
+  const showOutput = (runs: RunController, run: Run) => {
     const file = runs.logFile(run);
     if (file) openRunTerminal(run.name, file, () => runs.running.includes(run.id));
   };
   const register = guardedCommands(log);
+  const scoped = scopedCommands(scopes, register);
 
   return [
     register('runlens.refresh', () => tree.refresh()),
     register('runlens.showLog', () => log.show()),
-    register('runlens.loadMoreRuns', (experimentId: number, sweep?: string) => tree.showMore(experimentId, typeof sweep === 'string' ? sweep : undefined)),
+    register('runlens.loadMoreRuns', (experimentId: number, sweep?: string, folder?: string) =>
+      tree.showMore(experimentId, typeof sweep === 'string' && sweep ? sweep : undefined, typeof folder === 'string' ? folder : undefined)),
 
-    register('runlens.startRun', async (preset?: string) => {
-      const run = await pickAndStart(runs, state, typeof preset === 'string' ? preset : undefined);
-      if (run) showOutput(run);
+    scoped('runlens.startRun', async (scope, preset?: string) => {
+      const run = await pickAndStart(scope, state, typeof preset === 'string' ? preset : undefined);
+      if (run) showOutput(scope.runs, run);
       return run?.id;
     }),
 
-    register('runlens.startRunWithOverrides', async (preset?: string, overrides?: string) => {
-      const run = await pickAndStart(runs, state, typeof preset === 'string' ? preset : undefined, typeof overrides === 'string' ? overrides : true, store.dir);
-      if (run) showOutput(run);
+    scoped('runlens.startRunWithOverrides', async (scope, preset?: string, overrides?: string) => {
+      const run = await pickAndStart(scope, state, typeof preset === 'string' ? preset : undefined, typeof overrides === 'string' ? overrides : true);
+      if (run) showOutput(scope.runs, run);
       return run?.id;
     }),
 
-    register('runlens.stopRun', async (ref: RunRef) => {
+    scoped('runlens.stopRun', async ({ store, runs }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Stop which run?');
       if (!run) return;
       if (run.status !== 'running') throw new Error(`Run ${run.name} is not running (${run.status}).`);
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Stopping ${run.name}…` }, () => runs.stop(run));
     }),
 
-    register('runlens.rerun', async (ref: RunRef) => {
+    scoped('runlens.rerun', async ({ store, runs, folder }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Run which run again?');
       if (!run) return;
       if (run.command === null || !run.cwd) throw new Error(`Run ${run.name} has no recorded command to run again.`);
       // secret values were not stored: they come from runlens.yaml, or the rerun is refused
-      const real = restoreRedacted(run.command, configCommands(store.folder));
+      const real = restoreRedacted(run.command, configCommands(folder));
       const [command, ...args] = Array.isArray(real) ? real : [real];
+      const params = store.require().runs.params(run.id);
       const again = await runs.start({
-        experiment: run.experiment, params: store.require().runs.params(run.id), tags: { 'runlens.rerun_of': run.uid },
+        experiment: run.experiment, params, tags: { 'runlens.rerun_of': run.uid },
         spec: { command: command!, args, shell: !Array.isArray(real), cwd: run.cwd },
       });
-      showOutput(again);
+      await rememberLaunch(state, folder, {
+        label: run.name, command: command!, args, shell: !Array.isArray(real), cwd: run.cwd, env: {}, experiment: run.experiment,
+        params, overrideStyle: 'argparse', datasets: [], paramsFiles: [],
+      });
+      showOutput(runs, again);
       return again.id;
     }),
 
-    register('runlens.tagRun', async (ref: RunRef, text?: string) => {
+    scoped('runlens.tagRun', async ({ store }, ref: RunRef, text?: string) => {
       const run = await resolveRun(store, ref, 'Tag which run?');
       if (!run) return;
       const input = typeof text === 'string' ? text : await vscode.window.showInputBox({
@@ -98,25 +105,25 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       store.write(['runs'], (s) => s.runs.setTags(run.id, tags));
     }),
 
-    register('runlens.showOutput', async (ref: RunRef) => {
+    scoped('runlens.showOutput', async ({ store, runs }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Show the output of which run?');
-      if (run) showOutput(run);
+      if (run) showOutput(runs, run);
     }),
 
-    register('runlens.openLog', async (ref: RunRef) => {
+    scoped('runlens.openLog', async ({ store, runs }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Open the log of which run?');
       const file = run && runs.logFile(run);
       if (file) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
     }),
 
-    register('runlens.revealStore', async () => {
+    scoped('runlens.revealStore', async ({ store }) => {
       const dir = store.dir;
       if (!dir) throw new Error('Open a folder to use RunLens.');
       store.require();
       await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
     }),
 
-    register('runlens.renameRun', async (ref: RunRef, newName?: string) => {
+    scoped('runlens.renameRun', async ({ store }, ref: RunRef, newName?: string) => {
       const run = await resolveRun(store, ref, 'Rename which run?');
       if (!run) return;
       const name = typeof newName === 'string' ? newName : await vscode.window.showInputBox({
@@ -127,7 +134,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       store.write(['runs'], (s) => s.runs.update(run.id, { name }));
     }),
 
-    register('runlens.addNote', async (ref: RunRef, text?: string) => {
+    scoped('runlens.addNote', async ({ store }, ref: RunRef, text?: string) => {
       const run = await resolveRun(store, ref, 'Add a note to which run?');
       if (!run) return;
       const notes = typeof text === 'string' ? text : await vscode.window.showInputBox({
@@ -137,20 +144,20 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       store.write(['runs'], (s) => s.runs.update(run.id, { notes: notes.trim() }));
     }),
 
-    register('runlens.toggleStar', async (ref: RunRef) => {
+    scoped('runlens.toggleStar', async ({ store }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Star which run?');
       if (!run) return;
       store.write(['runs'], (s) => s.runs.update(run.id, { starred: !run.starred }));
     }),
 
-    register('runlens.copyRunId', async (ref: RunRef) => {
+    scoped('runlens.copyRunId', async ({ store }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Copy the id of which run?');
       if (!run) return;
       await vscode.env.clipboard.writeText(run.uid);
       vscode.window.setStatusBarMessage(`Copied run id ${run.uid}`, 3000);
     }),
 
-    register('runlens.deleteRun', async (ref: RunRef, second?: RunsNode[] | { confirmed: true }) => {
+    scoped('runlens.deleteRun', async ({ store }, ref: RunRef, second?: RunsNode[] | { confirmed: true }) => {
       const selected = Array.isArray(second) && second.length > 1 ? second : [ref];
       const runs: Run[] = [];
       for (const r of selected) {

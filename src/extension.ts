@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
-import { WorkspaceStore } from './workspaceStore.ts';
+import type { WorkspaceStore } from './workspaceStore.ts';
+import { FolderScopes } from './folders.ts';
 import { RunsTreeProvider } from './views/runsTree.ts';
 import { guardedCommands, registerCommands } from './commands.ts';
 import { RunsFilterState, registerFilterCommands } from './views/runFilter.ts';
 import { RunController } from './runs/runController.ts';
 import { createRunsStatusBar } from './runs/statusBar.ts';
-import { readProjectConfig } from './runs/startRun.ts';
-import type { ProjectConfig } from './core/config/runConfig.ts';
 import { watchRunConfig } from './runs/configDiagnostics.ts';
 import { RunSelection } from './views/runSelection.ts';
 import { ComparePanel } from './compare/comparePanel.ts';
@@ -29,80 +28,90 @@ export interface RunLensApi {
   readonly activationMs: number;
   /** Folder of the RunLens log file. */
   readonly logUri: vscode.Uri;
+  /** Every workspace folder's scope (store, runs, sweeps, panels). */
+  readonly scopes: FolderScopes;
+  /** The first folder's store, runs, sweeps and panels (a single-folder workspace has only these). */
   readonly store: WorkspaceStore;
-  readonly runsTree: RunsTreeProvider;
   readonly runs: RunController;
-  readonly selection: RunSelection;
   readonly compare: ComparePanel;
-  readonly filter: RunsFilterState;
-  readonly modelsTree: ModelsTreeProvider;
   readonly lineage: LineagePanel;
   readonly sweeps: SweepRunner;
+  readonly runsTree: RunsTreeProvider;
+  readonly selection: RunSelection;
+  readonly filter: RunsFilterState;
+  readonly modelsTree: ModelsTreeProvider;
   readonly hparamLenses: HparamLensProvider;
 }
 
-/** Composition root: wires the store, the views and the commands. No heavy work here. */
+/** Composition root: wires the folders' scopes, the views and the commands. No heavy work here. */
 export function activate(context: vscode.ExtensionContext): RunLensApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('RunLens', { log: true });
-  const store = new WorkspaceStore(log);
-  // runlens.yaml, read once and again only when the file changes (the status bar asks for the
-  // primary metric on every update while runs are going; lenses ask on every keystroke).
-  let project: { config: ProjectConfig | undefined } | undefined;
-  const projectConfig = () => {
-    const folder = store.folder;
-    project ??= { config: folder ? readProjectConfig(folder) : undefined };
-    return project.config;
+  // each workspace folder: its store, runs, sweeps and panels (runlens.yaml is read when first asked)
+  const scopes = new FolderScopes(log, (store, project) => {
+    const runs = new RunController(store, context.extensionPath, log);
+    const primaryMetric = () => project()?.primaryMetric;
+    const sweeps = new SweepRunner({ store, runs, log, primaryMetric });
+    const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
+    const lineage = new LineagePanel(store, context.extensionUri);
+    // runs a previous window left going: picked up right after the scope is made, not during activation
+    const recover = setTimeout(() => { runs.recover(); sweeps.recover(); }, 0);
+    return {
+      runs, sweeps, compare, lineage,
+      dispose: () => { clearTimeout(recover); for (const d of [lineage, compare, sweeps, runs]) d.dispose(); },
+    };
+  });
+  const first = () => {
+    const scope = scopes.first;
+    if (!scope) throw new Error('Open a folder to use RunLens.');
+    return scope;
   };
-  const primaryMetric = () => projectConfig()?.primaryMetric;
   const selection = new RunSelection(context.workspaceState);
   const filter = new RunsFilterState(context.workspaceState);
-  const runs = new RunController(store, context.extensionPath, log);
-  const runsTree = new RunsTreeProvider({
-    store, selection, filter, primaryMetric, faults: { current: () => runs.faults, onDidChange: runs.onDidChangeFaults },
-  });
+  const runsTree = new RunsTreeProvider({ scopes, selection, filter });
   const runsView = vscode.window.createTreeView('runlens.runs', {
     treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true, manageCheckboxStateManually: true,
   });
   runsTree.attach(runsView);
-  const sweeps = new SweepRunner({ store, runs, log, primaryMetric });
-  const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });
-  const modelsTree = new ModelsTreeProvider({ store, primaryMetric });
+  const modelsTree = new ModelsTreeProvider({ scopes });
   const modelsView = vscode.window.createTreeView('runlens.models', { treeDataProvider: modelsTree, canSelectMany: true });
   modelsTree.attach(modelsView);
-  const lineage = new LineagePanel(store, context.extensionUri);
   const configWatcher = vscode.workspace.createFileSystemWatcher('**/runlens.yaml');
-  const hparamLenses = new HparamLensProvider({ store, project: projectConfig, primaryMetric });
-  const forget = () => { project = undefined; runsTree.refresh(); modelsTree.refresh(); hparamLenses.refresh(); };
+  const hparamLenses = new HparamLensProvider({ scopes });
+  const forget = () => { scopes.forgetConfig(); runsTree.refresh(); modelsTree.refresh(); hparamLenses.refresh(); };
+  const guarded = guardedCommands(log);
   context.subscriptions.push(
-    log, store, selection, filter, runsTree, runsView, runs, compare, modelsTree, modelsView, lineage, configWatcher,
+    log, scopes, selection, filter, runsTree, runsView, modelsTree, modelsView, configWatcher,
     runsView.onDidChangeCheckboxState((e) => runsTree.checkboxesChanged(e.items)),
     configWatcher.onDidChange(forget), configWatcher.onDidCreate(forget), configWatcher.onDidDelete(forget),
-    store.onDidChangeError((message) => { runsView.message = message; }),
-    createRunsStatusBar(store, runs, () => primaryMetric()?.name),
+    createRunsStatusBar(scopes),
     watchRunConfig(),
-    ...registerCommands({ store, tree: runsTree, log, runs, state: context.workspaceState }),
-    ...registerCompareCommands({ store, selection, panel: compare, log }),
-    ...registerFilterCommands(store, filter, guardedCommands(log)),
-    ...registerModelCommands({ store, runs, compare, lineage, log }),
-    sweeps,
-    ...registerSweepCommands({ store, sweeps, log }),
-    ...registerImportCommands({ store, log }),
-    ...registerExportCommands({ store, selection, log }),
-    registerPatchDocuments(store),
+    ...registerCommands({ scopes, tree: runsTree, log, state: context.workspaceState }),
+    ...registerCompareCommands({ scopes, selection, log }),
+    ...registerFilterCommands(scopes, filter, guarded),
+    ...registerModelCommands({ scopes, log }),
+    ...registerSweepCommands({ scopes, log }),
+    ...registerImportCommands({ scopes, log }),
+    ...registerExportCommands({ scopes, selection, log }),
+    registerPatchDocuments(scopes),
     hparamLenses,
     vscode.languages.registerCodeLensProvider(HPARAM_SELECTOR, hparamLenses),
     vscode.languages.registerHoverProvider(HPARAM_SELECTOR, hparamLenses),
-    ...registerHparamCommands(hparamLenses, compare, log),
-    registerCompactCommand(store, log),
-    registerCreateConfig(() => store.folder, log),
+    ...registerHparamCommands(hparamLenses, scopes, log),
+    registerCompactCommand(scopes, log),
+    registerCreateConfig(async () => (vscode.workspace.workspaceFolders?.length ? (await scopes.for())?.folder : undefined), log),
   );
-  // Runs a previous window left going: picked up right after activation, not during it.
-  setTimeout(() => { runs.recover(); sweeps.recover(); }, 0);
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
-    + ` (trusted workspace: ${vscode.workspace.isTrusted})`);
-  return { activationMs, logUri: context.logUri, store, runsTree, runs, selection, compare, filter, modelsTree, lineage, hparamLenses, sweeps };
+    + ` (trusted workspace: ${vscode.workspace.isTrusted}, ${scopes.all.length} folder(s))`);
+  return {
+    activationMs, logUri: context.logUri, scopes, runsTree, selection, filter, modelsTree, hparamLenses,
+    get store() { return first().store; },
+    get runs() { return first().runs; },
+    get compare() { return first().compare; },
+    get lineage() { return first().lineage; },
+    get sweeps() { return first().sweeps; },
+  };
 }
 
 export function deactivate(): void {}

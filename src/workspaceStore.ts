@@ -9,7 +9,7 @@ import { config } from './config.ts';
 import { convertOldChunks } from './store/convertChunks.ts';
 
 /**
- * The store of the first workspace folder, opened on first use (never at activation).
+ * The store of one workspace folder, opened on first use (never at activation).
  * Reads go through get(); every write goes through write() or writeSteps(), which fire onDidChange
  * naming what changed. Changes by other windows or processes are found by polling.
  */
@@ -17,6 +17,7 @@ export class WorkspaceStore implements StoreAccess, vscode.Disposable {
   private store: Store | undefined;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private disposed = false;
   private readonly changed = new vscode.EventEmitter<StoreChange>();
   readonly onDidChange = this.changed.event;
   private readonly writes: StoreWrites;
@@ -25,26 +26,23 @@ export class WorkspaceStore implements StoreAccess, vscode.Disposable {
   readonly onDidChangeError = this.errorChanged.event;
   private readonly log: vscode.LogOutputChannel;
   private readonly disposables: vscode.Disposable[] = [];
+  readonly folder: vscode.WorkspaceFolder;
 
-  constructor(log: vscode.LogOutputChannel) {
+  constructor(folder: vscode.WorkspaceFolder, log: vscode.LogOutputChannel) {
+    this.folder = folder;
     this.log = log;
     this.writes = new StoreWrites({ store: () => this.require(), fire: (c) => this.changed.fire(c), stray: (m) => log.warn(m) });
     this.disposables.push(
       this.changed,
       this.errorChanged,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('runlens.storeDir')) this.reopen();
+        if (e.affectsConfiguration('runlens.storeDir', this.folder.uri)) this.reopen();
       }),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.reopen()),
     );
   }
 
-  get folder(): vscode.WorkspaceFolder | undefined {
-    return vscode.workspace.workspaceFolders?.[0];
-  }
-
-  get dir(): string | undefined {
-    return this.folder && config.storeDir(this.folder);
+  get dir(): string {
+    return config.storeDir(this.folder);
   }
 
   /** The last error that kept the store from opening, if any. */
@@ -58,6 +56,7 @@ export class WorkspaceStore implements StoreAccess, vscode.Disposable {
    */
   get(options: { create?: boolean } = {}): Store | undefined {
     if (this.store?.isOpen) return this.store;
+    if (this.disposed) return undefined; // its folder left the workspace
     const dir = this.dir;
     const notFolder = dir ? notAFolder(dir) : undefined;
     if (notFolder) {
@@ -163,6 +162,7 @@ export class WorkspaceStore implements StoreAccess, vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearInterval(this.timer);
     this.store?.close();
     for (const d of this.disposables) d.dispose();

@@ -7,7 +7,8 @@
 // A run that changes a tracked file counts as a failure: tests write only to test-results/ and temp folders.
 // RUNLENS_TIERS=unit,integration limits the tiers.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExtensionTests } from './harness/extensionTests.mjs';
 import { prepareDemoWorkspace } from './harness/demoWorkspace.mjs';
@@ -15,7 +16,7 @@ import { seedDemoRuns } from './fixtures/seedDemoRuns.ts';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, 'test-results');
-const tiers = (process.env.RUNLENS_TIERS ?? 'unit,fault,integration,untrusted,reload,e2e').split(',');
+const tiers = (process.env.RUNLENS_TIERS ?? 'unit,fault,integration,untrusted,multiroot,reload,e2e').split(',');
 const counts = {};
 const started = Date.now();
 rmSync(results, { recursive: true, force: true });
@@ -104,6 +105,27 @@ if (!fatal) {
       artifactsDir: results,
       label: 'untrusted',
       trusted: false,
+    });
+    printResults(r);
+    return { passed: r.passed, failed: r.failed };
+  });
+
+  await tier('multiroot', async () => {
+    // Two folders in one workspace: each has its store, its Runs view section, its lenses.
+    const parent = mkdtempSync(join(tmpdir(), 'runlens-multi-'));
+    const first = prepareDemoWorkspace(parent);
+    seedDemoRuns(first, { lrs: [0.3, 1.0], epochs: 3 });
+    const second = join(parent, 'second');
+    renameSync(prepareDemoWorkspace(), second);
+    const workspace = join(parent, 'multi.code-workspace');
+    writeFileSync(workspace, JSON.stringify({ folders: [{ path: 'demo' }, { path: 'second' }] }, null, 2));
+    const r = await runExtensionTests({
+      extensionDevelopmentPath: root,
+      extensionTestsPath: join(root, 'dist', 'test', 'multiroot.js'),
+      workspace,
+      resultsFile: join(results, 'multiroot.json'),
+      artifactsDir: results,
+      label: 'multiroot',
     });
     printResults(r);
     return { passed: r.passed, failed: r.failed };

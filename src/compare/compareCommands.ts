@@ -3,32 +3,39 @@ import type { Store } from '../core/store/store.ts';
 import type { Run } from '../core/types.ts';
 import type { CompareViewState } from '../core/compare/protocol.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
+import { type FolderScopes, scopedCommands } from '../folders.ts';
 import type { RunsNode } from '../views/runsTree.ts';
 import type { RunSelection } from '../views/runSelection.ts';
 import { runPickItem } from '../format.ts';
 import { guardedCommands } from '../commands.ts';
-import { COMPARE_VIEW_TYPE, type ComparePanel } from './comparePanel.ts';
+import { COMPARE_VIEW_TYPE } from './comparePanel.ts';
 import { resolveRuns } from '../core/runs/runRefs.ts';
 
 /** Runs named by a command: view nodes, run ids, or uids. */
 type RunRefs = RunsNode | RunsNode[] | number | string | (number | string)[] | undefined;
 
 export interface CompareCommandDeps {
-  store: WorkspaceStore;
+  scopes: FolderScopes;
   selection: RunSelection;
-  panel: ComparePanel;
   log: vscode.LogOutputChannel;
 }
 
 export function registerCompareCommands(deps: CompareCommandDeps): vscode.Disposable[] {
-  const { store, selection, panel, log } = deps;
+  const { scopes, selection, log } = deps;
   const guarded = guardedCommands(log);
+  const scoped = scopedCommands(scopes, guarded);
+  /** With nothing named, the folder whose runs are checked (the first, when several are). */
+  const checkedScope = (first: unknown) => (first === undefined
+    ? scopes.all.find((scope) => { const s = scope.store.get(); return s && selection.list().some((uid) => s.runs.getByUid(uid)); })
+    : undefined);
 
   return [
     // A panel opened on the checked runs follows the checkboxes.
     selection.onDidChange(() => {
-      const s = store.get();
-      if (panel.followsSelection && s) panel.show(checkedRuns(s, selection).map((r) => r.id), { follow: true, reveal: false });
+      for (const { store, compare: panel } of scopes.all) {
+        const s = store.get();
+        if (panel.followsSelection && s) panel.show(checkedRuns(s, selection).map((r) => r.id), { follow: true, reveal: false });
+      }
     }),
 
     /**
@@ -36,6 +43,9 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
      * the checked runs plus that run; with nothing given, the checked runs, else the user picks.
      */
     guarded('runlens.compareRuns', async (first?: RunRefs, multi?: RunsNode[]) => {
+      const scope = checkedScope(first) ?? await scopes.for(first);
+      if (!scope) return undefined;
+      const { store, compare: panel } = scope;
       const s = requireStore(store);
       let runs = resolveRuns(s, Array.isArray(multi) && multi.length > 1 ? multi : first);
       if (isNode(first) && !(Array.isArray(multi) && multi.length > 1)) {
@@ -52,7 +62,7 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
       return runs.map((r) => r.id);
     }),
 
-    guarded('runlens.openRun', (ref?: RunRefs) => {
+    scoped('runlens.openRun', ({ store, compare: panel }, ref?: RunRefs) => {
       const runs = resolveRuns(requireStore(store), ref);
       if (!runs.length) throw new Error('Open which run? Pick one in the Runs view.');
       panel.show([runs[0]!.id]);
@@ -60,7 +70,7 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
     }),
 
     /** Checks (or unchecks) runs for comparison: the same as their checkboxes in the Runs view. */
-    guarded('runlens.selectRuns', (ref?: RunRefs, checked?: boolean) => {
+    scoped('runlens.selectRuns', ({ store }, ref?: RunRefs, checked?: boolean) => {
       const runs = resolveRuns(requireStore(store), ref);
       selection.set(runs.map((r) => r.uid), checked !== false);
       return selection.list();
@@ -72,7 +82,8 @@ export function registerCompareCommands(deps: CompareCommandDeps): vscode.Dispos
 
     vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
       async deserializeWebviewPanel(webviewPanel, state: unknown) {
-        panel.restore(webviewPanel, state as Partial<CompareViewState> | undefined);
+        // a panel from the last session comes back in the first folder
+        scopes.first?.compare.restore(webviewPanel, state as Partial<CompareViewState> | undefined);
       },
     }),
   ];

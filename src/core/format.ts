@@ -81,3 +81,15 @@ export function shortSha(hash: string): string {
 export function interpreterText(version: string): string {
   return /^python\b/i.test(version.trim()) ? version.trim() : `Python ${version.trim()}`;
 }
+
+/**
+ * A long name cut in the middle ("train-lr0.1-…-seed7"), keeping both ends, which is where run names
+ * differ; at most `max` characters (counted as code points).
+ */
+export function middleEllipsis(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const keep = Math.max(2, max - 1);
+  const head = Math.ceil(keep / 2);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (keep - head)).join('')}`;
+}

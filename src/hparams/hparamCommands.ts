@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ComparePanel } from '../compare/comparePanel.ts';
+import type { FolderScopes } from '../folders.ts';
 import type { HparamLensProvider } from './hparamLenses.ts';
 import { guardedCommands } from '../commands.ts';
 import { parseSweepValues } from '../core/hparams/sweep.ts';
@@ -8,7 +8,7 @@ import { parseOverrides } from '../core/config/overrides.ts';
 const MAX_COMPARED = 100;
 
 /** The lenses' actions: run with a value, sweep values, compare the runs by the param. */
-export function registerHparamCommands(lenses: HparamLensProvider, compare: ComparePanel, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerHparamCommands(lenses: HparamLensProvider, scopes: FolderScopes, log: vscode.LogOutputChannel): vscode.Disposable[] {
   const guarded = guardedCommands(log);
   return [
     /** Starts `run` with `key=value`; asks for the value, prefilled with the best one so far. */
@@ -33,8 +33,11 @@ export function registerHparamCommands(lenses: HparamLensProvider, compare: Comp
     }),
 
     /** Compare on the runs that recorded `key`, ordered by its value. */
-    guarded('runlens.compareByParam', (key: string) => {
-      const ids = lenses.runsByValue(key);
+    guarded('runlens.compareByParam', async (key: string, document?: string) => {
+      const scope = (typeof document === 'string' ? scopes.of(vscode.Uri.parse(document)) : undefined) ?? await scopes.for();
+      if (!scope) return undefined;
+      const { compare } = scope;
+      const ids = lenses.runsByValue(scope, key);
       if (!ids.length) throw new Error(`No run recorded ${key} yet.`);
       if (ids.length > MAX_COMPARED) void vscode.window.showInformationMessage(`Comparing the first ${MAX_COMPARED} of ${ids.length} runs by ${key}.`);
       compare.show(ids.slice(0, MAX_COMPARED));

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { basename, isAbsolute, join, relative } from 'node:path';
-import type { WorkspaceStore } from '../workspaceStore.ts';
-import type { ProjectConfig } from '../core/config/runConfig.ts';
+import type { FolderScopes, Scope } from '../folders.ts';
 import { ParamIndex } from '../core/hparams/paramIndex.ts';
 import { type HparamLens, hoverMarkdown, lensesFor, paramText } from '../core/hparams/lens.ts';
 
@@ -16,36 +15,42 @@ export const HPARAM_SELECTOR: vscode.DocumentSelector = [
 ];
 
 export interface HparamLensDeps {
-  store: WorkspaceStore;
-  project: () => ProjectConfig | undefined;
-  primaryMetric: () => { name: string; goal: 'min' | 'max' } | undefined;
+  scopes: FolderScopes;
 }
 
 /**
  * Lenses above hyperparameters in code and config: what past runs learned about each one, with
  * actions to run or sweep new values. Computed from an in-memory index of every run's params and
- * primary metric, rebuilt lazily after the store changes (never one query per lens).
+ * primary metric, rebuilt lazily after the store changes (never one query per lens). Each folder of
+ * a multi-root workspace has its index, from its own store and runlens.yaml.
  */
 export class HparamLensProvider implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
   private readonly deps: HparamLensDeps;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
-  private index: ParamIndex | undefined;
+  private readonly indexes = new Map<Scope, ParamIndex>();
   private timer: NodeJS.Timeout | undefined;
   private readonly subscriptions: vscode.Disposable[];
+  private perScope: vscode.Disposable[] = [];
 
   constructor(deps: HparamLensDeps) {
     this.deps = deps;
+    this.listen();
     this.subscriptions = [
-      deps.store.onChange(['runs', 'metrics'], () => this.storeChanged()),
+      deps.scopes.onDidChange(() => { this.listen(); this.refresh(); }),
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('runlens.codeLens')) this.changed.fire(); }),
     ];
   }
 
   /** runlens.yaml changed (or a test seeded runs): rebuild on next use and redraw now. */
   refresh(): void {
-    this.index = undefined;
+    this.indexes.clear();
     this.changed.fire();
+  }
+
+  private listen(): void {
+    for (const d of this.perScope) d.dispose();
+    this.perScope = this.deps.scopes.all.map((scope) => scope.store.onChange(['runs', 'metrics'], () => this.storeChanged()));
   }
 
   /**
@@ -81,7 +86,7 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
       if (!actions) continue;
       out.push(new vscode.CodeLens(range, { title: '$(play) Run with…', command: 'runlens.hparamRunWith', arguments: [l.key, undefined, run, best], tooltip: `Start ${run ?? 'a run'} with another ${l.key}` }));
       out.push(new vscode.CodeLens(range, { title: '$(list-flat) Sweep…', command: 'runlens.hparamSweep', arguments: [l.key, run, undefined, best], tooltip: `Sweep ${l.key}: a list, a range or a log range` }));
-      out.push(new vscode.CodeLens(range, { title: `$(graph-line) Compare by ${l.key}`, command: 'runlens.compareByParam', arguments: [l.key], tooltip: `Compare the runs that recorded ${l.key}, ordered by it` }));
+      out.push(new vscode.CodeLens(range, { title: `$(graph-line) Compare by ${l.key}`, command: 'runlens.compareByParam', arguments: [l.key, document.uri.toString()], tooltip: `Compare the runs that recorded ${l.key}, ordered by it` }));
     }
     return out;
   }
@@ -90,36 +95,40 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
     const offset = document.offsetAt(position);
     const lens = this.lensesOf(document)?.find((l) => l.range.start <= offset && offset <= l.range.end);
     if (!lens?.key) return undefined;
-    const index = this.ensureIndex();
-    const runs = this.deps.store.get()?.runs;
+    const scope = this.deps.scopes.of(document.uri);
+    const index = scope && this.ensureIndex(scope);
+    const runs = scope?.store.get()?.runs;
     const md = new vscode.MarkdownString(hoverMarkdown(lens.found, index?.stats(lens.key), index?.primary, (id) => `run ${runs?.get(id)?.name ?? id}`));
     return new vscode.Hover(md, new vscode.Range(document.positionAt(lens.range.start), document.positionAt(lens.range.end)));
   }
 
-  /** The runs that recorded `key`, in value order (for Compare by param). */
-  runsByValue(key: string): number[] {
-    return this.ensureIndex()?.stats(key)?.values.flatMap((v) => v.runIds) ?? [];
+  /** The runs of a folder that recorded `key`, in value order (for Compare by param). */
+  runsByValue(scope: Scope, key: string): number[] {
+    return this.ensureIndex(scope)?.stats(key)?.values.flatMap((v) => v.runIds) ?? [];
   }
 
   private lensesOf(document: vscode.TextDocument): HparamLens[] | undefined {
     if (!vscode.workspace.getConfiguration('runlens.codeLens', document).get<boolean>('enabled', true)) return undefined;
     const format = FORMAT[document.languageId] ?? (document.fileName.endsWith('.toml') ? 'toml' : undefined);
     if (!format || (format !== 'python' && !this.isConfigFile(document))) return undefined;
-    const index = this.ensureIndex();
-    if (!index) return undefined;
-    const project = this.deps.project();
+    const scope = this.deps.scopes.of(document.uri);
+    const index = scope && this.ensureIndex(scope);
+    if (!scope || !index) return undefined;
+    const project = scope.project();
     return lensesFor(document.getText(), format, index, {
       entryPoints: project?.hparams.entryPoints, map: project?.hparams.map, prefix: this.prefixOf(document),
       cacheKey: document.uri.toString(),
     });
   }
 
-  private ensureIndex(): ParamIndex | undefined {
-    if (this.index) return this.index;
-    const store = this.deps.store.get();
+  private ensureIndex(scope: Scope): ParamIndex | undefined {
+    const known = this.indexes.get(scope);
+    if (known) return known;
+    const store = scope.store.get();
     if (!store) return undefined;
-    this.index = ParamIndex.build(store, this.deps.primaryMetric());
-    return this.index;
+    const index = ParamIndex.build(store, scope.primaryMetric());
+    this.indexes.set(scope, index);
+    return index;
   }
 
   /** Params files of the run configurations, hparams.files, or a file named like params.yaml. */
@@ -134,7 +143,7 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
   private declared(document: vscode.TextDocument): { prefix?: string } | undefined {
     const folder = vscode.workspace.getWorkspaceFolder(document.uri);
     const rel = this.relativePath(document);
-    const project = this.deps.project();
+    const project = this.deps.scopes.of(document.uri)?.project();
     if (!folder || !rel || !project) return undefined;
     if (project.runs.some((r) => r.params.some((p) => samePath(p, rel, r.cwd)))) return {};
     // hparams.files globs are relative to runlens.yaml, at the top of the folder
@@ -145,7 +154,7 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
   /** The run configuration that reads this file: its params files, or its command naming the script. */
   private runFor(document: vscode.TextDocument): string | undefined {
     const rel = this.relativePath(document);
-    const project = this.deps.project();
+    const project = this.deps.scopes.of(document.uri)?.project();
     if (!rel || !project) return undefined;
     const run = project.runs.find((r) => r.params.some((p) => samePath(p, rel, r.cwd)))
       ?? project.runs.find((r) => (Array.isArray(r.command) ? r.command : r.command.split(/\s+/)).some((a) => samePath(a, rel, r.cwd)));
@@ -160,7 +169,7 @@ export class HparamLensProvider implements vscode.CodeLensProvider, vscode.Hover
   dispose(): void {
     clearTimeout(this.timer);
     this.changed.dispose();
-    for (const s of this.subscriptions) s.dispose();
+    for (const s of [...this.subscriptions, ...this.perScope]) s.dispose();
   }
 }
 

@@ -4,11 +4,8 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Run } from '../core/types.ts';
 import type { Store } from '../core/store/store.ts';
 import type { ModelVersion } from '../core/store/modelRepository.ts';
-import type { WorkspaceStore } from '../workspaceStore.ts';
-import type { RunController } from '../runs/runController.ts';
-import type { ComparePanel } from '../compare/comparePanel.ts';
+import { type FolderScopes, scopedCommands } from '../folders.ts';
 import type { ModelsNode } from '../views/modelsTree.ts';
-import type { LineagePanel } from './lineagePanel.ts';
 import { ArtifactCollector } from '../core/artifacts/collector.ts';
 import { changedDataFiles, datasetDiff, lineage } from '../core/models/lineage.ts';
 import { modelCard } from '../core/models/modelCard.ts';
@@ -25,22 +22,21 @@ import { showRunPatchDocument } from '../runs/patchDocument.ts';
 type VersionRef = ModelsNode | ModelVersion | number | string | undefined;
 
 export interface ModelCommandDeps {
-  store: WorkspaceStore;
-  runs: RunController;
-  compare: ComparePanel;
-  lineage: LineagePanel;
+  scopes: FolderScopes;
   log: vscode.LogOutputChannel;
 }
 
 const SUGGESTED_ALIASES = ['production', 'staging', 'champion', 'candidate'];
 
 export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable[] {
-  const { store, runs, compare, log } = deps;
+  const { scopes, log } = deps;
   const guarded = guardedCommands(log);
-  const s = () => store.require();
+  // a "name:3" or "name@alias" ref belongs to the folder whose store has that version
+  const scoped = scopedCommands(scopes, guarded, (store, ref) => findVersion(store, ref as VersionRef) !== undefined);
 
   return [
-    guarded('runlens.registerModelVersion', async (runRef?: unknown, path?: string, name?: string) => {
+    scoped('runlens.registerModelVersion', async ({ store }, runRef?: unknown, path?: string, name?: string) => {
+      const s = () => store.require();
       const run = await pickRun(s(), runRef, 'Register a model version from which run?');
       if (!run) return undefined;
       if (!run.cwd) throw new Error(`Run ${run.name} has no working folder to take the model from.`);
@@ -53,14 +49,16 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       return version.id;
     }),
 
-    guarded('runlens.showLineage', (ref?: VersionRef, againstRef?: VersionRef) => {
+    scoped('runlens.showLineage', ({ store, lineage: lineagePanel }, ref?: VersionRef, againstRef?: VersionRef) => {
+      const s = () => store.require();
       const v = resolveVersion(s(), ref);
       const against = againstRef === undefined ? undefined : resolveVersion(s(), againstRef);
-      deps.lineage.show(v.id, against?.id);
+      lineagePanel.show(v.id, against?.id);
       return v.id;
     }),
 
-    guarded('runlens.setModelAlias', async (ref?: VersionRef, alias?: string) => {
+    scoped('runlens.setModelAlias', async ({ store }, ref?: VersionRef, alias?: string) => {
+      const s = () => store.require();
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const chosen = alias ?? await pickAlias(s(), v);
       if (!chosen) return undefined;
@@ -68,7 +66,8 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       return chosen;
     }),
 
-    guarded('runlens.removeModelAlias', async (ref?: VersionRef, alias?: string) => {
+    scoped('runlens.removeModelAlias', async ({ store }, ref?: VersionRef, alias?: string) => {
+      const s = () => store.require();
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const chosen = alias ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { placeHolder: `Remove which alias from ${v.model} v${v.version}?` }));
       if (!chosen) return undefined;
@@ -76,7 +75,8 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       return chosen;
     }),
 
-    guarded('runlens.editModelVersionDescription', async (ref?: VersionRef, text?: string) => {
+    scoped('runlens.editModelVersionDescription', async ({ store }, ref?: VersionRef, text?: string) => {
+      const s = () => store.require();
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const description = text ?? await vscode.window.showInputBox({ title: `Description of ${v.model} v${v.version}`, value: v.description });
       if (description === undefined) return undefined;
@@ -85,7 +85,8 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
     }),
 
     /** Opens Compare on the versions' runs, and the newest version's lineage marking the data files that changed. */
-    guarded('runlens.compareModelVersions', async (first?: VersionRef | VersionRef[], multi?: ModelsNode[]) => {
+    scoped('runlens.compareModelVersions', async ({ store, compare, lineage: lineagePanel }, first?: VersionRef | VersionRef[], multi?: ModelsNode[]) => {
+      const s = () => store.require();
       let refs: VersionRef[] = Array.isArray(multi) && multi.length > 1 ? multi : Array.isArray(first) ? first : first === undefined ? [] : [first];
       if (refs.length < 2) refs = await pickVersions(s(), refs.length ? resolveVersion(s(), refs[0]) : undefined);
       const versions = refs.map((r) => resolveVersion(s(), r)).sort((a, b) => a.createdAt - b.createdAt);
@@ -93,11 +94,12 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       const oldest = versions[0]!, newest = versions.at(-1)!;
       const changed = changedDataFiles(datasetDiff(s().provenance.datasets(oldest.runId), s().provenance.datasets(newest.runId)));
       compare.show([...new Set(versions.map((v) => v.runId))]);
-      deps.lineage.show(newest.id, oldest.id);
+      lineagePanel.show(newest.id, oldest.id);
       return { runIds: versions.map((v) => v.runId), changedDataFiles: changed };
     }),
 
-    guarded('runlens.exportModelCard', async (ref?: VersionRef, target?: string) => {
+    scoped('runlens.exportModelCard', async ({ store }, ref?: VersionRef, target?: string) => {
+      const s = () => store.require();
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const folder = store.folder?.uri;
       let file = target;
@@ -114,32 +116,40 @@ export function registerModelCommands(deps: ModelCommandDeps): vscode.Disposable
       return file;
     }),
 
-    guarded('runlens.verifyArtifacts', () => verifyArtifacts(s(), log)),
+    scoped('runlens.verifyArtifacts', ({ store }) => verifyArtifacts(store.require(), log)),
 
-    guarded('runlens.reproduceRun', async (runRef?: unknown, options?: ReproduceOptions) => {
+    scoped('runlens.reproduceRun', async ({ store, runs }, runRef?: unknown, options?: ReproduceOptions) => {
+      const s = () => store.require();
       const run = await pickRun(s(), runRef, 'Reproduce which run?');
       return run && reproduceRun(store, runs, run, options);
     }),
 
-    guarded('runlens.reproduceModelVersion', async (ref?: VersionRef, options?: ReproduceOptions) => {
+    scoped('runlens.reproduceModelVersion', async ({ store, runs }, ref?: VersionRef, options?: ReproduceOptions) => {
+      const s = () => store.require();
       const v = resolveVersion(s(), ref ?? await pickVersion(s()));
       const run = s().runs.get(v.runId);
       if (!run) throw new Error(`The run of ${v.model} v${v.version} is missing from the store.`);
       return reproduceRun(store, runs, run, options);
     }),
 
-    guarded('runlens.showCommit', (runId: number) => showRunCommit(store, requireRun(s(), runId))),
-    guarded('runlens.showPatch', (runId: number) => showRunPatchDocument(store, requireRun(s(), runId))),
+    scoped('runlens.showCommit', ({ store }, ref: RunRef) => showRunCommit(store, requireRun(store.require(), ref))),
+    scoped('runlens.showPatch', ({ store }, ref: RunRef) => showRunPatchDocument(store, requireRun(store.require(), ref))),
   ];
 }
 
-function requireRun(s: Store, id: unknown): Run {
-  const run = typeof id === 'number' ? s.runs.get(id) : undefined;
-  if (!run) throw new Error(`Run ${String(id)} does not exist; it may have been deleted in another window.`);
+function requireRun(s: Store, ref: RunRef): Run {
+  const [run] = resolveRuns(s, ref);
+  if (!run) throw new Error('Which run? Pick one in the Runs view.');
   return run;
 }
 
 export function resolveVersion(s: Store, ref: VersionRef): ModelVersion {
+  const v = findVersion(s, ref);
+  if (!v) throw new Error(ref === undefined ? 'Which model version? Pick one in the Models view.' : `Model version ${typeof ref === 'object' ? '' : String(ref)} does not exist.`);
+  return v;
+}
+
+function findVersion(s: Store, ref: VersionRef): ModelVersion | undefined {
   let v: ModelVersion | undefined;
   if (typeof ref === 'object' && ref !== null) {
     if ('modelId' in ref) v = s.models.version(ref.id);
@@ -150,7 +160,6 @@ export function resolveVersion(s: Store, ref: VersionRef): ModelVersion {
     const m = /^(.+?)(?:@([\w-]+)|:v?(\d+))$/.exec(ref);
     if (m) v = s.models.find(m[1]!, m[2] ?? Number(m[3]));
   }
-  if (!v) throw new Error(ref === undefined ? 'Which model version? Pick one in the Models view.' : `Model version ${typeof ref === 'object' ? '' : String(ref)} does not exist.`);
   return v;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Store } from '../core/store/store.ts';
 import type { Run } from '../core/types.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
+import { type FolderScopes, scopedCommands } from '../folders.ts';
 import type { RunsNode } from '../views/runsTree.ts';
 import type { ModelsNode } from '../views/modelsTree.ts';
 import type { RunSelection } from '../views/runSelection.ts';
@@ -22,20 +23,20 @@ export type ExportFormat = 'csv' | 'json';
 type RunRefs = RunsNode | RunsNode[] | number | string | (number | string)[] | undefined;
 
 export interface ExportCommandDeps {
-  store: WorkspaceStore;
+  scopes: FolderScopes;
   selection: RunSelection;
   log: vscode.LogOutputChannel;
 }
 
 export function registerExportCommands(deps: ExportCommandDeps): vscode.Disposable[] {
-  const { store, selection, log } = deps;
-  const guarded = guardedCommands(log);
+  const { scopes, selection, log } = deps;
+  const scoped = scopedCommands(scopes, guardedCommands(log), (s, ref) => { try { runOf(s, ref); return true; } catch { return false; } });
   return [
     /**
      * Export Runs: the runs given (from a context menu, the view's multi-selection), else the runs
      * checked for comparison, else picked; as CSV (one row per run) or JSON (everything, points included).
      */
-    guarded('runlens.exportRuns', async (refs?: RunRefs, second?: RunsNode[] | string, target?: string | vscode.Uri) => {
+    scoped('runlens.exportRuns', async ({ store }, refs?: RunRefs, second?: RunsNode[] | string, target?: string | vscode.Uri) => {
       const s = requireStore(store);
       const multi = Array.isArray(second) && second.length > 1 ? second : undefined;
       let runs = resolveRuns(s, multi ?? refs);
@@ -67,7 +68,7 @@ export function registerExportCommands(deps: ExportCommandDeps): vscode.Disposab
     }),
 
     /** One run (or a model version's run) written as MLflow's mlruns/ layout under a folder. */
-    guarded('runlens.exportMlflow', async (ref?: RunsNode | ModelsNode | number | string, targetDir?: string | vscode.Uri): Promise<MlflowLayoutResult | undefined> => {
+    scoped('runlens.exportMlflow', async ({ store }, ref?: RunsNode | ModelsNode | number | string, targetDir?: string | vscode.Uri): Promise<MlflowLayoutResult | undefined> => {
       const s = requireStore(store);
       const run = ref === undefined ? (await pickRuns(s, false))[0] : runOf(s, ref);
       if (!run) return undefined;
@@ -75,7 +76,7 @@ export function registerExportCommands(deps: ExportCommandDeps): vscode.Disposab
       if (dir === undefined) {
         const picked = await vscode.window.showOpenDialog({
           title: `Export run ${run.name} in MLflow layout (an mlruns folder is made inside)`, openLabel: 'Export Here',
-          defaultUri: store.folder?.uri, canSelectFiles: false, canSelectFolders: true, canSelectMany: false,
+          defaultUri: store.folder.uri, canSelectFiles: false, canSelectFolders: true, canSelectMany: false,
         });
         dir = picked?.[0]?.fsPath;
       }

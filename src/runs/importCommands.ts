@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { existsSync, statSync } from 'node:fs';
-import type { WorkspaceStore } from '../workspaceStore.ts';
+import { type FolderScopes, scopedCommands } from '../folders.ts';
 import type { ImportReport } from '../core/importers/report.ts';
 import { importMlflowFrom } from '../core/importers/importMlflow.ts';
 import { findMlflowStore } from '../core/importers/mlflowSource.ts';
@@ -10,7 +10,7 @@ import { guardedCommands } from '../commands.ts';
 export type ImportKind = 'mlflow' | 'tensorboard';
 
 export interface ImportCommandDeps {
-  store: WorkspaceStore;
+  scopes: FolderScopes;
   log: vscode.LogOutputChannel;
 }
 
@@ -20,11 +20,11 @@ export interface ImportCommandDeps {
  * allowed in untrusted workspaces too.
  */
 export function registerImportCommands(deps: ImportCommandDeps): vscode.Disposable[] {
-  const { store, log } = deps;
-  const guarded = guardedCommands(log);
+  const { scopes, log } = deps;
+  const scoped = scopedCommands(scopes, guardedCommands(log));
   return [
-    guarded('runlens.importRuns', async (source?: string | vscode.Uri, kind?: ImportKind) => {
-      const picked = source === undefined ? await pickSource() : { source: pathOf(source), kind: kind ?? guessKind(pathOf(source)) };
+    scoped('runlens.importRuns', async ({ store, folder }, source?: string | vscode.Uri, kind?: ImportKind) => {
+      const picked = source === undefined ? await pickSource(folder.uri) : { source: pathOf(source), kind: kind ?? guessKind(pathOf(source)) };
       if (!picked) return undefined;
       const name = picked.kind === 'mlflow' ? 'MLflow' : 'TensorBoard';
       const report = await store.writeSteps(['runs', 'metrics', 'models'], (s) => vscode.window.withProgress({
@@ -90,8 +90,7 @@ export function guessKind(source: string): ImportKind {
   return findMlflowStore(source).source ? 'mlflow' : 'tensorboard'; // by content, whatever the files are named
 }
 
-async function pickSource(): Promise<{ source: string; kind: ImportKind } | undefined> {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+async function pickSource(folder: vscode.Uri): Promise<{ source: string; kind: ImportKind } | undefined> {
   type Item = vscode.QuickPickItem & { pick: () => Promise<{ source: string; kind: ImportKind } | undefined> };
   const open = async (kind: ImportKind, folders: boolean, title: string) => {
     const uris = await vscode.window.showOpenDialog({

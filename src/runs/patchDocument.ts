@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
 import type { Run } from '../core/types.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { FolderScopes } from '../folders.ts';
 
-/** Read-only documents of a run's stored patch: `runlens-patch:/<run name>.diff?<run id>`. */
+/** Read-only documents of a run's stored patch: `runlens-patch:/<run name>.diff?<run id>#<folder>`. */
 export const PATCH_SCHEME = 'runlens-patch';
 
-export function patchUri(run: Run): vscode.Uri {
-  return vscode.Uri.from({ scheme: PATCH_SCHEME, path: `/${run.name.replace(/[/\\]/g, '_')}.diff`, query: String(run.id) });
+export function patchUri(store: WorkspaceStore, run: Run): vscode.Uri {
+  return vscode.Uri.from({ scheme: PATCH_SCHEME, path: `/${run.name.replace(/[/\\]/g, '_')}.diff`, query: String(run.id), fragment: store.folder.uri.toString() });
 }
 
 /** The stored patch of a run's uncommitted changes, or undefined when it has none. */
@@ -16,15 +17,18 @@ export function runPatch(store: WorkspaceStore, runId: number): string | undefin
   return sha ? s.provenance.blob(sha)?.toString('utf8') : undefined;
 }
 
-export function registerPatchDocuments(store: WorkspaceStore): vscode.Disposable {
+export function registerPatchDocuments(scopes: FolderScopes): vscode.Disposable {
   return vscode.workspace.registerTextDocumentContentProvider(PATCH_SCHEME, {
-    provideTextDocumentContent: (uri) => runPatch(store, Number(uri.query)) ?? '',
+    provideTextDocumentContent: (uri) => {
+      const scope = scopes.all.find((s) => s.folder.uri.toString() === uri.fragment) ?? scopes.first;
+      return (scope && runPatch(scope.store, Number(uri.query))) ?? '';
+    },
   });
 }
 
 /** Opens a run's stored patch beside the current editor, read-only, as a diff. */
 export async function showRunPatchDocument(store: WorkspaceStore, run: Run): Promise<void> {
   if (!runPatch(store, run.id)) throw new Error(`Run ${run.name} has no stored patch of uncommitted changes.`);
-  const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(patchUri(run)), 'diff');
+  const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(patchUri(store, run)), 'diff');
   await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
 }

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ParamValue, Run } from '../core/types.ts';
 import { type ProjectConfig, type RunConfig, parseRunConfig } from '../core/config/runConfig.ts';
 import type { RunController } from './runController.ts';
+import type { Scope } from '../folders.ts';
 import { applyOverrides, overrideArgs, parseOverrides } from '../core/config/overrides.ts';
 import { writeParamsCopies } from '../core/config/paramsCopy.ts';
 import { flatten } from '../core/flatten.ts';
@@ -29,7 +30,15 @@ export interface LaunchPlan {
   capture?: string[];
 }
 
-const LAST = 'runlens.lastLaunch';
+/** The last launch is kept per folder (the first folder keeps the key older versions used). */
+function lastKey(folder: vscode.WorkspaceFolder): string {
+  return folder.index === 0 ? 'runlens.lastLaunch' : `runlens.lastLaunch:${folder.uri.toString()}`;
+}
+
+/** What "the last run again" offers next in this folder. */
+export function rememberLaunch(state: vscode.Memento, folder: vscode.WorkspaceFolder, plan: LaunchPlan): Thenable<void> {
+  return state.update(lastKey(folder), plan);
+}
 
 export function readProjectConfig(folder: vscode.WorkspaceFolder): ProjectConfig | undefined {
   const file = join(folder.uri.fsPath, 'runlens.yaml');
@@ -94,9 +103,8 @@ export async function planForFile(folder: vscode.WorkspaceFolder, file: string, 
  * With `overrides` (true: ask; a string: use it) params are overridden on the command line; the
  * user's params files are never edited.
  */
-export async function pickAndStart(controller: RunController, state: vscode.Memento, preset?: string, overrides?: string | true, storeDir?: string): Promise<Run | undefined> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) throw new Error('Open a folder to start runs.');
+export async function pickAndStart(scope: Scope, state: vscode.Memento, preset?: string, overrides?: string | true): Promise<Run | undefined> {
+  const { folder, runs: controller } = scope;
   const project = readProjectConfig(folder);
   type Item = vscode.QuickPickItem & { plan: () => LaunchPlan | Promise<LaunchPlan> };
   const items: Item[] = [];
@@ -109,7 +117,7 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
     const file = editor.document.uri.fsPath;
     items.unshift({ label: `$(file-code) ${relative(folder.uri.fsPath, file)}`, description: 'the active Python file', plan: () => planForFile(folder, file, project) });
   }
-  const last = state.get<LaunchPlan>(LAST);
+  const last = state.get<LaunchPlan>(lastKey(folder));
   if (last) items.push({ label: `$(history) ${last.label}`, description: 'the last run again', plan: () => last });
   let picked: Item | undefined;
   if (preset) {
@@ -131,9 +139,9 @@ export async function pickAndStart(controller: RunController, state: vscode.Meme
       validateInput: (v) => { try { parseOverrides(v); return undefined; } catch (err) { return (err as Error).message; } },
     });
     if (text === undefined) return undefined;
-    run = withOverrides(plan, text, storeDir);
+    run = withOverrides(plan, text, scope.store.dir);
   }
-  await state.update(LAST, plan);
+  await rememberLaunch(state, folder, plan);
   controller.setMetricPatterns(project?.metricPatterns ?? []);
   return startPlan(controller, plan, run);
 }

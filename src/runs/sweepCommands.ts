@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import type { ParamValue } from '../core/types.ts';
 import type { RunConfig } from '../core/config/runConfig.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
+import { type FolderScopes, scopedCommands } from '../folders.ts';
 import type { RunsNode } from '../views/runsTree.ts';
 import { guardedCommands } from '../commands.ts';
 import { parseSweepValues } from '../core/hparams/sweep.ts';
@@ -26,6 +27,12 @@ export interface SweepPreset {
 type SweepRef = RunsNode | string | undefined;
 
 export interface SweepCommandDeps {
+  scopes: FolderScopes;
+  log: vscode.LogOutputChannel;
+}
+
+/** What one folder's sweep commands work with. */
+interface SweepScope {
   store: WorkspaceStore;
   sweeps: SweepRunner;
   log: vscode.LogOutputChannel;
@@ -36,14 +43,13 @@ const CONFIRM_OVER = 20;
 const ALL = 1_000_000;
 
 export function registerSweepCommands(deps: SweepCommandDeps): vscode.Disposable[] {
-  const { store, sweeps, log } = deps;
-  const register = guardedCommands(log);
+  const { scopes, log } = deps;
+  // a sweep id names the folder whose store has that sweep
+  const scoped = scopedCommands(scopes, guardedCommands(log), (s, ref) => s.runs.sweeps().some((w) => w.id === ref));
   return [
-    register('runlens.newSweep', (preset?: SweepPreset) => newSweep(deps, isPreset(preset) ? preset : {})),
+    scoped('runlens.newSweep', ({ store, sweeps }, preset?: SweepPreset) => newSweep({ store, sweeps, log }, isPreset(preset) ? preset : {})),
 
-    register('runlens.startSweep', async (name?: string) => {
-      const folder = store.folder;
-      if (!folder) throw new Error('Open a folder to start runs.');
+    scoped('runlens.startSweep', async ({ store, sweeps, folder }, name?: string) => {
       const all = readProjectConfig(folder)?.sweeps ?? [];
       if (!all.length) throw new Error('There are no sweeps in runlens.yaml. Add one under `sweeps:`, or use RunLens: New Sweep….');
       const sweep = typeof name === 'string'
@@ -54,10 +60,10 @@ export function registerSweepCommands(deps: SweepCommandDeps): vscode.Disposable
         throw new Error(`No sweep named "${name}" in runlens.yaml (there are: ${all.map((s) => s.name).join(', ')}). A sweep with a mistake is left out; see the problems in runlens.yaml.`);
       }
       if (!sweep) return undefined;
-      return start(deps, { name: sweep.name, run: sweep.run, trials: trialsOf(sweep), concurrency: sweep.concurrency, earlyStop: sweep.earlyStop });
+      return start({ store, sweeps, log }, { name: sweep.name, run: sweep.run, trials: trialsOf(sweep), concurrency: sweep.concurrency, earlyStop: sweep.earlyStop });
     }),
 
-    register('runlens.cancelSweep', async (ref?: SweepRef) => {
+    scoped('runlens.cancelSweep', async ({ store, sweeps }, ref?: SweepRef) => {
       const id = await resolveSweep(store, ref, true, 'Cancel which sweep?');
       if (!id) return undefined;
       const { stopped, neverStarted } = await sweeps.cancel(id);
@@ -65,7 +71,7 @@ export function registerSweepCommands(deps: SweepCommandDeps): vscode.Disposable
       return id;
     }),
 
-    register('runlens.compareSweep', async (ref?: SweepRef) => {
+    scoped('runlens.compareSweep', async ({ store }, ref?: SweepRef) => {
       const id = await resolveSweep(store, ref, false, 'Compare which sweep?');
       if (!id) return undefined;
       const ids = store.require().runs.list({ sweep: id, sort: { by: 'created', dir: 'asc' }, limit: ALL }).map((r) => r.id);
@@ -79,9 +85,8 @@ function isPreset(v: unknown): v is SweepPreset {
 }
 
 /** "RunLens: New Sweep…": a run configuration, params and their values, grid or random, how many at once. */
-async function newSweep(deps: SweepCommandDeps, preset: SweepPreset): Promise<StartedSweep | undefined> {
+async function newSweep(deps: SweepScope, preset: SweepPreset): Promise<StartedSweep | undefined> {
   const folder = deps.store.folder;
-  if (!folder) throw new Error('Open a folder to start runs.');
   const runs = (readProjectConfig(folder)?.runs ?? []).filter((r) => Array.isArray(r.command));
   if (!runs.length) throw new Error('A sweep runs a configuration from runlens.yaml whose command is a list of arguments. Add one under `runs:`.');
   const run = preset.run !== undefined ? runs.find((r) => r.name === preset.run) : runs.length === 1 ? runs[0] : await pickRun(runs);
@@ -124,7 +129,7 @@ async function newSweep(deps: SweepCommandDeps, preset: SweepPreset): Promise<St
 }
 
 /** Starts a sweep, asking first when it is large, and says what started. */
-async function start(deps: SweepCommandDeps, req: { name: string; run: string; trials: Trial[]; concurrency?: number; earlyStop?: EarlyStop }): Promise<StartedSweep | undefined> {
+async function start(deps: SweepScope, req: { name: string; run: string; trials: Trial[]; concurrency?: number; earlyStop?: EarlyStop }): Promise<StartedSweep | undefined> {
   if (req.trials.length > CONFIRM_OVER) {
     const answer = await vscode.window.showWarningMessage(`Start ${req.trials.length} trials of ${req.run}, ${req.concurrency ?? 1} at a time?`,
       { modal: true, detail: 'Every trial is queued at once and shown under the sweep in the Runs view.' }, 'Start Sweep');

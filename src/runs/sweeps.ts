@@ -25,7 +25,6 @@ class LocalTrials implements TrialExecutor<LaunchPlan> {
 
   async prepare(name: string): Promise<PreparedSweep<LaunchPlan>> {
     const folder = this.deps.store.folder;
-    if (!folder) throw new Error('Open a folder to start runs.');
     const project = readProjectConfig(folder);
     const config = project?.runs.find((r) => r.name === name);
     if (!project || !config) throw new Error(`No run configuration named "${name}" in runlens.yaml.`);

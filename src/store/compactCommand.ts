@@ -1,13 +1,13 @@
 import * as vscode from 'vscode';
 import { guardedCommands } from '../commands.ts';
 import { compactStore } from '../core/store/compact.ts';
-import type { WorkspaceStore } from '../workspaceStore.ts';
+import { type FolderScopes, scopedCommands } from '../folders.ts';
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 /** RunLens: Compact Store: VACUUM under a progress notification, then the size before and after. */
-export function registerCompactCommand(workspace: WorkspaceStore, log: vscode.LogOutputChannel): vscode.Disposable {
-  return guardedCommands(log)('runlens.compactStore', async () => {
+export function registerCompactCommand(scopes: FolderScopes, log: vscode.LogOutputChannel): vscode.Disposable {
+  return scopedCommands(scopes, guardedCommands(log))('runlens.compactStore', async ({ store: workspace }) => {
     const store = workspace.get();
     if (!store) throw new Error('This workspace has no RunLens store yet.');
     const { before, after } = await vscode.window.withProgress(

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { FolderScopes, Scope } from '../folders.ts';
 import type { Model, ModelVersion } from '../core/store/modelRepository.ts';
 import { type Lineage, lineage } from '../core/models/lineage.ts';
 import { primaryMetric } from '../core/compare/compareData.ts';
@@ -7,11 +7,11 @@ import { bytes, dateTime, metricValue, shortSha } from '../core/format.ts';
 import { ago } from '../format.ts';
 import { keepAgesFresh } from './runsTree.ts';
 
-export type ModelsNode = { kind: 'model'; model: Model } | { kind: 'version'; version: ModelVersion };
+/** Every node knows its folder's scope (a multi-root workspace shows one section per folder). */
+export type ModelsNode = { scope: Scope } & ({ kind: 'folder' } | { kind: 'model'; model: Model } | { kind: 'version'; version: ModelVersion });
 
 export interface ModelsTreeDeps {
-  store: WorkspaceStore;
-  primaryMetric: () => { name: string } | undefined;
+  scopes: FolderScopes;
   /** The clock for ages ("5 min ago"); tests set it. */
   now?: () => number;
 }
@@ -22,12 +22,19 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
   private readonly changed = new vscode.EventEmitter<ModelsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
+  private perScope: vscode.Disposable[] = [];
   private readonly now: () => number;
 
   constructor(deps: ModelsTreeDeps) {
     this.deps = deps;
     this.now = deps.now ?? Date.now;
-    this.subscriptions = [deps.store.onChange(['models', 'runs'], () => this.refresh())];
+    this.listen();
+    this.subscriptions = [deps.scopes.onDidChange(() => { this.listen(); this.refresh(); })];
+  }
+
+  private listen(): void {
+    for (const d of this.perScope) d.dispose();
+    this.perScope = this.deps.scopes.all.map((scope) => scope.store.onChange(['models', 'runs'], () => this.refresh()));
   }
 
   /** The view: while it is visible, ages are redrawn every `everyMs`. */
@@ -40,14 +47,35 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
   }
 
   getChildren(node?: ModelsNode): ModelsNode[] {
-    const store = this.deps.store.get();
-    if (!store) return [];
-    if (!node) return store.models.models().map((model) => ({ kind: 'model', model }));
-    if (node.kind === 'model') return store.models.versions(node.model.id).map((version) => ({ kind: 'version', version }));
+    const all = this.deps.scopes.all;
+    if (!node && all.length > 1) {
+      // folders without models are left out: most folders of a workspace hold none
+      const withModels = all.filter((scope) => (scope.store.get()?.models.models().length ?? 0) > 0);
+      return withModels.map((scope) => ({ kind: 'folder', scope }));
+    }
+    const scope = node?.scope ?? all[0];
+    const store = scope?.store.get();
+    if (!scope || !store) return [];
+    if (!node || node.kind === 'folder') return store.models.models().map((model) => ({ kind: 'model', model, scope }));
+    if (node.kind === 'model') return store.models.versions(node.model.id).map((version) => ({ kind: 'version', version, scope }));
     return [];
   }
 
   getTreeItem(node: ModelsNode): vscode.TreeItem {
+    const item = this.itemOf(node);
+    if (item.id && this.deps.scopes.all.length > 1) item.id = `${node.scope.folder.uri.toString()}|${item.id}`;
+    return item;
+  }
+
+  private itemOf(node: ModelsNode): vscode.TreeItem {
+    if (node.kind === 'folder') {
+      const item = new vscode.TreeItem(node.scope.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = 'folder';
+      item.iconPath = vscode.ThemeIcon.Folder;
+      item.resourceUri = node.scope.folder.uri;
+      item.contextValue = 'folder';
+      return item;
+    }
     if (node.kind === 'model') {
       const m = node.model;
       const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.Expanded);
@@ -63,16 +91,16 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     item.id = `version:${v.id}`;
     item.iconPath = new vscode.ThemeIcon(v.aliases.length ? 'verified' : 'package');
     item.contextValue = 'modelVersion';
-    const metric = this.metric(v);
+    const metric = this.metric(node.scope, v);
     item.description = [v.aliases.map((a) => `@${a}`).join(' '), metric, ago(v.createdAt, this.now())].filter(Boolean).join(' · ');
-    item.command = { command: 'runlens.showLineage', title: 'Show Lineage', arguments: [v.id] };
+    item.command = { command: 'runlens.showLineage', title: 'Show Lineage', arguments: [node] };
     item.accessibilityInformation = { label: `${v.model} version ${v.version}${v.aliases.length ? `, aliases ${v.aliases.join(', ')}` : ''}${metric ? `, ${metric}` : ''}` };
     return item;
   }
 
   /** The hover: the lineage, built only when the user hovers. */
   resolveTreeItem(item: vscode.TreeItem, node: ModelsNode): vscode.TreeItem {
-    const store = this.deps.store.get();
+    const store = node.scope.store.get();
     if (node.kind !== 'version' || !store) return item;
     try {
       item.tooltip = lineageHover(lineage(store, node.version.id));
@@ -82,14 +110,14 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     return item;
   }
 
-  private metric(v: ModelVersion): string {
-    const name = this.deps.primaryMetric()?.name ?? primaryMetric(v.metrics.map((m) => m.key))?.key;
+  private metric(scope: Scope, v: ModelVersion): string {
+    const name = scope.primaryMetric()?.name ?? primaryMetric(v.metrics.map((m) => m.key))?.key;
     const m = name ? v.metrics.find((x) => x.key === name) : undefined;
     return m ? `${m.key} ${metricValue(m.last)}` : '';
   }
 
   dispose(): void {
-    for (const s of this.subscriptions) s.dispose();
+    for (const s of [...this.subscriptions, ...this.perScope]) s.dispose();
     this.changed.dispose();
   }
 }
@@ -104,15 +132,15 @@ export function lineageHover(l: Lineage): vscode.MarkdownString {
     `**${md(v.model)} v${v.version}** ${v.aliases.map((a) => `\`@${a}\``).join(' ')}  `,
     `${md(v.path)} · ${bytes(v.size)} · sha256 \`${shortSha(v.digest)}\` · ${dateTime(v.createdAt)}`,
     '',
-    `$(play) run [${md(l.run.name)}](${cmd('runlens.openRun', l.run.id)}) · ${l.run.status}  `,
+    `$(play) run [${md(l.run.name)}](${cmd('runlens.openRun', l.run.uid)}) · ${l.run.status}  `,
     l.code
-      ? `$(git-commit) [\`${l.code.commit.slice(0, 10)}\`](${cmd('runlens.showCommit', l.run.id)})${l.code.branch ? ` on ${md(l.code.branch)}` : ''}${l.code.dirty ? ` + [patch](${cmd('runlens.showPatch', l.run.id)}) (${bytes(l.code.patchBytes)})` : ' · clean'}  `
+      ? `$(git-commit) [\`${l.code.commit.slice(0, 10)}\`](${cmd('runlens.showCommit', l.run.uid)})${l.code.branch ? ` on ${md(l.code.branch)}` : ''}${l.code.dirty ? ` + [patch](${cmd('runlens.showPatch', l.run.uid)}) (${bytes(l.code.patchBytes)})` : ' · clean'}  `
       : '$(git-commit) no git  ',
     ...l.datasets.map((d) => `$(database) ${md(d.path)} · ${d.fileCount} file(s) · \`${d.digest.slice(0, 12)}\`  `),
     `$(settings) ${Object.entries(l.params).slice(0, 8).map(([k, x]) => `${md(k)}=${md(String(x))}`).join(', ') || 'no params'}  `,
     `$(graph-line) ${v.metrics.slice(0, 6).map((m) => `${md(m.key)} ${metricValue(m.last)}`).join(', ') || 'no metrics'}`,
     '',
-    `[Show lineage](${cmd('runlens.showLineage', v.id)}) · [Compare](${cmd('runlens.openRun', l.run.id)}) · [Reproduce](${cmd('runlens.reproduceModelVersion', v.id)})`,
+    `[Show lineage](${cmd('runlens.showLineage', `${v.model}:${v.version}`)}) · [Compare](${cmd('runlens.openRun', l.run.uid)}) · [Reproduce](${cmd('runlens.reproduceModelVersion', `${v.model}:${v.version}`)})`,
   ];
   const s = new vscode.MarkdownString(lines.join('\n'), true);
   s.isTrusted = { enabledCommands: ['runlens.openRun', 'runlens.showCommit', 'runlens.showPatch', 'runlens.showLineage', 'runlens.reproduceModelVersion'] };

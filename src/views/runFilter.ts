@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { RUN_STATUSES, type RunQuery, type RunSort, type RunStatus } from '../core/types.ts';
 import { FilterSyntaxError, compileFilter, describeFilterHelp, parseFilter } from '../core/query/filterExpression.ts';
 import { requireKey } from '../core/query/resolveName.ts';
-import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { FolderScopes } from '../folders.ts';
+import type { Store } from '../core/store/store.ts';
 import { STATUS_LABEL } from '../format.ts';
 
 const KEY = 'runlens.runsView.filter';
@@ -88,15 +89,23 @@ function sortLabel(sort: RunSort): string {
 }
 
 /** The filter and sort commands of the Runs view. */
-export function registerFilterCommands(store: WorkspaceStore, filter: RunsFilterState,
+export function registerFilterCommands(scopes: FolderScopes, filter: RunsFilterState,
   guarded: (id: string, fn: (...args: never[]) => unknown) => vscode.Disposable): vscode.Disposable[] {
-  const known = () => store.get()?.runs.filterKeys();
+  // the filter applies to every folder's section: the names any folder's runs have
+  const stores = () => scopes.all.map((s) => s.store.get()).filter((s) => s !== undefined);
+  const known = () => {
+    const all = stores().map((s) => s.runs.filterKeys());
+    if (all.length <= 1) return all[0];
+    const union = (pick: (k: (typeof all)[number]) => readonly string[]) => [...new Set(all.flatMap(pick))].sort();
+    return { params: union((k) => k.params), metrics: union((k) => k.metrics), tags: union((k) => k.tags) };
+  };
+  const count = (query?: Parameters<Store['runs']['count']>[0]) => stores().reduce((n, s) => n + s.runs.count(query), 0);
 
   /** Throws a readable error for a bad expression; returns the number of matching runs. */
   const check = (where: string): number => {
     const node = parseFilter(where);
     if (node) compileFilter(node, known());
-    return store.get()?.runs.count({ ...filter.query(), where }) ?? 0;
+    return count({ ...filter.query(), where });
   };
 
   const askText = async () => {
@@ -108,7 +117,7 @@ export function registerFilterCommands(store: WorkspaceStore, filter: RunsFilter
   };
 
   const askExpression = async () => {
-    const total = store.get()?.runs.count() ?? 0;
+    const total = count();
     const where = await vscode.window.showInputBox({
       title: 'Filter Runs by Params and Metrics', value: filter.current.where ?? '',
       placeHolder: 'lr < 0.01 and val_acc > 0.9', prompt: describeFilterHelp(),

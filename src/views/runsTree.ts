@@ -1,22 +1,26 @@
 import * as vscode from 'vscode';
 import type { Experiment, Run, RunStatus } from '../core/types.ts';
-import type { WorkspaceStore } from '../workspaceStore.ts';
+import type { FolderScopes, Scope } from '../folders.ts';
 import { STATUS_LABEL, ago, duration, metricValue, runDuration } from '../format.ts';
 import { config } from '../config.ts';
 import type { RunSelection } from './runSelection.ts';
 import type { RunsFilterState } from './runFilter.ts';
 import { primaryMetric } from '../core/compare/compareData.ts';
+import { middleEllipsis } from '../core/format.ts';
 import type { SweepSummary } from '../core/store/runRepository.ts';
 import type { RunFault } from '../core/runs/runMonitor.ts';
 
-export type RunsNode =
+/** Every node knows its folder's scope (a multi-root workspace shows one section per folder). */
+export type RunsNode = { scope: Scope } & (
+  /** A workspace folder, at the top when the workspace has several. */
+  | { kind: 'folder' }
   /** matching: runs that pass the view's filter, when one is set. */
   | { kind: 'experiment'; experiment: Experiment; matching?: number }
   /** metric: the primary metric's last value, shown first in the description; reproductions: its children. */
   | { kind: 'run'; run: Run; metric?: { key: string; value: number }; reproductions?: number }
   /** A sweep's trials, inside their experiment; metric: the key its `best` is of. */
   | { kind: 'sweep'; sweep: SweepSummary; metric?: string }
-  | { kind: 'more'; experimentId: number; sweep?: string; after: Run; remaining: number };
+  | { kind: 'more'; experimentId: number; sweep?: string; after: Run; remaining: number });
 
 const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
   queued: ['clock', 'charts.yellow'],
@@ -28,46 +32,58 @@ const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
 };
 
 export interface RunsTreeDeps {
-  store: WorkspaceStore;
+  scopes: FolderScopes;
   selection: RunSelection;
   filter: RunsFilterState;
-  /** The primary metric named in runlens.yaml, if any. */
-  primaryMetric: () => { name: string; goal?: 'min' | 'max' } | undefined;
-  /** Runs whose points cannot be stored right now (marked with a warning), and when that changes. */
-  faults?: { current: () => Map<number, RunFault>; onDidChange: vscode.Event<void> };
 }
 
 /**
  * The Runs view: experiments, then their runs (newest first, or as sorted), filtered, one page at a time.
  * Only the first page of each experiment is read, so stores with tens of thousands of runs stay quick.
+ * A multi-root workspace shows a section per folder, each with its own store.
  */
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  /** How many runs each experiment (or sweep, by id) shows; grows with "Load more". */
-  private readonly shown = new Map<number | string, number>();
-  private readonly store: WorkspaceStore;
+  /** How many runs each experiment (or sweep, by id) shows, per folder; grows with "Load more". */
+  private readonly shown = new Map<string, number>();
+  private readonly scopes: FolderScopes;
   private readonly selection: RunSelection;
   private readonly filter: RunsFilterState;
-  private readonly primary: () => { name: string; goal?: 'min' | 'max' } | undefined;
-  private readonly faults: () => Map<number, RunFault>;
   private readonly subscriptions: vscode.Disposable[];
+  /** Each folder's store and fault events, renewed when folders come or go. */
+  private perScope: vscode.Disposable[] = [];
   private view: vscode.TreeView<RunsNode> | undefined;
   private fromCheckbox = false;
   private settle: NodeJS.Timeout | undefined;
 
   constructor(deps: RunsTreeDeps) {
-    this.store = deps.store;
+    this.scopes = deps.scopes;
     this.selection = deps.selection;
     this.filter = deps.filter;
-    this.primary = deps.primaryMetric;
-    this.faults = deps.faults?.current ?? (() => new Map());
+    this.listen();
     this.subscriptions = [
-      ...(deps.faults ? [deps.faults.onDidChange(() => this.refresh())] : []),
-      deps.store.onChange(['runs', 'metrics'], () => this.refresh()),
+      deps.scopes.onDidChange(() => { this.listen(); this.refresh(); }),
       deps.selection.onDidChange(() => { if (!this.fromCheckbox) this.refresh(); }),
       deps.filter.onDidChange(() => { this.shown.clear(); this.refresh(); }),
     ];
+  }
+
+  private listen(): void {
+    for (const d of this.perScope) d.dispose();
+    this.perScope = this.scopes.all.flatMap((scope) => [
+      scope.runs.onDidChangeFaults(() => this.refresh()),
+      scope.store.onChange(['runs', 'metrics'], () => this.refresh()),
+      scope.store.onDidChangeError(() => this.showErrors()),
+    ]);
+  }
+
+  /** A store that cannot be opened: its error is the view's message (named by folder when there are several). */
+  private showErrors(): void {
+    if (!this.view) return;
+    const all = this.scopes.all;
+    const errors = all.filter((s) => s.store.error).map((s) => (all.length > 1 ? `${s.folder.name}: ${s.store.error}` : s.store.error!));
+    this.view.message = errors.length ? errors.join('\n') : undefined;
   }
 
   /** The view, to show the filter in its description and filter errors as its message. */
@@ -99,17 +115,28 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.changed.fire(undefined);
   }
 
-  showMore(experimentId: number, sweep?: string): void {
-    const key = sweep ?? experimentId;
+  showMore(experimentId: number, sweep?: string, folder?: string): void {
+    const scope = this.scopes.all.find((s) => s.folder.uri.toString() === folder) ?? this.scopes.first;
+    if (!scope) return;
+    const key = this.pageKey(scope, sweep ?? experimentId);
     this.shown.set(key, (this.shown.get(key) ?? config.pageSize()) + config.pageSize());
     this.refresh();
   }
 
+  private pageKey(scope: Scope, key: number | string): string {
+    return `${scope.folder.uri.toString()}\u0000${key}`;
+  }
+
   getChildren(node?: RunsNode): RunsNode[] {
-    const store = this.store.get();
-    if (!store) return [];
+    const all = this.scopes.all;
+    if (!node && all.length > 1) {
+      this.setMessage(undefined);
+      return all.map((scope) => ({ kind: 'folder', scope }));
+    }
+    const scope = node?.scope ?? all[0];
+    if (!scope?.store.get()) return [];
     try {
-      const children = node ? this.runsOf(node) : this.experiments();
+      const children = node && node.kind !== 'folder' ? this.runsOf(node) : this.experiments(scope);
       if (!node) this.setMessage(undefined);
       return children;
     } catch (err) {
@@ -119,76 +146,94 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
   }
 
-  private experiments(): RunsNode[] {
-    const store = this.store.get()!;
+  private experiments(scope: Scope): RunsNode[] {
+    const store = scope.store.get()!;
     const experiments = store.runs.experiments().filter((e) => e.runCount > 0);
     if (this.view) this.view.description = this.filter.describe() || undefined;
-    if (!this.filter.active) return experiments.map((experiment) => ({ kind: 'experiment', experiment }));
+    if (!this.filter.active) return experiments.map((experiment) => ({ kind: 'experiment', experiment, scope }));
     const counts = store.runs.countByExperiment(this.filter.query());
     const nodes: RunsNode[] = experiments.filter((e) => counts.get(e.id))
-      .map((experiment) => ({ kind: 'experiment', experiment, matching: counts.get(experiment.id)! }));
-    if (!nodes.length) this.setMessage(`No runs match ${this.filter.describe()}.`);
+      .map((experiment) => ({ kind: 'experiment', experiment, matching: counts.get(experiment.id)!, scope }));
+    if (!nodes.length && this.scopes.all.length === 1) this.setMessage(`No runs match ${this.filter.describe()}.`);
     return nodes;
   }
 
   /** An experiment: its sweeps, newest first, then the runs in no sweep. A sweep: its trials. A run: its reproductions. */
   private runsOf(node: RunsNode): RunsNode[] {
-    if (node.kind === 'run') return this.runNodes(this.store.get()!.runs.reproductionsOf(node.run.id), this.metric()?.key);
+    const { scope } = node;
+    const store = scope.store.get()!;
+    if (node.kind === 'run') return this.runNodes(scope, store.runs.reproductionsOf(node.run.id), this.metric(scope)?.key);
     if (node.kind !== 'experiment' && node.kind !== 'sweep') return [];
-    const store = this.store.get()!;
-    const metric = this.metric();
+    const metric = this.metric(scope);
     if (node.kind === 'sweep') {
       const { id, experimentId } = node.sweep;
-      return this.page(experimentId, id, node.sweep.runs, metric?.key);
+      return this.page(scope, experimentId, id, node.sweep.runs, metric?.key);
     }
     const { id } = node.experiment;
     const sweeps = store.runs.sweeps({ experimentId: id, ...this.filter.query() }, metric);
     // reproductions show under the run they reproduce, so they are not counted here
     const total = store.runs.count({ experimentId: id, sweep: null, originals: true, ...this.filter.query() });
-    return [...sweeps.map((sweep): RunsNode => ({ kind: 'sweep', sweep, metric: metric?.key })), ...this.page(id, null, total, metric?.key)];
+    return [...sweeps.map((sweep): RunsNode => ({ kind: 'sweep', sweep, metric: metric?.key, scope })), ...this.page(scope, id, null, total, metric?.key)];
   }
 
   /** One page of an experiment's runs in no sweep (sweep null), or of a sweep's trials, with "Load more". */
-  private page(experimentId: number, sweep: string | null, total: number, key: string | undefined): RunsNode[] {
-    const store = this.store.get()!;
-    const limit = this.shown.get(sweep ?? experimentId) ?? config.pageSize();
+  private page(scope: Scope, experimentId: number, sweep: string | null, total: number, key: string | undefined): RunsNode[] {
+    const store = scope.store.get()!;
+    const limit = this.shown.get(this.pageKey(scope, sweep ?? experimentId)) ?? config.pageSize();
     const runs = total > 0 ? store.runs.list({ experimentId, sweep, limit, originals: true, ...this.filter.query() }) : [];
-    const children = this.runNodes(runs, key);
+    const children = this.runNodes(scope, runs, key);
     if (total > runs.length && runs.length > 0) {
-      children.push({ kind: 'more', experimentId, ...(sweep === null ? {} : { sweep }), after: runs[runs.length - 1]!, remaining: total - runs.length });
+      children.push({ kind: 'more', experimentId, ...(sweep === null ? {} : { sweep }), after: runs[runs.length - 1]!, remaining: total - runs.length, scope });
     }
     return children;
   }
 
   /** Run nodes with their metric values and reproduction counts, two queries for all. */
-  private runNodes(runs: Run[], key: string | undefined): RunsNode[] {
-    const store = this.store.get()!;
+  private runNodes(scope: Scope, runs: Run[], key: string | undefined): RunsNode[] {
+    const store = scope.store.get()!;
     const ids = runs.map((r) => r.id);
     const values = key ? store.runs.lastMetric(ids, key) : undefined;
     const repros = store.runs.reproductionCounts(ids);
     return runs.map((run): RunsNode => {
       const value = values?.get(run.id);
       return {
-        kind: 'run', run, ...(value === undefined ? {} : { metric: { key: key!, value } }),
+        kind: 'run', run, scope, ...(value === undefined ? {} : { metric: { key: key!, value } }),
         ...(repros.has(run.id) ? { reproductions: repros.get(run.id)! } : {}),
       };
     });
   }
 
   /** The primary metric: from runlens.yaml, else guessed from the store's metric keys. */
-  private metric(): { key: string; goal: 'min' | 'max' } | undefined {
-    const configured = this.primary();
+  private metric(scope: Scope): { key: string; goal: 'min' | 'max' } | undefined {
+    const configured = scope.primaryMetric();
     if (configured) return { key: configured.name, goal: configured.goal ?? 'max' };
-    const guess = primaryMetric(this.store.get()!.runs.metricKeys());
+    const guess = primaryMetric(scope.store.get()!.runs.metricKeys());
     return guess ? { key: guess.key, goal: guess.goal } : undefined;
   }
 
   private setMessage(message: string | undefined): void {
-    if (this.view && this.view.message !== message && !(this.store.error && message === undefined)) this.view.message = message;
+    if (this.view && this.view.message !== message && !(this.scopes.all.some((s) => s.store.error) && message === undefined)) this.view.message = message;
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
+    const item = this.itemOf(node);
+    // ids are per store: in a multi-root workspace they are made unique by the folder
+    if (item.id && this.scopes.all.length > 1) item.id = `${node.scope.folder.uri.toString()}|${item.id}`;
+    return item;
+  }
+
+  private itemOf(node: RunsNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'folder': {
+        const item = new vscode.TreeItem(node.scope.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = 'folder';
+        item.iconPath = vscode.ThemeIcon.Folder;
+        item.resourceUri = node.scope.folder.uri;
+        item.description = node.scope.store.error ? 'store cannot be opened' : node.scope.store.get() ? undefined : 'no runs yet';
+        item.tooltip = node.scope.store.error ?? node.scope.store.dir;
+        item.contextValue = 'folder';
+        return item;
+      }
       case 'experiment': {
         const e = node.experiment;
         const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Expanded);
@@ -201,7 +246,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
       case 'run': {
-        const item = runItem(node.run, node.metric, this.faults().get(node.run.id));
+        const item = runItem(node.run, node.metric, node.scope.runs.faults.get(node.run.id));
         if (node.reproductions) item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
         item.checkboxState = {
           state: this.selection.has(node.run.uid) ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
@@ -216,7 +261,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         const item = new vscode.TreeItem(`Load more runs… (${node.remaining} more)`);
         item.id = `more:${node.experimentId}:${node.sweep ?? ''}:${node.after.id}`;
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'runlens.loadMoreRuns', title: 'Load More Runs', arguments: [node.experimentId, node.sweep] };
+        item.command = { command: 'runlens.loadMoreRuns', title: 'Load More Runs', arguments: [node.experimentId, node.sweep ?? '', node.scope.folder.uri.toString()] };
         return item;
       }
     }
@@ -224,7 +269,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** Tooltips need params and metrics: built only when the user hovers. */
   resolveTreeItem(item: vscode.TreeItem, node: RunsNode): vscode.TreeItem {
-    if (node.kind === 'run') item.tooltip = this.tooltip(node.run);
+    if (node.kind === 'run') item.tooltip = this.tooltip(node.scope, node.run);
     return item;
   }
 
@@ -232,12 +277,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return undefined;
   }
 
-  private tooltip(run: Run): vscode.MarkdownString {
-    const store = this.store.get();
+  private tooltip(scope: Scope, run: Run): vscode.MarkdownString {
+    const store = scope.store.get();
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escape(run.name)}** · ${STATUS_LABEL[run.status]}`);
     if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
-    const fault = this.faults().get(run.id);
+    const fault = scope.runs.faults.get(run.id);
     if (fault) md.appendMarkdown(`\n\n$(warning) Points are not being stored since ${new Date(fault.since).toLocaleTimeString()}: ${escape(fault.message)}`);
     md.appendMarkdown(`\n\n$(beaker) ${escape(run.experiment)}`);
     if (run.startedAt !== null) md.appendMarkdown(` · started ${new Date(run.startedAt).toLocaleString()}`);
@@ -280,13 +325,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     clearTimeout(this.settle);
-    for (const s of this.subscriptions) s.dispose();
+    for (const s of [...this.subscriptions, ...this.perScope]) s.dispose();
     this.changed.dispose();
   }
 }
 
+/** Longer run names are cut in the middle, so the description (the metric first) stays in a default-width sidebar. */
+const MAX_NAME = 28;
+
 function runItem(run: Run, metric?: { key: string; value: number }, fault?: RunFault): vscode.TreeItem {
-  const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(middleEllipsis(run.name, MAX_NAME), vscode.TreeItemCollapsibleState.None);
   item.id = `run:${run.uid}`;
   const [icon, color] = fault ? ['warning', 'list.warningForeground'] : STATUS_ICON[run.status];
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);

@@ -32,7 +32,8 @@ function remoteUri(server, path) {
 
 export function workbenchUrl(server, { folder, extensionDevelopmentPath, extensionTestsPath } = {}) {
   const url = new URL('/', server.url);
-  if (folder) url.searchParams.set('folder', resolve(folder));
+  // a .code-workspace file opens a multi-root workspace
+  if (folder) url.searchParams.set(folder.endsWith('.code-workspace') ? 'workspace' : 'folder', resolve(folder));
   const payload = [];
   if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remoteUri(server, extensionDevelopmentPath)]);
   if (extensionTestsPath) payload.push(['extensionTestsPath', remoteUri(server, extensionTestsPath)]);

@@ -59,14 +59,14 @@ export function registerRunsViewTests(): void {
       // not registered: other suites expect the store's models as they left them
       const version = { id: -1, model: 'aged-model', version: 1, aliases: [], metrics: [], createdAt: Date.now() } as unknown as ModelVersion;
       let now = version.createdAt + 60_000;
-      const tree = new ModelsTreeProvider({ store: api.store, primaryMetric: () => undefined, now: () => now });
+      const tree = new ModelsTreeProvider({ scopes: api.scopes, now: () => now });
       const visibility = new vscode.EventEmitter<{ visible: boolean }>();
       const view = { visible: true, onDidChangeVisibility: visibility.event } as unknown as vscode.TreeView<unknown>;
       let redraws = 0;
       tree.onDidChangeTreeData(() => redraws++);
       tree.attach(view, 50);
       try {
-        const node = { kind: 'version' as const, version };
+        const node = { kind: 'version' as const, version, scope: api.scopes.first! };
         const first = String(tree.getTreeItem(node).description);
         now += 3 * 60_000;
         assert.notEqual(String(tree.getTreeItem(node).description), first, 'the age is computed from the clock each time');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ago, bytes, dateTime, duration, metricValue, shortSha } from '../../src/core/format.ts';
+import { ago, bytes, dateTime, duration, metricValue, shortSha, middleEllipsis } from '../../src/core/format.ts';
 import { formatX, formatXTick } from '../../webview/compare/format.ts';
 
 test('metric values: 4 significant digits, integers in full, exponents below 1e-4 and from 1e6', () => {
@@ -46,4 +46,13 @@ test('short hashes: 12 hex digits, without an algo: prefix', () => {
   assert.equal(shortSha('sha256:9f2c4e1a7b3d5f60c1e2'), '9f2c4e1a7b3d');
   assert.equal(shortSha('abc'), 'abc');
   assert.equal(bytes(1536), '1.5 KB');
+});
+
+test('long names are cut in the middle, keeping both ends', () => {
+  assert.equal(middleEllipsis('short-run', 28), 'short-run');
+  const long = 'train-lr0.001-hidden64-dropout0.1-seed7';
+  const cut = middleEllipsis(long, 28);
+  assert.equal([...cut].length, 28);
+  assert.ok(cut.startsWith('train-lr0.001') && cut.endsWith('seed7') && cut.includes('…'), cut);
+  assert.equal([...middleEllipsis('😀'.repeat(40), 10)].length, 10, 'code points, not UTF-16 units');
 });
