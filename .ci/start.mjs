@@ -1,12 +1,13 @@
 // npm start: builds RunLens, copies the demo into a fresh git repository, and starts VS Code in the
-// browser (code-server, on 127.0.0.1 only) with RunLens loaded on it. Prints the URL; Ctrl-C stops.
+// browser (code-server, on 127.0.0.1 only) with RunLens loaded on it. Prints one line per step, then
+// the URL last; what the steps print goes to .tools/start.log. Ctrl-C stops.
 //   npm start                   the demo workspace
 //   npm start -- --folder DIR   your own folder instead
 //   npm start -- --empty        the demo without its three recorded example runs
 //   npm start -- --smoke        also open the URL in headless Chromium, check the RunLens sidebar,
 //                               save test-results/images/npm-start.png (RUNLENS_IMAGES=docs/images: the README's), and exit
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,32 +18,50 @@ import { prepareDemoWorkspace } from '../test/harness/demoWorkspace.mjs';
 const root = resolve(import.meta.dirname, '..');
 const { values: opts } = parseArgs({ options: { folder: { type: 'string' }, smoke: { type: 'boolean' }, empty: { type: 'boolean' } } });
 const say = (m) => console.log(`[runlens start] ${m}`);
+const log = join(root, '.tools', 'start.log');
+mkdirSync(dirname(log), { recursive: true });
+writeFileSync(log, `npm start, ${new Date().toISOString()}\n`);
+const note = (m) => appendFileSync(log, `${m}\n`);
+
+/** The temp folders this start made (the profile, and the demo copy; never your own --folder). */
+let profile, folder;
+const cleanUp = () => {
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (folder && !opts.folder) rmSync(dirname(folder), { recursive: true, force: true });
+};
+/** A step failed: its last lines, where the whole log is, and no temp folders left behind. */
+const failed = (what, err) => {
+  if (err) note(String(err.stack ?? err));
+  cleanUp();
+  console.error(`${readFileSync(log, 'utf8').trimEnd().split('\n').slice(-20).join('\n')}\n[runlens start] ${what} failed; the whole output is in ${log}`);
+  process.exit(1);
+};
 
 say('building the extension');
-const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-if (build.status !== 0) process.exit(build.status ?? 1);
+const out = openSync(log, 'a');
+const build = spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { cwd: root, stdio: ['ignore', out, out] });
+closeSync(out);
+if (build.status !== 0) failed('the build');
 
-const folder = opts.folder ? resolve(opts.folder) : prepareDemoWorkspace();
-say(opts.folder ? `opening ${folder}` : `demo workspace (a git repository): ${folder}`);
+folder = opts.folder ? resolve(opts.folder) : prepareDemoWorkspace();
+say(opts.folder ? `opening ${folder}` : `copied the demo into ${folder} (a git repository)`);
 if (!opts.folder && !opts.empty) {
-  say('recording three runs of the demo training script, each registering a version of demo-classifier, so the sidebar has something to show');
+  say('recording three runs of the demo training script, each registering a version of demo-classifier');
+  const t0 = Date.now();
   const { seedDemoModels } = await import('../test/fixtures/seedDemoModels.ts');
-  await seedDemoModels(folder);
+  await seedDemoModels(folder).catch((err) => failed('recording the demo runs', err));
+  note(`recorded the demo runs in ${Date.now() - t0} ms`);
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'runlens-code-server-'));
+say('starting code-server');
+profile = mkdtempSync(join(tmpdir(), 'runlens-code-server-'));
 const server = await startCodeServer({
   folder,
   userDataDir: join(profile, 'user-data'),
   extensionsDir: join(profile, 'extensions'),
-  log: () => {},
-});
+  log: note,
+}).catch((err) => failed('starting code-server', err));
 const url = workbenchUrl(server, { folder, extensionDevelopmentPath: root });
-/** The temp folders this start made (the profile, and the demo copy; never your own --folder). */
-const cleanUp = () => {
-  rmSync(profile, { recursive: true, force: true });
-  if (!opts.folder) rmSync(dirname(folder), { recursive: true, force: true });
-};
 const stop = async () => { await server.stop(); cleanUp(); process.exit(0); };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
@@ -53,6 +72,8 @@ if (opts.smoke) {
     const { page } = await openWorkbench(browser, url, { width: 1280, height: 760 });
     await page.locator('.activitybar .action-item a[aria-label^="RunLens"]').first().click();
     await page.locator('.part.sidebar .title-label', { hasText: /runlens/i }).first().waitFor({ timeout: 30_000 });
+    // The demo's three recorded runs are listed (not the welcome shown while the extension activates).
+    if (!opts.folder && !opts.empty) await page.locator('.part.sidebar .monaco-list-row[aria-label*=", finished,"]').nth(2).waitFor({ timeout: 30_000 });
     await page.waitForTimeout(1000);
     await page.screenshot({ path: join(imagesDir(), 'npm-start.png') });
     say(`smoke check passed: the workbench opened with the RunLens sidebar (${join(imagesDir(), 'npm-start.png')})`);
@@ -64,13 +85,15 @@ if (opts.smoke) {
   process.exit(0);
 }
 
+const port = new URL(url).port;
+const setupLog = process.env.RUNLENS_SETUP_LOG && existsSync(process.env.RUNLENS_SETUP_LOG) ? ` (installs: ${process.env.RUNLENS_SETUP_LOG})` : '';
 console.log(`
+  Log: ${log}${setupLog}
+  Ctrl-C stops the server and removes the demo's temp copy. The server listens on 127.0.0.1 only;
+  from another machine, forward the port first (ssh -L ${port}:127.0.0.1:${port} you@this-machine)
+  and open the same address there. The long address loads RunLens from this checkout.
+
   RunLens is running in VS Code in the browser. Open:
 
-  ${url}
-
-  (The long address loads RunLens from this checkout. Press Ctrl-C to stop; the demo's temp copy
-  goes with it.) The server listens on 127.0.0.1 only. From another machine, forward the port:
-    ssh -L ${new URL(url).port}:127.0.0.1:${new URL(url).port} you@this-machine
-  then open the same address there.
+    ${url}
 `);

@@ -96,7 +96,7 @@ if (!fatal) {
 
   await tier('untrusted', async () => {
     const workspace = prepareDemoWorkspace();
-    seedDemoRuns(workspace, { lrs: [0.3], epochs: 3 });
+    await seedDemoRuns(workspace, { lrs: [0.3], epochs: 3 });
     const r = await runExtensionTests({
       extensionDevelopmentPath: root,
       extensionTestsPath: join(root, 'dist', 'test', 'untrusted.js'),
@@ -114,7 +114,7 @@ if (!fatal) {
     // Two folders in one workspace: each has its store, its Runs view section, its lenses.
     const parent = mkdtempSync(join(tmpdir(), 'runlens-multi-'));
     const first = prepareDemoWorkspace(parent);
-    seedDemoRuns(first, { lrs: [0.3, 1.0], epochs: 3 });
+    await seedDemoRuns(first, { lrs: [0.3, 1.0], epochs: 3 });
     const second = join(parent, 'second');
     renameSync(prepareDemoWorkspace(), second);
     const workspace = join(parent, 'multi.code-workspace');

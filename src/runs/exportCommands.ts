@@ -9,6 +9,7 @@ import { type FolderScopes, scopedCommands } from '../folders.ts';
 import type { RunsNode } from '../views/runsTree.ts';
 import type { ModelsNode } from '../views/modelsTree.ts';
 import type { RunSelection } from '../views/runSelection.ts';
+import type { RunsFilterState } from '../views/runFilter.ts';
 import { exportRunsCsv } from '../core/export/csv.ts';
 import { exportRunsJson } from '../core/export/json.ts';
 import { type MlflowLayoutResult, exportMlflowLayout } from '../core/export/mlflowLayout.ts';
@@ -25,11 +26,15 @@ type RunRefs = RunsNode | RunsNode[] | number | string | (number | string)[] | u
 export interface ExportCommandDeps {
   scopes: FolderScopes;
   selection: RunSelection;
+  /** The Runs view's filter: "the runs the view shows" can be exported too. */
+  filter: RunsFilterState;
   log: vscode.LogOutputChannel;
 }
 
 export function registerExportCommands(deps: ExportCommandDeps): vscode.Disposable[] {
-  const { scopes, selection, log } = deps;
+  const { scopes, selection, filter, log } = deps;
+  /** The runs the view shows under its filter (every page, not only the loaded one). */
+  const shown = (s: Store) => s.runs.list({ ...filter.query(), limit: 1_000_000 });
   const scoped = scopedCommands(scopes, guardedCommands(log), (s, ref) => { try { runOf(s, ref); return true; } catch { return false; } });
   return [
     /**
@@ -39,9 +44,16 @@ export function registerExportCommands(deps: ExportCommandDeps): vscode.Disposab
     scoped('runlens.exportRuns', async ({ store }, refs?: RunRefs, second?: RunsNode[] | string, target?: string | vscode.Uri) => {
       const s = requireStore(store);
       const multi = Array.isArray(second) && second.length > 1 ? second : undefined;
-      let runs = resolveRuns(s, multi ?? refs);
+      let runs = refs === VIEW ? [] : resolveRuns(s, multi ?? refs);
       let source: RunsSource = 'selected';
-      if (!runs.length) [runs, source] = [checkedRuns(s, selection), 'checked'];
+      if (refs === VIEW) [runs, source] = [shown(s), 'shown'];
+      else if (!runs.length && filter.active) {
+        // the view is filtered: say which runs, the ones it shows or the ones checked
+        const picked = await pickSource(s, checkedRuns(s, selection), shown(s), filter.describe());
+        if (!picked) return undefined;
+        [runs, source] = picked;
+      }
+      if (!runs.length && source === 'selected') [runs, source] = [checkedRuns(s, selection), 'checked'];
       if (!runs.length) [runs, source] = [await pickRuns(s), 'picked'];
       if (!runs.length) return undefined;
       const format = typeof second === 'string' ? checkFormat(second) : await pickFormat();
@@ -159,14 +171,30 @@ function toUri(target: string | vscode.Uri): vscode.Uri {
   return typeof target === 'string' ? vscode.Uri.file(target) : target;
 }
 
-/** Where the runs to export came from: named by the command or view selection, checked for comparison, or picked. */
-export type RunsSource = 'selected' | 'checked' | 'picked';
+/** Where the runs to export came from: named by the command or view selection, checked, shown by the filtered view, or picked. */
+export type RunsSource = 'selected' | 'checked' | 'shown' | 'picked';
+
+/** `runlens.exportRuns` given this exports the runs the Runs view shows under its filter. */
+export const VIEW = 'view';
 
 /** Names the runs an export writes, and which ones they are: the checked runs ignore the view's filter. */
 export function describeRuns(runs: Run[], source: RunsSource): string {
   if (runs.length === 1) return `run ${runs[0]!.name}`;
   if (source === 'checked') return `the ${runs.length} runs checked for comparison (whatever the view's filter shows)`;
+  if (source === 'shown') return `the ${runs.length} runs the Runs view shows`;
   return `the ${runs.length} ${source} runs`;
+}
+
+/** With the view filtered: the runs it shows, the checked runs, or runs picked one by one. */
+async function pickSource(s: Store, checked: Run[], shown: Run[], filter: string): Promise<[Run[], RunsSource] | undefined> {
+  type Item = vscode.QuickPickItem & { take: () => [Run[], RunsSource] | Promise<[Run[], RunsSource]> };
+  const items: Item[] = [
+    { label: `$(filter) The ${shown.length} run${shown.length === 1 ? '' : 's'} the Runs view shows`, description: filter, take: () => [shown, 'shown'] },
+    ...(checked.length ? [{ label: `$(check) The ${checked.length} checked run${checked.length === 1 ? '' : 's'}`, description: 'checked for comparison, whatever the filter shows', take: (): [Run[], RunsSource] => [checked, 'checked'] }] : []),
+    { label: '$(list-selection) Pick runs…', take: async (): Promise<[Run[], RunsSource]> => [await pickRuns(s), 'picked'] },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Export Runs', placeHolder: 'Export which runs?' });
+  return pick?.take();
 }
 
 /** A default export file in the store's exports/ folder, which git ignores with the store; undefined without a store. */

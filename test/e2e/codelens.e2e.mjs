@@ -32,7 +32,7 @@ async function openFile(page, name, { timeout = 60_000 } = {}) {
 export const tests = {
   async 'lenses above params.yaml show the runs and the best value, and a hover tabulates the values tried'() {
     const workspace = prepareDemoWorkspace();
-    seedDemoRuns(workspace, { lrs: [0.05, 0.3, 1.0, 0.1], epochs: 15 });
+    await seedDemoRuns(workspace, { lrs: [0.05, 0.3, 1.0, 0.1], epochs: 15 });
     await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, width: 1280, height: 720 }, async ({ page }) => {
       await openFile(page, 'params.yaml');
       const lens = page.locator('.contentWidgets .codelens-decoration', { hasText: 'train.lr · 4 runs' });

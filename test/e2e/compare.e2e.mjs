@@ -70,7 +70,7 @@ function webviewErrors(consoleLines) {
 export const tests = {
   async 'three demo runs checked in the sidebar compare side by side: a chart per metric and the params diff (dark and light)'() {
     const workspace = prepareDemoWorkspace();
-    seedDemoRuns(workspace, { lrs: [0.05, 0.3, 1.0], epochs: 15 });
+    await seedDemoRuns(workspace, { lrs: [0.05, 0.3, 1.0], epochs: 15 });
     for (const theme of ['dark', 'light']) {
       const settings = { 'workbench.colorTheme': theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern' };
       await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, settings, colorScheme: theme, width: 1440, height: 900 }, async ({ page, consoleLines }) => {
@@ -81,9 +81,10 @@ export const tests = {
         await checkSteadily(page, rows, 3);
         await runCommand(page, 'RunLens: Compare Selected Runs');
         const frame = await compareFrame(page);
-        await chartsReady(frame, 3);
+        await chartsReady(frame, 4);
         const cards = await frame.locator('.chart-card').evaluateAll((els) => els.map((e) => ({ key: e.dataset.key, canvases: e.querySelectorAll('canvas').length })));
-        assert.deepEqual(cards.map((c) => c.key).sort(), ['train_loss', 'val_acc', 'val_loss'], 'one chart per metric');
+        // train.py logs the epoch metrics and, through the helper, batch_loss at every step.
+        assert.deepEqual(cards.map((c) => c.key).sort(), ['batch_loss', 'train_loss', 'val_acc', 'val_loss'], 'one chart per metric');
         assert.ok(cards.every((c) => c.canvases === 1), 'each chart is one canvas');
         // The last checkbox events may reach the extension just after the panel opened: it follows
         // them. A click the extension never got shows unchecked by now: the user checks it again.
@@ -92,7 +93,7 @@ export const tests = {
           await checkSteadily(page, rows, 3);
           await legend3(30_000);
         }).catch(async (err) => { throw new Error(`${theme}: legend ${await frame.locator('#run-legend').innerText()}; tabs ${await page.locator('.tab').allInnerTexts()}; ${err.message}`); });
-        await chartsReady(frame, 3);
+        await chartsReady(frame, 4);
         await noHovers(page, frame, { x: 1300, y: 820 }); // an empty corner of the panel, away from every hover
         await page.screenshot({ path: join(images, `compare-${theme}.png`) });
 

@@ -44,6 +44,10 @@ export const tests = {
       await frame.locator('.card.data .changed').waitFor({ timeout: 15_000 });
       assert.match(await frame.locator('.card.data .changed').innerText(), /differs from v2: train\.csv/);
       assert.match(await frame.locator('.card.code').innerText(), /commit/);
+      // the interpreter as a real run recorded it ("Python 3.11.7"), named once
+      const page_ = await frame.locator('body').innerText();
+      assert.match(page_, /Python \d+\.\d+/);
+      assert.doesNotMatch(page_, /Python Python/);
       assert.equal(await frame.locator('.card.params td', { hasText: 'train.lr' }).count(), 1);
       assert.equal(await frame.locator('.card.metrics td', { hasText: 'val_acc' }).count(), 1);
       await painted(page);

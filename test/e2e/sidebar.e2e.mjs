@@ -27,7 +27,7 @@ export const tests = {
 
   async 'the sidebar lists real demo runs with status and a rich tooltip (dark and light)'() {
     const workspace = prepareDemoWorkspace();
-    seedDemoRuns(workspace, { lrs: [0.05, 0.3, 1.0], epochs: 15 });
+    await seedDemoRuns(workspace, { lrs: [0.05, 0.3, 1.0], epochs: 15 });
     for (const theme of ['dark', 'light']) {
       const settings = { 'workbench.colorTheme': theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern' };
       await withWorkbench({ workspace, extensionDevelopmentPath: repoRoot, settings, colorScheme: theme, width: 1280, height: 760 }, async ({ page }) => {

@@ -61,7 +61,7 @@ export const tests = {
       assert.match(installed, /^runlens\.runlens@0\.1\.0$/m);
 
       const workspace = prepareDemoWorkspace();
-      seedDemoRuns(workspace, { lrs: [0.3], epochs: 5 });
+      await seedDemoRuns(workspace, { lrs: [0.3], epochs: 5 });
       const server = await startCodeServer({ folder: workspace, userDataDir, extensionsDir, log: () => {} });
       const browser = await launchBrowser();
       try {

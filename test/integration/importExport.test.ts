@@ -111,6 +111,23 @@ export function registerImportExportTests(): void {
       assert.match(describeRuns(runs, 'checked'), /^the 3 runs checked for comparison \(whatever the view's filter shows\)$/);
       assert.equal(describeRuns(runs, 'selected'), 'the 3 selected runs');
       assert.equal(describeRuns(runs.slice(0, 1), 'checked'), `run ${runs[0]!.name}`);
+      assert.equal(describeRuns(runs, 'shown'), 'the 3 runs the Runs view shows');
+    });
+
+    it('exports the runs the filtered view shows, every page of them', async () => {
+      const api = await activate();
+      const store = api.store.get()!;
+      const csvFile = join(tmp, 'shown.csv');
+      await vscode.commands.executeCommand('runlens.filterRuns', { text: 'calm-fox' });
+      try {
+        const shown = store.runs.list({ ...api.filter.query(), limit: 1000 });
+        assert.ok(shown.length >= 1 && shown.length < store.runs.count(), `the filter narrows the view (${shown.length} of ${store.runs.count()})`);
+        await vscode.commands.executeCommand('runlens.exportRuns', 'view', 'csv', csvFile);
+        const rows = readFileSync(csvFile, 'utf8').trim().split('\r\n').slice(1);
+        assert.deepEqual(rows.map((r) => r.split(',')[1]).sort(), shown.map((r) => r.uid).sort());
+      } finally {
+        await vscode.commands.executeCommand('runlens.clearFilter');
+      }
     });
 
     it('exports a run, or a model version\'s run, in MLflow\'s layout, and it reads back', async () => {

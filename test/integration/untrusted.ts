@@ -1,7 +1,7 @@
 // The suite for an untrusted workspace (extensionTestsPath: dist/test/untrusted.js): browsing works,
 // nothing from the workspace is ever executed.
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { runSuites } from './mochaRunner.ts';
@@ -25,11 +25,13 @@ export function run(): Promise<void> {
         const api = await activate();
         const store = api.store.get()!;
         const before = store.runs.count();
+        const runFolders = () => (existsSync(join(store.dir, 'runs')) ? readdirSync(join(store.dir, 'runs')) : []);
+        const foldersBefore = runFolders();
         const result = await vscode.commands.executeCommand('runlens.startRun', 'train');
         assert.equal(result, undefined);
         assert.equal(store.runs.count(), before, 'no run was recorded');
         assert.equal(api.runs.running.length, 0);
-        assert.ok(!existsSync(join(store.dir, 'runs')), 'no run folder, so no process was started');
+        assert.deepEqual(runFolders(), foldersBefore, 'no new run folder, so no process was started');
       });
     });
   });
