@@ -22,6 +22,7 @@ import { HPARAM_SELECTOR, HparamLensProvider } from './hparams/hparamLenses.ts';
 import { registerHparamCommands } from './hparams/hparamCommands.ts';
 import { registerCompactCommand } from './store/compactCommand.ts';
 import { registerCreateConfig } from './runs/createConfig.ts';
+import { HelperEnvironment, registerInstallHelper } from './runs/pythonHelper.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -41,6 +42,8 @@ export interface RunLensApi {
   readonly filter: RunsFilterState;
   readonly modelsTree: ModelsTreeProvider;
   readonly hparamLenses: HparamLensProvider;
+  /** The helper's variables for terminals and Python debug sessions. */
+  readonly helperEnvironment: HelperEnvironment;
 }
 
 /** Composition root: wires the folders' scopes, the views and the commands. No heavy work here. */
@@ -80,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const hparamLenses = new HparamLensProvider({ scopes });
   const forget = () => { scopes.forgetConfig(); runsTree.refresh(); modelsTree.refresh(); hparamLenses.refresh(); };
   const guarded = guardedCommands(log);
+  const helperEnvironment = new HelperEnvironment(context, scopes);
   context.subscriptions.push(
     log, scopes, selection, filter, runsTree, runsView, modelsTree, modelsView, configWatcher,
     runsView.onDidChangeCheckboxState((e) => runsTree.checkboxesChanged(e.items)),
@@ -92,20 +96,22 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerModelCommands({ scopes, log }),
     ...registerSweepCommands({ scopes, log }),
     ...registerImportCommands({ scopes, log }),
-    ...registerExportCommands({ scopes, selection, log }),
+    ...registerExportCommands({ scopes, selection, filter, log }),
     registerPatchDocuments(scopes),
     hparamLenses,
     vscode.languages.registerCodeLensProvider(HPARAM_SELECTOR, hparamLenses),
     vscode.languages.registerHoverProvider(HPARAM_SELECTOR, hparamLenses),
     ...registerHparamCommands(hparamLenses, scopes, log),
     registerCompactCommand(scopes, log),
+    helperEnvironment,
+    registerInstallHelper(scopes, helperEnvironment.helperDir, log),
     registerCreateConfig(async () => (vscode.workspace.workspaceFolders?.length ? (await scopes.for())?.folder : undefined), log),
   );
   const activationMs = performance.now() - started;
   log.info(`RunLens ${context.extension.packageJSON.version} activated in ${activationMs.toFixed(1)} ms`
     + ` (trusted workspace: ${vscode.workspace.isTrusted}, ${scopes.all.length} folder(s))`);
   return {
-    activationMs, logUri: context.logUri, scopes, runsTree, selection, filter, modelsTree, hparamLenses,
+    activationMs, logUri: context.logUri, scopes, helperEnvironment, runsTree, selection, filter, modelsTree, hparamLenses,
     get store() { return first().store; },
     get runs() { return first().runs; },
     get compare() { return first().compare; },

@@ -55,7 +55,7 @@ export function configCommands(folder: vscode.WorkspaceFolder | undefined): (str
  * The interpreter for `python`/`python3` commands: the one selected in the Python extension when it is
  * installed, else the python.defaultInterpreterPath setting, else python3.
  */
-async function interpreter(folder: vscode.WorkspaceFolder): Promise<string> {
+export async function interpreter(folder: vscode.WorkspaceFolder): Promise<string> {
   if (vscode.extensions.getExtension('ms-python.python')) {
     try {
       const { PythonExtension } = await import('@vscode/python-extension');
