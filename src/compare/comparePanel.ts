@@ -4,8 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import type { Run } from '../core/types.ts';
 import type { Goal, HostMessage, CompareViewState, ViewMessage } from '../core/compare/protocol.ts';
 import { parseViewMessage } from '../core/compare/protocol.ts';
-import { buildModel, loadRuns, querySeries, seriesCsv } from '../core/compare/compareData.ts';
-import { LiveTail } from '../core/compare/liveTail.ts';
+import { loadRuns, seriesCsv } from '../core/compare/compareData.ts';
+import { CompareFeed } from '../core/compare/compareFeed.ts';
 import { comparePage } from '../core/compare/page.ts';
 import { showRunCommit, showRunPatch } from '../runs/provenanceDocs.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
@@ -27,12 +27,9 @@ export interface ComparePanelDeps {
  */
 export class ComparePanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private runIds: number[] = [];
   private follow = false;
   private ready = false;
-  private lastModel = '';
-  private liveIds = new Set<number>();
-  private readonly tail = new LiveTail();
+  private readonly feed: CompareFeed;
   private timer: NodeJS.Timeout | undefined;
   private lastUpdate = 0;
   private readonly deps: ComparePanelDeps;
@@ -43,7 +40,13 @@ export class ComparePanel implements vscode.Disposable {
 
   constructor(deps: ComparePanelDeps) {
     this.deps = deps;
-    this.disposables.push(this.posted, deps.store.onChange(['runs', 'metrics'], () => this.schedule()));
+    this.feed = new CompareFeed({
+      store: () => deps.store.get(), primaryMetric: deps.primaryMetric, post: (m) => this.post(m), later: (fn) => setTimeout(fn, 0),
+    });
+    this.disposables.push(this.posted, deps.store.onChange(['runs', 'metrics'], (c) => {
+      this.feed.note(c);
+      this.schedule();
+    }));
   }
 
   get isOpen(): boolean {
@@ -52,7 +55,7 @@ export class ComparePanel implements vscode.Disposable {
 
   /** The run ids on show, in order. */
   get runs(): readonly number[] {
-    return this.runIds;
+    return this.feed.runIds;
   }
 
   /** True while the panel shows the runs checked in the Runs view, and changes with them. */
@@ -65,7 +68,7 @@ export class ComparePanel implements vscode.Disposable {
    * and the panel keeps showing whatever is checked. `reveal: false` updates it without focusing it.
    */
   show(runIds: number[], options: { follow?: boolean; reveal?: boolean } = {}): void {
-    this.runIds = [...new Set(runIds)];
+    this.feed.runIds = [...new Set(runIds)];
     this.follow = options.follow === true;
     if (!this.panel) {
       this.adopt(vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, this.title(), vscode.ViewColumn.Active, this.options()));
@@ -73,7 +76,7 @@ export class ComparePanel implements vscode.Disposable {
       this.panel.title = this.title();
       if (options.reveal !== false) this.panel.reveal();
       this.resetWebviewData();
-      this.sendModel(true);
+      this.sendModel();
     }
   }
 
@@ -81,7 +84,7 @@ export class ComparePanel implements vscode.Disposable {
   restore(panel: vscode.WebviewPanel, state: Partial<CompareViewState> | undefined): void {
     const store = this.deps.store.get();
     const uids = Array.isArray(state?.runUids) ? state.runUids.filter((u) => typeof u === 'string') : [];
-    this.runIds = store ? uids.map((uid) => store.runs.getByUid(uid)?.id).filter((id) => id !== undefined) : [];
+    this.feed.runIds = store ? uids.map((uid) => store.runs.getByUid(uid)?.id).filter((id) => id !== undefined) : [];
     if (this.panel) this.panel.dispose();
     this.follow = false;
     panel.webview.options = this.options();
@@ -112,23 +115,16 @@ export class ComparePanel implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.resetWebviewData();
-        this.sendModel(true);
+        this.sendModel();
         return;
-      case 'query': {
-        const store = this.deps.store.get();
-        const runs = store ? loadRuns(store, this.runIds) : [];
-        if (!store) return this.post({ type: 'series', requestId: message.requestId, key: message.key, axis: message.axis, range: message.range, domain: null, series: [] });
-        const answer = querySeries(store, runs, message);
-        if (message.range === null) this.tail.follow(message.key, message.axis, answer, runs, store);
-        else this.tail.unfollow(message.key);
-        this.post({ type: 'series', requestId: message.requestId, key: message.key, axis: message.axis, range: message.range, ...answer });
+      case 'query':
+        this.feed.query(message);
         return;
-      }
       case 'exportCsv': {
         const store = this.deps.store.require();
         const target = await this.saveTarget(`${safeName(message.key)}.csv`, { CSV: ['csv'] });
         if (!target) return;
-        await writeFile(target.fsPath, seriesCsv(store, loadRuns(store, this.runIds), message.key, message.axis, message.range));
+        await writeFile(target.fsPath, seriesCsv(store, loadRuns(store, this.feed.runIds), message.key, message.axis, message.range));
         void vscode.window.showInformationMessage(`Saved ${message.key} as ${vscode.workspace.asRelativePath(target)}.`);
         return;
       }
@@ -152,7 +148,7 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private run(id: number): Run {
-    const run = this.runIds.includes(id) ? this.deps.store.get()?.runs.get(id) : undefined;
+    const run = this.feed.runIds.includes(id) ? this.deps.store.get()?.runs.get(id) : undefined;
     if (!run) throw new Error(`Run ${id} is not in this comparison.`);
     return run;
   }
@@ -173,7 +169,7 @@ export class ComparePanel implements vscode.Disposable {
       if (this.panel === panel) {
         this.panel = undefined;
         this.ready = false;
-        this.tail.clear();
+        this.feed.reset();
       }
     });
   }
@@ -195,16 +191,15 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private title(): string {
-    if (this.runIds.length === 1) {
-      const run = this.deps.store.get()?.runs.get(this.runIds[0]!);
+    if (this.feed.runIds.length === 1) {
+      const run = this.deps.store.get()?.runs.get(this.feed.runIds[0]!);
       if (run) return `Run: ${run.name}`;
     }
-    return `Compare: ${this.runIds.length} run${this.runIds.length === 1 ? '' : 's'}`;
+    return `Compare: ${this.feed.runIds.length} run${this.feed.runIds.length === 1 ? '' : 's'}`;
   }
 
   private resetWebviewData(): void {
-    this.lastModel = '';
-    this.tail.clear();
+    this.feed.reset();
   }
 
   private post(message: HostMessage): void {
@@ -213,20 +208,9 @@ export class ComparePanel implements vscode.Disposable {
     this.posted.fire(message);
   }
 
-  /** Sends the model when it changed (or always, when forced). */
-  private sendModel(force = false): void {
-    const store = this.deps.store.get();
+  private sendModel(): void {
     if (!this.panel || !this.ready) return;
-    const runs = store ? loadRuns(store, this.runIds) : [];
-    const model = store ? buildModel(store, runs, this.deps.primaryMetric()) : {
-      runs: [], keys: [], primary: null, bestStep: [], params: [], metrics: [], provenance: [],
-    };
-    // durations of running runs change every second; they are not a reason to resend
-    const signature = JSON.stringify({ ...model, provenance: model.provenance.map((p, i) => (runs[i]?.endedAt ? p : { ...p, durationMs: 0 })) });
-    if (!force && signature === this.lastModel) return;
-    this.lastModel = signature;
-    this.liveIds = new Set(runs.filter((r) => r.status === 'running' || r.status === 'queued').map((r) => r.id));
-    this.post({ type: 'model', model });
+    this.feed.sendModel();
   }
 
   /** Store changes arrive in bursts while runs log; at most one update per LIVE_INTERVAL_MS. */
@@ -245,12 +229,8 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private update(): void {
-    const store = this.deps.store.get();
-    if (!this.panel || !this.ready || !store) return;
-    // runs that were live at the last model, so their final points still arrive after they end
-    const live = loadRuns(store, [...this.liveIds]);
-    for (const append of this.tail.collect(store, live)) this.post({ type: 'append', ...append });
-    this.sendModel();
+    if (!this.panel || !this.ready) return;
+    this.feed.update();
   }
 
   private async saveTarget(name: string, filters: Record<string, string[]>): Promise<vscode.Uri | undefined> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
-import { buildModel, querySeries, seriesCsv, primaryMetric, loadRuns } from '../../src/core/compare/compareData.ts';
+import { querySeries, seriesCsv, primaryMetric, loadRuns } from '../../src/core/compare/compareData.ts';
+import { buildModel } from '../../src/core/compare/modelCache.ts';
 import { LiveTail } from '../../src/core/compare/liveTail.ts';
 import { parseViewMessage, ProtocolError, MAX_BUCKETS } from '../../src/core/compare/protocol.ts';
 import { runColor } from '../../src/core/compare/colors.ts';

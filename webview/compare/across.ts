@@ -59,7 +59,7 @@ export class AcrossTab {
           h('span', { class: 'tb-label' }, 'x'), this.paramSel, h('span', { class: 'tb-label' }, 'y (last value)'), this.metricSel),
         this.scNote, this.scWrap));
     state.onChange((_v, changed) => {
-      if (changed.has('hiddenRuns')) this.render();
+      if (changed.has('shown')) this.render();
     });
   }
 

@@ -418,7 +418,8 @@ export class ChartView {
         callback: function (this: Scale, v: number | string) {
           const n = Number(v);
           if (logY && !logTickLabelled(n)) return '';
-          return formatTick(n, Math.max(Math.abs(this.min), Math.abs(this.max)));
+          const step = this.ticks.length > 1 ? Math.abs(this.ticks[1]!.value - this.ticks[0]!.value) : undefined;
+          return formatTick(n, Math.max(Math.abs(this.min), Math.abs(this.max)), logY ? undefined : step);
         },
       },
       afterDataLimits: fitY,

@@ -2,12 +2,12 @@
  * The Charts tab: one card per metric key in a responsive grid. Cards query only while on screen
  * (IntersectionObserver); answers and live appends are routed to the card of their key.
  */
-import type { CompareModel, CompareViewState, HostMessage, XAxis } from '../../src/core/compare/protocol.ts';
+import type { CompareModel, HostMessage, XAxis } from '../../src/core/compare/protocol.ts';
 import { ChartView, type ChartContext } from './chartCard.ts';
 import { h } from './dom.ts';
 import { keyMatcher } from './format.ts';
 import { post } from './host.ts';
-import type { ViewState } from './state.ts';
+import type { Change, ViewState } from './state.ts';
 import type { Theme } from './theme.ts';
 
 export class ChartsTab {
@@ -35,11 +35,14 @@ export class ChartsTab {
     this.ctx = {
       state,
       theme: () => this.theme,
-      runs: () => this.model?.runs ?? [],
+      runs: () => state.scopeRuns(),
       isPrimary: (key) => this.model?.primary?.key === key,
       query: (key, axis, range, buckets) => {
         const requestId = ++this.requestSeq;
-        post({ type: 'query', requestId, key, axis, range, buckets });
+        // only the runs the chart draws: the top N of a sweep, not all of it
+        const scope = state.scopeRuns();
+        const all = scope.length === (this.model?.runs.length ?? 0);
+        post({ type: 'query', requestId, key, axis, range, buckets, ...(all ? {} : { runIds: scope.map((r) => r.id) }) });
         return requestId;
       },
       exportPng: (key, dataUrl) => post({ type: 'exportPng', key, dataUrl }),
@@ -57,11 +60,9 @@ export class ChartsTab {
   /** A new or changed model: add/remove cards and datasets in place. */
   setModel(model: CompareModel): void {
     this.model = model;
-    // While runs are live the host resends the model every few hundred ms (summaries change);
-    // the charts only care about which runs there are and how they look.
-    const sig = JSON.stringify([model.runs.map((r) => [r.id, r.name, r.color, r.status]), model.primary?.key]);
-    const runsChanged = sig !== this.runsSig;
-    this.runsSig = sig;
+    // While runs are live the model changes every few hundred ms (summaries change);
+    // the charts only care about which runs they draw and how they look.
+    const runsChanged = this.scopeChanged();
     const order = [...model.keys];
     const p = model.primary?.key;
     if (p && order.includes(p)) {
@@ -99,12 +100,35 @@ export class ChartsTab {
     this.applyFilter();
   }
 
-  onStateChange(changed: ReadonlySet<keyof CompareViewState>): void {
+  onStateChange(changed: ReadonlySet<Change>): void {
     if (changed.has('axis')) for (const v of this.views.values()) v.resetData();
-    if (changed.has('smoothing') || changed.has('logY') || changed.has('hiddenRuns')) {
+    if (changed.has('shown') && this.scopeChanged()) this.syncRuns();
+    else if (changed.has('smoothing') || changed.has('logY') || changed.has('shown')) {
       for (const v of this.views.values()) v.restyle();
     }
-    if (changed.has('search') || changed.has('hiddenRuns')) this.applyFilter();
+    if (changed.has('search') || changed.has('shown')) this.applyFilter();
+  }
+
+  /** After an error the host could not follow: every chart asks again (now if on screen). */
+  requeryAll(): void {
+    for (const v of this.views.values()) v.resetData();
+  }
+
+  /** True when the runs the charts draw (or how they look, or the primary metric) changed since last asked. */
+  private scopeChanged(): boolean {
+    const sig = JSON.stringify([this.state.scopeRuns().map((r) => [r.id, r.name, r.color, r.status]), this.model?.primary?.key]);
+    const changed = sig !== this.runsSig;
+    this.runsSig = sig;
+    return changed;
+  }
+
+  /** Datasets follow the runs in scope: a chart with a new run asks again, the others restyle. */
+  private syncRuns(): void {
+    for (const v of this.views.values()) {
+      const added = v.syncRuns();
+      if (added && v.visible) v.query();
+      else if (v.visible) v.restyle();
+    }
   }
 
   setTheme(t: Theme): void {
@@ -159,7 +183,7 @@ export class ChartsTab {
     } else if (shown === 0) {
       msg = `No metric matches “${this.state.value.search}”.`;
       detail = `${total} metric${total === 1 ? '' : 's'} in all. Clear the filter to see them.`;
-    } else if (model.runs.every((r) => this.state.isHidden(r.uid))) {
+    } else if (this.state.scopeRuns().every((r) => this.state.isHidden(r.uid))) {
       msg = 'All runs are hidden.';
       detail = 'Click runs in the legend above to show them again.';
     }

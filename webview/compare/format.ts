@@ -119,10 +119,18 @@ export function niceTicks(min: number, max: number, target: number, integer = fa
   return ticks;
 }
 
-/** A y tick label, consistent along one axis: exponents when the axis is all tiny or huge. */
-export function formatTick(v: number, axisMaxAbs: number): string {
+/**
+ * A y tick label, consistent along one axis: exponents when the axis is all tiny or huge. `step`,
+ * the distance between ticks, gives small numbers enough decimals that ticks never read the same
+ * (10.55 and 10.6, not 10.6 twice).
+ */
+export function formatTick(v: number, axisMaxAbs: number, step?: number): string {
   if (!Number.isFinite(v)) return '';
   if (v === 0) return '0';
   if (axisMaxAbs < 1e-2 || axisMaxAbs >= 1e9) return v.toExponential(1).replace('e+', 'e').replace('.0e', 'e');
+  if (step && step > 0 && Math.abs(v) < 1e3) {
+    const digits = String(Number(step.toPrecision(6))).split('.')[1]?.length ?? 0;
+    if (digits > 0 && !/e/.test(String(step))) return trimZeros(v.toFixed(Math.min(10, digits)));
+  }
   return formatCompact(v);
 }

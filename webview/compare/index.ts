@@ -4,6 +4,7 @@
  */
 import './style.css';
 import type { CompareModel, HostMessage } from '../../src/core/compare/protocol.ts';
+import { applyModelDelta } from '../../src/core/compare/modelDelta.ts';
 import { AcrossTab } from './across.ts';
 import { applyChartDefaults } from './chartSetup.ts';
 import { ChartsTab } from './charts.ts';
@@ -55,10 +56,14 @@ function build(): void {
   across.setActive(state.value.tab === 'across');
 }
 
-function onModel(model: CompareModel): void {
+let model: CompareModel | null = null;
+
+function onModel(next: CompareModel): void {
+  model = next;
   state.update({ runUids: model.runs.map((r) => r.uid) });
+  state.setModel(model);
   if (!built) build();
-  legend.render(model.runs);
+  legend.setModel(model);
   charts.setModel(model);
   tables.setModel(model);
   across.setModel(model);
@@ -78,6 +83,17 @@ window.addEventListener('message', (event: MessageEvent) => {
   switch (msg.type) {
     case 'model':
       onModel(msg.model);
+      break;
+    case 'modelDelta':
+      if (!model) break;
+      try {
+        onModel(applyModelDelta(model, msg.delta));
+      } catch (err) {
+        // out of step with the host: start over from a whole model, and ask the charts again
+        console.warn(`Compare: ${String(err)}; asking for the whole model`);
+        post({ type: 'ready' });
+        charts.requeryAll();
+      }
       break;
     case 'series':
       charts.onSeries(msg);

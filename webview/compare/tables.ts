@@ -1,20 +1,23 @@
 /**
- * The Tables tab: params, metrics summary and provenance, runs as columns.
+ * The Tables tab: params, metrics summary and provenance; runs as columns, or as rows when there
+ * are many (grid.ts), and only the rows in view made (virtualRows.ts).
  * Plain themed <table>s rather than vscode-table: the tests and screen readers want real
- * rows/cells (data-key on <tr>, th scope), the first column stays put while 100 run columns
- * scroll sideways (position: sticky), and a metric column group can span its stats (colspan).
+ * rows/cells (data-key on <tr>, th scope), the first column stays put while columns scroll
+ * sideways (position: sticky), and a metric column group can span its stats (colspan).
  */
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { CompareModel, CompareRun, MetricRow, ParamRow, ProvenanceRow } from '../../src/core/compare/protocol.ts';
+import type { CompareModel, CompareRun, MetricRow, ProvenanceRow } from '../../src/core/compare/protocol.ts';
 import type { ParamValue } from '../../src/core/types.ts';
-import { h, swatch } from './dom.ts';
+import { h } from './dom.ts';
 import { formatParam, formatStep, keyMatcher } from './format.ts';
 import { duration, metricValue, shortSha } from '../../src/core/format.ts';
 import { post } from './host.ts';
 import type { ViewState } from './state.ts';
+import { type GridKey, type GridRun, type GridSpec, infoRow, renderGrid, RUNS_AS_ROWS_ABOVE } from './grid.ts';
+import { VirtualRows } from './virtualRows.ts';
 
 type Stat = 'all' | 'last' | 'min' | 'max' | 'atBest';
 const STAT_LABEL: Record<Exclude<Stat, 'all'>, string> = { last: 'last', min: 'min', max: 'max', atBest: '@best' };
@@ -56,6 +59,7 @@ export class TablesTab {
   private readonly metrics: HTMLElement;
   private readonly metricsNote: HTMLElement;
   private readonly provenance: HTMLElement;
+  private readonly rows: Map<HTMLElement, VirtualRows>;
   private readonly onlyDiff: HTMLElement & { checked: boolean };
   private readonly statSelect: HTMLElement & { value: string };
   private stat: Stat | null = null;
@@ -79,6 +83,7 @@ export class TablesTab {
     this.metrics = h('div', { class: 'table-scroll' });
     this.metricsNote = h('p', { class: 'section-note' });
     this.provenance = h('div', { class: 'table-scroll' });
+    this.rows = new Map([this.params, this.metrics, this.provenance].map((el) => [el, new VirtualRows(el)]));
     this.el = h('div', { class: 'tables-tab' },
       h('section', { class: 'table-section', 'aria-labelledby': 'params-heading' },
         h('div', { class: 'section-head' }, h('h2', { id: 'params-heading' }, 'Parameters'), this.paramsNote, h('span', { class: 'spacer' }), this.onlyDiff),
@@ -97,7 +102,7 @@ export class TablesTab {
         if (this.onlyDiff.checked !== v.onlyDifferences) this.onlyDiff.checked = v.onlyDifferences;
         this.renderParams();
       }
-      if (changed.has('hiddenRuns')) this.render();
+      if (changed.has('shown')) this.render();
       else if (changed.has('search')) this.renderMetrics();
     });
   }
@@ -118,22 +123,15 @@ export class TablesTab {
    * are live): then it is left alone, keeping scroll position and focus.
    */
   private unchanged(container: HTMLElement, inputs: unknown): boolean {
-    const k = JSON.stringify([inputs, this.state.value.hiddenRuns]);
+    const k = JSON.stringify([inputs, this.columns().map(({ run }) => run)]);
     if (this.memo.get(container) === k) return true;
     this.memo.set(container, k);
     return false;
   }
 
-  /** Swaps in a new table, keeping the horizontal scroll position. */
-  private swap(container: HTMLElement, table: HTMLElement): void {
-    const left = container.scrollLeft;
-    container.replaceChildren(table);
-    container.scrollLeft = left;
-  }
-
   private readonly memo = new WeakMap<HTMLElement, string>();
 
-  /** The runs shown as columns (the legend's hidden runs are left out), with their model index. */
+  /** The runs shown (in scope and not switched off in the legend), with their model index. */
   private columns(): { run: CompareRun; i: number }[] {
     const runs = this.model?.runs ?? [];
     return runs.map((run, i) => ({ run, i })).filter(({ run }) => !this.state.isHidden(run.uid));
@@ -141,20 +139,17 @@ export class TablesTab {
 
   private hiddenNote(): string {
     const n = (this.model?.runs.length ?? 0) - this.columns().length;
-    return n ? ` · ${n} hidden run${n === 1 ? '' : 's'} not shown` : '';
-  }
-
-  private runHeaderCell(run: CompareRun, extra?: Node | null, colspan = 1): HTMLTableCellElement {
-    const name = h('button', { type: 'button', class: 'link run-link', title: `Reveal ${run.name} in the Runs view` }, run.name);
-    name.addEventListener('click', () => post({ type: 'revealRun', runId: run.id }));
-    const th = h('th', { scope: colspan > 1 ? 'colgroup' : 'col', class: 'run-col', colspan: colspan > 1 ? colspan : null, 'data-run': run.uid },
-      h('span', { class: 'run-head' }, swatch(run.color), name), extra ?? null);
-    return th;
+    return n ? ` · ${n.toLocaleString('en-US')} run${n === 1 ? '' : 's'} not shown` : '';
   }
 
   private empty(container: HTMLElement, text: string): void {
     this.memo.delete(container);
+    container.classList.remove('virtual');
     container.replaceChildren(h('p', { class: 'table-empty' }, text));
+  }
+
+  private grid(container: HTMLElement, spec: GridSpec): HTMLTableElement {
+    return renderGrid(container, this.rows.get(container)!, spec);
   }
 
   // ── params ─────────────────────────────────────────────────────────────────
@@ -168,41 +163,34 @@ export class TablesTab {
       return this.empty(this.params, model.runs.length ? 'All runs are hidden.' : 'No runs to compare.');
     }
     const only = this.state.value.onlyDifferences;
-    const rows: { row: ParamRow; differs: boolean; odd: boolean[] }[] = [];
+    const keys: GridKey[] = [];
     let differing = 0;
     for (const row of model.params) {
       const vals = cols.map(({ i }) => paramKey(row.values[i] ?? null));
       const d = cols.length > 1 ? differingCells(vals) : { differs: false, odd: vals.map(() => false) };
       if (d.differs) differing++;
       if (only && !d.differs) continue;
-      rows.push({ row, ...d });
+      keys.push({ key: row.key, label: row.key, title: row.key, ...d });
     }
     const total = model.params.length;
     this.paramsNote.textContent = total
       ? `${differing} of ${total} differ${cols.length < 2 ? ' (one run shown)' : ''}${this.hiddenNote()}`
       : '';
     if (!total) return this.empty(this.params, 'These runs recorded no parameters.');
+    const nothing = cols.length < 2 ? 'Only one run is shown: nothing to compare.' : `All ${total} parameters are the same in every run. Clear “Only differences” to list them.`;
+    if (!keys.length && cols.length > RUNS_AS_ROWS_ABOVE) return this.empty(this.params, nothing);
 
-    if (this.unchanged(this.params, [model.runs, model.params, only])) return;
-    const table = h('table', { id: 'params-table', class: 'grid-table' });
-    table.appendChild(h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'key-col' }, 'Parameter'), ...cols.map(({ run }) => this.runHeaderCell(run)))));
-    const body = h('tbody');
-    for (const { row, differs, odd } of rows) {
-      const tr = h('tr', { 'data-key': row.key, 'data-differs': differs ? 'true' : null, class: differs ? 'differs' : null });
-      tr.appendChild(h('th', { scope: 'row', class: 'key-col', title: row.key }, row.key));
-      cols.forEach(({ i }, c) => {
-        const v = row.values[i] ?? null;
+    if (this.unchanged(this.params, [model.params, only])) return;
+    const byKey = new Map(model.params.map((p) => [p.key, p]));
+    const table = this.grid(this.params, {
+      id: 'params-table', keysTitle: 'Parameter', keys, runs: cols.map(({ run }) => ({ run })),
+      cell: (k, r) => {
+        const v = byKey.get(keys[k]!.key)!.values[cols[r]!.i] ?? null;
         const text = formatParam(v);
-        tr.appendChild(h('td', { class: [v === null ? 'missing' : '', odd[c] && differs ? 'odd' : ''].join(' ').trim() || null, title: text }, text));
-      });
-      body.appendChild(tr);
-    }
-    table.appendChild(body);
-    if (!rows.length) {
-      body.appendChild(h('tr', { class: 'info-row' }, h('td', { colspan: cols.length + 1 },
-        cols.length < 2 ? 'Only one run is shown: nothing to compare.' : `All ${total} parameters are the same in every run. Clear “Only differences” to list them.`)));
-    }
-    this.swap(this.params, table);
+        return h('td', { class: v === null ? 'missing' : null, title: text }, text);
+      },
+    });
+    if (!keys.length) infoRow(table, nothing);
   }
 
   // ── metrics ────────────────────────────────────────────────────────────────
@@ -249,44 +237,34 @@ export class TablesTab {
       }
     }
 
-    if (this.unchanged(this.metrics, [model.runs, rows, primary, model.bestStep, stat])) return;
-    const table = h('table', { id: 'metrics-table', class: 'grid-table' });
-    const head = h('thead');
-    const top = h('tr', null, h('th', { scope: 'col', class: 'key-col', rowspan: stats.length > 1 ? 2 : null }, 'Metric'));
-    for (const { run, i } of cols) {
+    if (this.unchanged(this.metrics, [rows, primary, cols.map(({ i }) => model.bestStep[i]), stat])) return;
+    const runs: GridRun[] = cols.map(({ run, i }) => {
       const step = model.bestStep[i];
-      const extra = i === best ? h('span', { class: 'best-badge', title: 'Best run by the primary metric' }, '★ best') : null;
-      const th = this.runHeaderCell(run, extra, stats.length);
-      if (step !== null && step !== undefined) th.title = `Primary metric best at step ${formatStep(step)}`;
-      if (i === best) th.classList.add('best-run');
-      top.appendChild(th);
-    }
-    head.appendChild(top);
-    if (stats.length > 1) {
-      const sub = h('tr', { class: 'sub-head' });
-      for (const { i } of cols) {
-        stats.forEach((s, k) => sub.appendChild(h('th', { scope: 'col', class: `stat-col${k === 0 ? ' group-start' : ''}${i === best ? ' best-run' : ''}`, title: STAT_TITLE[s] }, STAT_LABEL[s])));
-      }
-      head.appendChild(sub);
-    }
-    table.appendChild(head);
-    const body = h('tbody');
-    for (const row of rows) {
+      return {
+        run,
+        extra: i === best ? h('span', { class: 'best-badge', title: 'Best run by the primary metric' }, '★ best') : null,
+        title: step !== null && step !== undefined ? `Primary metric best at step ${formatStep(step)}` : undefined,
+        cls: i === best ? 'best-run' : undefined,
+      };
+    });
+    const keys: GridKey[] = rows.map((row) => {
       const isPrimary = row.key === primary?.key;
-      const tr = h('tr', { 'data-key': row.key, class: isPrimary ? 'primary-row' : null });
-      tr.appendChild(h('th', { scope: 'row', class: 'key-col', title: row.key }, isPrimary ? '★ ' : '', row.key));
-      for (const { i } of cols) {
-        stats.forEach((s, k) => {
-          const v = this.statValue(row, s, i);
-          const isBest = isPrimary && i === best && (s === 'atBest' || (s === (primary!.goal === 'min' ? 'min' : 'max')) || stats.length === 1);
-          const cls = ['num', k === 0 && stats.length > 1 ? 'group-start' : '', v === null ? 'missing' : '', i === best ? 'best-col' : '', isBest ? 'best' : ''].filter(Boolean).join(' ');
-          tr.appendChild(h('td', { class: cls, title: v === null ? (row.count[i] ? 'no finite value' : 'not logged by this run') : String(v) }, metricValue(v, { digits: 5, missing: '—' })));
-        });
-      }
-      body.appendChild(tr);
-    }
-    table.appendChild(body);
-    this.swap(this.metrics, table);
+      return { key: row.key, label: isPrimary ? `★ ${row.key}` : row.key, title: row.key, differs: false, odd: [], cls: isPrimary ? 'primary-row' : undefined };
+    });
+    this.grid(this.metrics, {
+      id: 'metrics-table', keysTitle: 'Metric', keys, runs,
+      stats: stats.map((s) => ({ label: STAT_LABEL[s], title: STAT_TITLE[s] })),
+      cell: (k, r, si) => {
+        const row = rows[k]!;
+        const { i } = cols[r]!;
+        const s = stats[si]!;
+        const v = this.statValue(row, s, i);
+        const isPrimary = row.key === primary?.key;
+        const isBest = isPrimary && i === best && (s === 'atBest' || (s === (primary!.goal === 'min' ? 'min' : 'max')) || stats.length === 1);
+        const cls = ['num', v === null ? 'missing' : '', i === best ? 'best-col' : '', isBest ? 'best' : ''].filter(Boolean).join(' ');
+        return h('td', { class: cls, title: v === null ? (row.count[i] ? 'no finite value' : 'not logged by this run') : String(v) }, metricValue(v, { digits: 5, missing: '—' }));
+      },
+    });
   }
 
   private statValue(row: MetricRow, s: Exclude<Stat, 'all'>, i: number): number | null {
@@ -302,19 +280,15 @@ export class TablesTab {
     if (!model) return;
     const cols = this.columns();
     if (!cols.length) return this.empty(this.provenance, model.runs.length ? 'All runs are hidden.' : 'No runs to compare.');
-    if (this.unchanged(this.provenance, [model.runs, model.provenance])) return;
+    if (this.unchanged(this.provenance, cols.map(({ i }) => model.provenance[i]))) return;
     const prov = (i: number): ProvenanceRow | undefined => model.provenance[i];
-    const table = h('table', { id: 'provenance-table', class: 'grid-table' });
-    table.appendChild(h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'key-col' }, ''), ...cols.map(({ run }) => this.runHeaderCell(run)))));
-    const body = h('tbody');
+    const keys: GridKey[] = [];
+    const cells: ((i: number) => Node | string)[] = [];
     // compare=false: rows that naturally differ (status, duration) are not flagged as differences.
-    const addRow = (key: string, label: Node | string, keys: string[], cell: (i: number) => Node | string, compare = true) => {
-      const d = compare && cols.length > 1 ? differingCells(keys) : { differs: false, odd: keys.map(() => false) };
-      const tr = h('tr', { 'data-key': key, 'data-differs': d.differs ? 'true' : null, class: d.differs ? 'differs' : null },
-        h('th', { scope: 'row', class: 'key-col' }, label));
-      cols.forEach(({ i }, c) => tr.appendChild(h('td', { class: d.odd[c] && d.differs ? 'odd' : null }, cell(i))));
-      body.appendChild(tr);
-      return d;
+    const addRow = (key: string, label: Node | string, values: string[], cell: (i: number) => Node | string, compare = true) => {
+      const d = compare && cols.length > 1 ? differingCells(values) : { differs: false, odd: values.map(() => false) };
+      keys.push({ key, label, ...d });
+      cells.push(cell);
     };
 
     addRow('status', 'Status', cols.map(({ run }) => run.status), (i) => {
@@ -349,17 +323,15 @@ export class TablesTab {
     }, false);
 
     // One row per dataset path, with a same/different badge.
-    const paths: string[] = [];
-    for (const { i } of cols) for (const d of prov(i)?.datasets ?? []) if (!paths.includes(d.path)) paths.push(d.path);
-    paths.sort();
+    const paths = [...new Set(cols.flatMap(({ i }) => (prov(i)?.datasets ?? []).map((d) => d.path)))].sort();
     for (const path of paths) {
       const digestOf = (i: number) => prov(i)?.datasets.find((d) => d.path === path)?.digest ?? null;
-      const keys = cols.map(({ i }) => digestOf(i) ?? '\u0000missing');
-      const present = keys.filter((k) => k !== '\u0000missing');
-      const same = new Set(present).size <= 1 && present.length === keys.length;
+      const values = cols.map(({ i }) => digestOf(i) ?? '\u0000missing');
+      const present = values.filter((k) => k !== '\u0000missing');
+      const same = new Set(present).size <= 1 && present.length === values.length;
       const badge = h('span', { class: `badge ${same ? 'same' : 'different'}`, title: same ? 'Every run used the same data' : 'The runs used different data (or some did not record it)' }, same ? 'same' : 'different');
       const label = h('span', { class: 'dataset-label' }, h('span', { class: 'mono ellipsis', title: path }, path), badge);
-      addRow(`dataset:${path}`, label, keys, (i) => {
+      addRow(`dataset:${path}`, label, values, (i) => {
         const d = digestOf(i);
         if (!d) return h('span', { class: 'missing', title: 'not recorded for this run' }, '—');
         const digest = h('span', { class: 'mono', title: d }, shortSha(d));
@@ -370,10 +342,10 @@ export class TablesTab {
           h('span', { class: 'changed-files', title: `Changed from the first run with this dataset:\n${changed.join('\n')}` }, `Δ ${shown}`));
       });
     }
-    if (!paths.length) {
-      body.appendChild(h('tr', { class: 'info-row' }, h('td', { colspan: cols.length + 1 }, 'No dataset digests recorded (list datasets in runlens.yaml to track them).')));
-    }
-    table.appendChild(body);
-    this.swap(this.provenance, table);
+    const table = this.grid(this.provenance, {
+      id: 'provenance-table', keysTitle: '', keys, runs: cols.map(({ run }) => ({ run })),
+      cell: (k, r) => h('td', null, cells[k]!(cols[r]!.i)),
+    });
+    if (!paths.length && cols.length <= RUNS_AS_ROWS_ABOVE) infoRow(table, 'No dataset digests recorded (list datasets in runlens.yaml to track them).');
   }
 }

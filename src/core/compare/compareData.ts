@@ -2,17 +2,12 @@
  * What the Compare panel shows, computed from the store: the runs and their tables, and per chart
  * the downsampled series of one metric key. Nothing here touches the UI thread's DOM or vscode.
  */
-import { changedDataFiles, datasetDiff } from '../models/lineage.ts';
-import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { Store } from '../store/store.ts';
 import type { Downsampled } from '../store/metricRepository.ts';
 import type { Run } from '../types.ts';
 import { type CsvCell, csvText } from '../csvWriter.ts';
 import { runColor } from './colors.ts';
-import {
-  type CompareModel, type CompareRun, type Goal, type MetricRow, type ParamRow, type PrimaryMetric, type ProvenanceRow,
-  type SeriesData, type XAxis, finiteOrNull,
-} from './protocol.ts';
+import { type CompareRun, type Goal, type PrimaryMetric, type SeriesData, type XAxis, finiteOrNull } from './protocol.ts';
 
 export interface SeriesRequest {
   key: string;
@@ -62,74 +57,32 @@ export function primaryMetric(keys: string[], configured?: { name: string; goal:
   return null;
 }
 
-/** The runs, params, metric summaries and provenance the panel's tables show. */
-export function buildModel(store: Store, runs: Run[], configured?: { name: string; goal: Goal }): CompareModel {
-  const summaries = runs.map((r) => new Map(store.metrics.summaries(r.id).map((s) => [s.key, s])));
-  const keys = [...new Set(summaries.flatMap((m) => [...m.keys()]))].sort((a, b) => a.localeCompare(b));
-  const primary = primaryMetric(keys, configured);
-  const bestStep = runs.map((r) => (primary ? store.metrics.best(r.id, primary.key, primary.goal)?.step ?? null : null));
-
-  const params = runs.map((r) => store.runs.params(r.id));
-  const paramKeys = [...new Set(params.flatMap((p) => Object.keys(p)))].sort((a, b) => a.localeCompare(b));
-  const paramRows: ParamRow[] = paramKeys.map((key) => ({ key, values: params.map((p) => (key in p ? p[key]! : null)) }));
-
-  const metricRows: MetricRow[] = keys.map((key) => ({
-    key,
-    last: summaries.map((m) => finiteOrNull(m.get(key)?.last)),
-    min: summaries.map((m) => finiteOrNull(m.get(key)?.min)),
-    max: summaries.map((m) => finiteOrNull(m.get(key)?.max)),
-    atBest: runs.map((r, i) => {
-      const step = bestStep[i];
-      return step === null || step === undefined || !summaries[i]!.has(key) ? null : finiteOrNull(store.metrics.valueAt(r.id, key, step));
-    }),
-    count: summaries.map((m) => m.get(key)?.count ?? 0),
-  }));
-
-  const provenance: ProvenanceRow[] = runs.map((r) => {
-    const p = store.provenance.get(r.id);
-    return {
-      commit: r.git?.commit ?? null, branch: r.git?.branch ?? null, dirty: r.git?.dirty ?? false,
-      hasPatch: Boolean(p?.patchSha256), interpreter: p?.interpreterVersion ?? p?.interpreter ?? null,
-      durationMs: r.startedAt === null ? null : (r.endedAt ?? Date.now()) - r.startedAt,
-      datasets: store.provenance.datasets(r.id, { files: false }).map((d) => ({ path: d.path, digest: d.digest })),
-    };
-  });
-  markChangedDataFiles(store, runs, provenance);
-
-  return { runs: runs.map(compareRun), keys, primary, bestStep, params: paramRows, metrics: metricRows, provenance };
-}
-
-/** For datasets whose digest differs from the first run's, which files changed (per-file hashes, loaded only then). */
-function markChangedDataFiles(store: Store, runs: Run[], provenance: ProvenanceRow[]): void {
-  const reference = new Map<string, number>(); // dataset path -> index of the first run with it
-  provenance.forEach((p, i) => { for (const d of p.datasets) if (!reference.has(d.path)) reference.set(d.path, i); });
-  const files = new Map<number, StoredDataset[]>();
-  const filesOf = (i: number) => {
-    if (!files.has(i)) files.set(i, store.provenance.datasets(runs[i]!.id));
-    return files.get(i)!;
-  };
-  provenance.forEach((p, i) => {
-    for (const d of p.datasets) {
-      const ref = reference.get(d.path)!;
-      const base = provenance[ref]!.datasets.find((x) => x.path === d.path)!;
-      if (ref === i || base.digest === d.digest) continue;
-      const diff = datasetDiff(filesOf(ref).filter((x) => x.path === d.path), filesOf(i).filter((x) => x.path === d.path));
-      d.changed = changedDataFiles(diff);
-    }
-  });
-}
-
 /** Where a run's relative time starts: when it started, else its first point. */
 function origin(store: Store, run: Run, key: string): number {
   return run.startedAt ?? store.metrics.extent(run.id, key, 'time')?.[0] ?? 0;
 }
 
+/**
+ * The x extents of ended runs, which no longer change: a chart's queries after the first (zoom,
+ * resize) then read no extent per run. Running runs are read each time.
+ */
+export class Extents {
+  private readonly ended = new Map<string, [number, number] | undefined>();
+
+  of(store: Store, run: Run, key: string, axis: 'step' | 'time'): [number, number] | undefined {
+    if (run.endedAt === null) return store.metrics.extent(run.id, key, axis);
+    const id = `${run.id}\u0000${axis}\u0000${key}`;
+    if (!this.ended.has(id)) this.ended.set(id, store.metrics.extent(run.id, key, axis));
+    return this.ended.get(id);
+  }
+}
+
 /** The x extent of one key over the runs, on the axis shown. */
-export function domainOf(store: Store, runs: Run[], key: string, axis: XAxis): [number, number] | null {
+export function domainOf(store: Store, runs: Run[], key: string, axis: XAxis, extents = new Extents()): [number, number] | null {
   let lo = Infinity;
   let hi = -Infinity;
   for (const run of runs) {
-    const e = store.metrics.extent(run.id, key, axis === 'step' ? 'step' : 'time');
+    const e = extents.of(store, run, key, axis === 'step' ? 'step' : 'time');
     if (!e) continue;
     const shift = axis === 'relative' ? origin(store, run, key) : 0;
     lo = Math.min(lo, e[0] - shift);
@@ -142,8 +95,8 @@ export function domainOf(store: Store, runs: Run[], key: string, axis: XAxis): [
  * Per run, per bucket min / max / last over the range. Every run is bucketed over the same x range,
  * so buckets line up across runs.
  */
-export function querySeries(store: Store, runs: Run[], req: SeriesRequest): SeriesAnswer {
-  const domain = domainOf(store, runs, req.key, req.axis);
+export function querySeries(store: Store, runs: Run[], req: SeriesRequest, extents = new Extents()): SeriesAnswer {
+  const domain = domainOf(store, runs, req.key, req.axis, extents);
   const [lo, hi] = req.range ?? domain ?? [0, 0];
   const series: SeriesData[] = [];
   if (!domain) return { domain, series };

@@ -14,6 +14,8 @@ export const MAX_APPEND_POINTS = 500;
 
 interface Followed {
   axis: XAxis;
+  /** The runs the chart asked for. */
+  runs: Set<number>;
   /** Per run id: how many points were sent (the series' count then), and the largest x sent. */
   sent: Map<number, { count: number; x: number }>;
 }
@@ -24,7 +26,7 @@ const MAX_TAIL_POINTS = 100_000;
 export class LiveTail {
   private readonly followed = new Map<string, Followed>();
 
-  /** A chart asked for a whole series (range null): follow it from what was sent. */
+  /** A chart asked for a whole series (range null) of these runs: follow them from what was sent. */
   follow(key: string, axis: XAxis, answer: SeriesAnswer, runs: Run[], store: Store): void {
     const sent = new Map<number, { count: number; x: number }>();
     for (const run of runs) {
@@ -32,7 +34,7 @@ export class LiveTail {
       const e = store.metrics.extent(run.id, key, axis === 'step' ? 'step' : 'time');
       if (answer.series.some((s) => s.runId === run.id) && e) sent.set(run.id, { count: store.metrics.count(run.id, key), x: e[1] });
     }
-    this.followed.set(key, { axis, sent });
+    this.followed.set(key, { axis, runs: new Set(runs.map((r) => r.id)), sent });
   }
 
   /** A chart zoomed in, or went away: stop sending it live points. */
@@ -55,6 +57,7 @@ export class LiveTail {
       const series: SeriesData[] = [];
       const raw = f.axis === 'step' ? 'step' : 'time';
       for (const run of runs) {
+        if (!f.runs.has(run.id)) continue;
         const count = store.metrics.count(run.id, key);
         const sent = f.sent.get(run.id);
         if (count <= (sent?.count ?? 0)) continue;

@@ -88,9 +88,42 @@ export interface SeriesData {
   count: number[];
 }
 
+/** One run's metric summary for one key: a column cell of each MetricRow. */
+export interface MetricCell {
+  key: string;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  atBest: number | null;
+  count: number;
+}
+
+/** What changed in one run of the model; absent fields are as they were. */
+export interface RunDelta {
+  /** A run of the model (the delta never adds or removes runs: a new run set is a new model). */
+  id: number;
+  run?: CompareRun;
+  bestStep?: number | null;
+  /** Only the keys whose summary changed. A key the run has no longer: count 0 and nulls. */
+  metrics?: MetricCell[];
+  /** All of the run's params, when any changed. */
+  params?: Record<string, ParamValue>;
+  provenance?: ProvenanceRow;
+}
+
+export interface ModelDelta {
+  /** Every metric key, sorted, when the set changed (rows for new keys start empty). */
+  keys?: string[];
+  /** Every param key, sorted, when the set changed. */
+  paramKeys?: string[];
+  runs: RunDelta[];
+}
+
 export type HostMessage =
-  /** The runs and tables; sent after `ready` and again whenever a run or its summary changes. */
+  /** The runs and tables; sent after `ready` and whenever the set of runs or the primary metric changes. */
   | { type: 'model'; model: CompareModel }
+  /** Live: only the runs and keys that changed since the last `model` or `modelDelta` (applyModelDelta). */
+  | { type: 'modelDelta'; delta: ModelDelta }
   /**
    * The answer to a `query`. `domain` is the full x extent of the key over all runs on that axis
    * (null when no run has points), so the view can bound zoom and pan.
@@ -103,8 +136,11 @@ export type HostMessage =
 
 export type ViewMessage =
   | { type: 'ready' }
-  /** range null: the whole extent, and live points are then appended as they arrive. */
-  | { type: 'query'; requestId: number; key: string; axis: XAxis; range: [number, number] | null; buckets: number }
+  /**
+   * range null: the whole extent, and live points are then appended as they arrive.
+   * runIds: only these runs of the comparison (the ones the chart draws); absent: every run.
+   */
+  | { type: 'query'; requestId: number; key: string; axis: XAxis; range: [number, number] | null; buckets: number; runIds?: number[] }
   /** Save the key's full-resolution points of all runs within the range as CSV (the host asks where). */
   | { type: 'exportCsv'; key: string; axis: XAxis; range: [number, number] | null }
   /** Save a chart image; dataUrl is a `data:image/png;base64,` URL. */
@@ -123,6 +159,12 @@ export interface CompareViewState {
   search: string;
   onlyDifferences: boolean;
   hiddenRuns: string[];
+  /** The legend's run filter (names, experiments, statuses, params as key=value). */
+  runFilter?: string;
+  /** Draw only the best N runs by the primary metric; 0: every run; absent: 20 when there are more than 100. */
+  topN?: number;
+  /** Draw only these runs (the legend's "show only"); absent: the top N. */
+  onlyRuns?: string[];
   tab: string;
   scatter?: { param: string; metric: string };
 }
@@ -131,6 +173,8 @@ export class ProtocolError extends Error {}
 
 const AXES: readonly string[] = ['step', 'time', 'relative'];
 const MAX_KEY = 1024;
+/** The most run ids one query may name. */
+const MAX_QUERY_RUNS = 100_000;
 
 /** Checks an untrusted message from the webview; throws ProtocolError saying what is wrong. */
 export function parseViewMessage(raw: unknown): ViewMessage {
@@ -138,11 +182,14 @@ export function parseViewMessage(raw: unknown): ViewMessage {
   switch (raw.type) {
     case 'ready':
       return { type: 'ready' };
-    case 'query':
-      return {
+    case 'query': {
+      const q: ViewMessage = {
         type: 'query', requestId: int(raw, 'requestId'), key: key(raw), axis: axis(raw), range: range(raw),
         buckets: Math.min(MAX_BUCKETS, Math.max(1, int(raw, 'buckets'))),
       };
+      if (raw.runIds !== undefined) q.runIds = runIds(raw.runIds);
+      return q;
+    }
     case 'exportCsv':
       return { type: 'exportCsv', key: key(raw), axis: axis(raw), range: range(raw) };
     case 'exportPng': {
@@ -183,6 +230,13 @@ function key(m: Record<string, unknown>): string {
 function axis(m: Record<string, unknown>): XAxis {
   if (typeof m.axis !== 'string' || !AXES.includes(m.axis)) throw new ProtocolError('axis must be step, time or relative');
   return m.axis as XAxis;
+}
+
+function runIds(v: unknown): number[] {
+  if (!Array.isArray(v) || v.length > MAX_QUERY_RUNS || !v.every((n) => Number.isSafeInteger(n))) {
+    throw new ProtocolError(`runIds must be at most ${MAX_QUERY_RUNS} integers`);
+  }
+  return v as number[];
 }
 
 function range(m: Record<string, unknown>): [number, number] | null {

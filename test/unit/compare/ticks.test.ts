@@ -77,3 +77,14 @@ test('a log y axis allows all its gridlines, a linear one 7 ticks', () => {
   assert.equal(yTickLimit(false), 7);
   assert.ok(yTickLimit(true) >= 27, 'three decades of 1..9 gridlines');
 });
+
+test('y tick labels along a narrow axis never read the same (10.55 and 10.6, not 10.6 twice)', async () => {
+  const { formatTick } = await import('../../../webview/compare/format.ts');
+  const ticks = [10.5, 10.55, 10.6, 10.65, 10.7];
+  const labels = ticks.map((v) => formatTick(v, 10.7, 0.05));
+  assert.deepEqual(labels, ['10.5', '10.55', '10.6', '10.65', '10.7']);
+  assert.equal(new Set(ticks.map((v) => formatTick(v, 10.7))).size < ticks.length, true, 'without the step they would clash');
+  assert.deepEqual([0, 2.5, 5].map((v) => formatTick(v, 5, 2.5)), ['0', '2.5', '5']);
+  assert.equal(formatTick(12_000, 20_000, 2_000), '12k');
+  assert.equal(formatTick(0.003, 0.005, 0.001), '3e-3');
+});
