@@ -28,6 +28,18 @@ const extension = {
   mainFields: ['module', 'main'],
 };
 
+/** The ingest worker thread (see src/core/ingest/ingestWorker.ts): its own bundle, loaded by the extension. */
+const ingestWorker = {
+  ...common,
+  entryPoints: { ingestWorker: 'src/core/ingest/ingestWorker.ts' },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  external: ['better-sqlite3'],
+  mainFields: ['module', 'main'],
+};
+
 /** One browser bundle per folder in webview/ that has an index.ts. */
 const webviewEntries = Object.fromEntries(
   (existsSync('webview') ? readdirSync('webview', { withFileTypes: true }) : [])
@@ -55,7 +67,7 @@ const integration = {
   mainFields: ['module', 'main'],
 };
 
-const configs = [extension];
+const configs = [extension, ingestWorker];
 if (Object.keys(webviewEntries).length) configs.push(webviews);
 if (withTests && existsSync('test/integration/index.ts')) configs.push(integration);
 

@@ -18,6 +18,8 @@ export class WorkspaceStore implements StoreAccess, vscode.Disposable {
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** True while this window's ingest worker watches the store's commits itself (the poll then stays quiet). */
+  watched: (() => boolean) | undefined;
   private readonly changed = new vscode.EventEmitter<StoreChange>();
   readonly onDidChange = this.changed.event;
   private readonly writes: StoreWrites;
@@ -31,7 +33,9 @@ export class WorkspaceStore implements StoreAccess, vscode.Disposable {
   constructor(folder: vscode.WorkspaceFolder, log: vscode.LogOutputChannel) {
     this.folder = folder;
     this.log = log;
-    this.writes = new StoreWrites({ store: () => this.require(), fire: (c) => this.changed.fire(c), stray: (m) => log.warn(m) });
+    this.writes = new StoreWrites({
+      store: () => this.require(), fire: (c) => this.changed.fire(c), stray: (m) => log.warn(m), watched: () => this.watched?.() ?? false,
+    });
     this.disposables.push(
       this.changed,
       this.errorChanged,

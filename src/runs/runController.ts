@@ -11,6 +11,7 @@ import { hashDatasets } from './hashDatasets.ts';
 import { ArtifactCollector } from '../core/artifacts/collector.ts';
 import { redactEnv } from '../core/provenance/environment.ts';
 import type { Store } from '../core/store/store.ts';
+import { ALL_KINDS } from '../core/store/storeWrites.ts';
 
 const TICK_MS = 250;
 
@@ -39,6 +40,7 @@ export class RunController implements vscode.Disposable {
     this.store = store;
     this.extensionPath = extensionPath;
     this.log = log;
+    store.watched = () => (this.monitored?.isOpen ?? false) && (this.monitor?.watching ?? false);
   }
 
   /** Reattaches to runs left running by a previous window, if there is a store. */
@@ -155,8 +157,10 @@ export class RunController implements vscode.Disposable {
     const reopened = this.monitor !== undefined;
     this.release();
     const parser = new StdoutParser({ patterns: this.metricPatterns });
+    // Ingest runs in a worker thread; this thread only takes its notices (inline when it cannot start).
+    const worker = { script: join(this.extensionPath, 'dist', 'ingestWorker.js'), patterns: this.metricPatterns, onNotice: () => this.tick() };
     this.monitor = new RunMonitor(store, store.dir, {
-      parse: (l) => parser.parse(l), log: (m) => this.log.warn(m), onFault: (run, fault) => this.faultChanged(run, fault),
+      parse: (l) => parser.parse(l), log: (m) => this.log.warn(m), onFault: (run, fault) => this.faultChanged(run, fault), worker,
     });
     this.monitored = store;
     const monitor = this.monitor;
@@ -182,7 +186,8 @@ export class RunController implements vscode.Disposable {
     try {
       const before = this.running;
       const changed = !this.store.get() ? [] : this.store.writeSteps(
-        (ids) => (!ids.length ? [] : before.some((id) => !this.running.includes(id)) ? ['runs', 'metrics'] : ['metrics']),
+        (ids) => (this.monitor?.othersCommitted ? ALL_KINDS // the worker saw other connections commit too
+          : !ids.length ? [] : before.some((id) => !this.running.includes(id)) ? ['runs', 'metrics'] : ['metrics']),
         () => this.ensureMonitor(false)?.tick() ?? []);
       if (changed.length) {
         this.changed.fire(changed);

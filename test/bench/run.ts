@@ -22,6 +22,7 @@ if (!only || only === 'hash') await benchHash(printReport);
 if (!only || only === 'runsview') benchRunsView(printReport);
 if (!only || only === 'import') await benchImport(printReport);
 if (!only || only === 'lenses') benchLenses(printReport);
+if (!only || only === 'eventloop') await (await import('./eventLoop.bench.ts')).benchEventLoop(printReport);
 if (!only || only === 'helper') {
   // The Python helper's cost per runlens.log call, against an empty loop and a naive json.dumps + write.
   console.log('');

@@ -1,75 +1,19 @@
 // The ingest under faults, driven the way the extension drives it: real processes, real SQLite files.
 // Every test prints its exact counts.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
-import { launch } from '../../src/core/runs/launch.ts';
 import { isAlive, readProcess, runFolder } from '../../src/core/runs/runProcess.ts';
 import { RunMonitor } from '../../src/core/runs/runMonitor.ts';
 import { importMlflowFrom } from '../../src/core/importers/importMlflow.ts';
-import type { Run } from '../../src/core/types.ts';
 import { JsonlIngestor } from '../../src/core/ingest/jsonlIngestor.ts';
 import { faultKind } from '../../src/core/store/faults.ts';
 import { tempDir } from '../unit/helpers.ts';
 import { prng } from '../../src/core/hparams/sweep.ts';
-
-const root = join(import.meta.dirname, '..', '..');
-const wrapper = join(root, 'media', 'run-wrapper.cjs');
-const fixtures = join(import.meta.dirname, 'fixtures');
-const NODE_ARGS = ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'];
-
-/** Starts the writer fixture as a RunLens run (through launch(), as Start Run does). */
-export function startWriter(store: Store, storeDir: string, lines: number, pauseEvery: number, cwd: string, pauseMs = 1): Run {
-  return launch(store, storeDir, wrapper, {
-    name: 'writer',
-    spec: { command: process.execPath, args: [...NODE_ARGS, join(fixtures, 'writer.ts'), String(lines), String(pauseEvery), String(pauseMs)], shell: false, cwd, env: { ...process.env } },
-  });
-}
-
-function node(script: string, args: string[]): { child: ChildProcess; done: Promise<string>; output: () => string } {
-  const child = spawn(process.execPath, [...NODE_ARGS, join(fixtures, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const done = new Promise<string>((resolve, reject) => child.on('exit', (code, signal) => (
-    code === 0 || signal === 'SIGKILL' ? resolve(out) : reject(new Error(`${script} exited ${code ?? signal}: ${out}`)))));
-  return { child, done, output: () => out };
-}
-
-/** Lost and duplicated points of the writer's run: a and b at implicit steps 0..n-1, c at steps 0, 2, 4… */
-export function audit(store: Store, runId: number, n: number): { stored: number; lost: number; duplicated: number; misplaced: number } {
-  let stored = 0, lost = 0, duplicated = 0, misplaced = 0;
-  for (const [key, stepOf, valueOf] of [
-    ['a', (i: number) => i, (i: number) => i], ['b', (i: number) => i, (i: number) => -i], ['c', (i: number) => 2 * i, (i: number) => i],
-  ] as const) {
-    const p = store.metrics.points(runId, key);
-    stored += p.values.length;
-    const seen = new Map<number, number>();
-    for (let j = 0; j < p.values.length; j++) {
-      const i = Math.abs(p.values[j]!);
-      seen.set(i, (seen.get(i) ?? 0) + 1);
-      if (p.steps[j] !== stepOf(i) || p.values[j] !== valueOf(i)) misplaced++;
-    }
-    for (let i = 0; i < n; i++) {
-      const c = seen.get(i) ?? 0;
-      if (c === 0) lost++;
-      if (c > 1) duplicated += c - 1;
-    }
-  }
-  return { stored, lost, duplicated, misplaced };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { audit, node, startWriter, until } from './fixtures/writerRun.ts';
 
 /** An MLflow file store with `runs` runs of `points` points each (what an import reads at the same time). */
 function mlruns(dir: string, runs: number, points: number): string {
@@ -94,15 +38,18 @@ test('two windows follow the same running run while an import writes: 0 duplicat
     const n = 20_000;
     const run = startWriter(store, storeDir, n, 50 + Math.floor(rand() * 400), dir);
     const ticks = [5 + Math.floor(rand() * 40), 5 + Math.floor(rand() * 40)];
-    const windows = ticks.map((t) => node('monitor.ts', [storeDir, String(t)]));
+    // Where each window ingests: a worker thread (as the extension does) or its own thread (the fallback).
+    const modes = [['inline', 'worker'], ['worker', 'worker'], ['worker', 'inline']][round]!;
+    const windows = ticks.map((t, i) => node('monitor.ts', [storeDir, String(t), '15000', modes[i]!]));
     // Round 2: the first window is killed mid-run; the other takes over at once (its pid is gone).
     if (round === 2) setTimeout(() => windows[0]!.child.kill('SIGKILL'), 300 + rand() * 500);
     const report = await importMlflowFrom(store, mlruns(dir, 20, 2000));
     await Promise.all(windows.map((w) => w.done));
+    for (const w of windows) assert.doesNotMatch(w.output(), /ingesting runs on this thread/, 'no worker fell back');
     const a = audit(store, run.id, n);
     const imported = store.runs.list({ limit: 100 }).filter((r) => r.name.startsWith('imp-'))
       .reduce((s, r) => s + store.metrics.points(r.id, 'loss').values.length, 0);
-    console.log(`round ${round} (ticks ${ticks.join('/')} ms${round === 2 ? ', one window killed' : ''}): `
+    console.log(`round ${round} (${modes.join('/')}, ticks ${ticks.join('/')} ms${round === 2 ? ', one window killed' : ''}): `
       + `${a.stored} of ${3 * n} points stored, ${a.duplicated} duplicated, ${a.lost} lost, ${a.misplaced} at a wrong step; `
       + `import ${report.runs} runs, ${imported} points`);
     assert.deepEqual({ lost: a.lost, duplicated: a.duplicated, misplaced: a.misplaced }, { lost: 0, duplicated: 0, misplaced: 0 });
@@ -113,7 +60,7 @@ test('two windows follow the same running run while an import writes: 0 duplicat
   }
 });
 
-test('30 SIGKILLs of the ingesting process at random moments: 0 lost, 0 duplicated', async () => {
+test('30 SIGKILLs of the ingesting process (every other one ingesting in a worker) at random moments: 0 lost, 0 duplicated', async () => {
   const rand = prng(30);
   const dir = tempDir();
   const storeDir = join(dir, '.runlens');
@@ -124,13 +71,13 @@ test('30 SIGKILLs of the ingesting process at random moments: 0 lost, 0 duplicat
   let kills = 0, whileWriting = 0;
   for (; kills < 30; kills++) {
     if (isAlive(info)) whileWriting++;
-    const w = node('monitor.ts', [storeDir, String(5 + Math.floor(rand() * 20))]);
+    const w = node('monitor.ts', [storeDir, String(5 + Math.floor(rand() * 20)), '15000', kills % 2 ? 'inline' : 'worker']);
     await new Promise((r) => setTimeout(r, 100 + rand() * 300));
     w.child.kill('SIGKILL');
     await w.done;
   }
   const writerEnded = !isAlive(info);
-  await node('monitor.ts', [storeDir, '10']).done; // the window that stays
+  await node('monitor.ts', [storeDir, '10', '15000', 'worker']).done; // the window that stays
   const a = audit(store, run.id, n);
   console.log(`${kills} SIGKILLs, ${whileWriting} while the writer was writing (it ${writerEnded ? 'had ended' : 'was still going'} at the last): ${a.stored} of ${3 * n} points stored, `
     + `${a.duplicated} duplicated, ${a.lost} lost, ${a.misplaced} at a wrong step`);

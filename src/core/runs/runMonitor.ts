@@ -7,8 +7,9 @@ import { JsonlIngestor } from '../ingest/jsonlIngestor.ts';
 import { FileCapture } from '../capture/fileCapture.ts';
 import { type LineParser, StdoutIngestor } from '../ingest/stdoutIngestor.ts';
 import { type ProcessInfo, isAlive, readExit, readProcess, runFolder } from './runProcess.ts';
-import { type LeaseOwner, newOwner } from '../store/leaseRepository.ts';
+import { type LeaseOwner, LeaseLost, newOwner } from '../store/leaseRepository.ts';
 import { type FaultKind, describeFault, faultKind } from '../store/faults.ts';
+import { type Followed, type WorkerOptions, WorkerIngest } from '../ingest/ingestClient.ts';
 
 interface Active {
   run: Run;
@@ -50,6 +51,16 @@ export interface MonitorOptions {
   /** Told when a run's fault is first reported (fault) and when it is over (undefined). */
   onFault?: (run: Run, fault: RunFault | undefined) => void;
   now?: () => number;
+  /**
+   * Ingest in a worker thread with its own connection (see ingestClient.ts): this thread then only
+   * keeps ids, faults and the worker's notices. When the worker cannot start or stops, ingest
+   * continues here (with `parse`), and `log` says why.
+   */
+  worker?: WorkerOptions;
+  /** The lease owner to ingest as (the worker ingests in its window's name; default a new one). */
+  owner?: LeaseOwner;
+  /** True once the window lets go: no lease is taken and nothing more is stored (the slice in progress rolls back). */
+  stopped?: () => boolean;
 }
 
 /** Retries of a busy or failing store back off to at most this (each costs at most busyWaitMs). */
@@ -73,13 +84,20 @@ const MAX_BACKOFF_MS = 2000;
  * tick; which keys it wrote is stored with its points, so this holds after a reload too.
  */
 export class RunMonitor {
-  readonly owner: LeaseOwner = newOwner();
+  readonly owner: LeaseOwner;
   private readonly store: Store;
   private readonly storeDir: string;
   private readonly options: MonitorOptions;
   private readonly active = new Map<number, Active>();
   private readonly now: () => number;
   private readonly leaseMs: number;
+  /** The ingest worker, while it runs. */
+  private remote: WorkerIngest | undefined;
+  /**
+   * With a worker: whether the notices taken by the last tick said that other connections (another
+   * window or process, or this thread's own) committed since the worker's previous look.
+   */
+  othersCommitted = false;
 
   constructor(store: Store, storeDir: string, options: MonitorOptions) {
     this.store = store;
@@ -87,20 +105,39 @@ export class RunMonitor {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.leaseMs = options.leaseMs ?? 15_000;
+    this.owner = options.owner ?? newOwner();
+    if (options.worker) this.startWorker(options.worker);
+  }
+
+  /** Whether a worker thread ingests (false: this thread does). */
+  get inWorker(): boolean {
+    return this.remote !== undefined;
+  }
+
+  /** Settles once the worker has the store open (or could not start); at once without a worker. */
+  get started(): Promise<void> {
+    return this.remote?.started ?? Promise.resolve();
+  }
+
+  /** Whether the worker is following runs, and so looks at data_version for this thread (StoreWritesDeps.watched). */
+  get watching(): boolean {
+    return this.remote !== undefined && this.remote.runningIds.length > 0;
   }
 
   get runningIds(): number[] {
-    return [...this.active.keys()];
+    return this.remote ? this.remote.runningIds : [...this.active.keys()];
   }
 
   /** Runs whose points cannot be stored right now, with why (what the Runs view marks). */
   get faults(): Map<number, RunFault> {
+    if (this.remote) return new Map(this.remote.faults);
     const out = new Map<number, RunFault>();
     for (const [id, a] of this.active) if (a.fault?.reported) out.set(id, a.fault);
     return out;
   }
 
   track(run: Run): void {
+    if (this.remote) return this.remote.track(run);
     if (this.active.has(run.id)) return;
     const a = { run, info: readProcess(this.storeDir, run.uid), stopRequested: false, owned: false, beat: 0, nextTry: 0,
       fault: undefined, failures: 0 } as Partial<Active> as Active;
@@ -114,6 +151,7 @@ export class RunMonitor {
     const f = runFolder(this.storeDir, run.uid);
     const keys = new JsonlKeys(this.store, run.id);
     const guard = () => {
+      if (this.options.stopped?.()) throw new LeaseLost(run.id);
       this.store.leases.renew(run.id, this.owner);
       a.beat = this.now();
     };
@@ -132,6 +170,13 @@ export class RunMonitor {
     let reattached = 0, ended = 0;
     for (const run of this.store.runs.list({ status: ['running'], limit: 10_000 })) {
       if (run.origin || this.active.has(run.id)) continue;
+      if (this.remote) {
+        if (this.remote.has(run.id)) continue;
+        this.remote.track(run); // the worker finishes the ones that ended
+        if (processEnded(this.storeDir, run)) ended++;
+        else reattached++;
+        continue;
+      }
       this.track(run);
       this.tickOne(this.active.get(run.id)!);
       if (this.active.has(run.id)) reattached++;
@@ -151,12 +196,19 @@ export class RunMonitor {
   }
 
   markStopping(runId: number): void {
+    this.remote?.markStopping(runId);
     const a = this.active.get(runId);
     if (a) a.stopRequested = true;
   }
 
   /** Ingests what is new; returns the ids of runs that got points or ended. Never throws for a store fault. */
   tick(): number[] {
+    this.othersCommitted = false;
+    if (this.remote) {
+      const { changed, others } = this.remote.take();
+      this.othersCommitted = others;
+      return changed;
+    }
     const changed: number[] = [];
     for (const a of [...this.active.values()]) if (this.tickOne(a)) changed.push(a.run.id);
     return changed;
@@ -164,6 +216,8 @@ export class RunMonitor {
 
   /** Lets go of every lease this monitor holds (a closing window), so another takes over at once. */
   dispose(): void {
+    this.remote?.dispose();
+    this.remote = undefined;
     try {
       if (this.store.isOpen) this.store.leases.releaseAll(this.owner);
     } catch (err) {
@@ -172,14 +226,42 @@ export class RunMonitor {
     this.active.clear();
   }
 
+  private startWorker(worker: WorkerOptions): void {
+    const o = this.options;
+    try {
+      this.remote = new WorkerIngest(worker, {
+        storeDir: this.storeDir, owner: this.owner, budget: o.budget, leaseMs: o.leaseMs, busyWaitMs: o.busyWaitMs, busyReportMs: o.busyReportMs,
+      }, {
+        log: (m) => o.log?.(m),
+        fault: (run, fault) => o.onFault?.(run, fault),
+        notice: () => worker.onNotice?.(),
+        failed: (why, runs) => this.fallBack(why, runs),
+      });
+    } catch (err) {
+      o.log?.(`ingesting runs on this thread: the ingest worker did not start: ${String(err)}`);
+    }
+  }
+
+  /** The worker could not start or stopped: this thread follows its runs from what the store holds. */
+  private fallBack(why: string, runs: Followed[]): void {
+    this.remote = undefined;
+    this.options.log?.(`ingesting runs on this thread: ${why}`);
+    for (const f of runs) {
+      this.track(f.run);
+      if (f.stopping) this.markStopping(f.run.id);
+    }
+    this.options.worker?.onNotice?.();
+  }
+
   private tickOne(a: Active): boolean {
     const now = this.now();
-    if (now < a.nextTry) return false;
+    if (now < a.nextTry || this.options.stopped?.()) return false;
     try {
       const changed = this.store.withBusyTimeout(this.options.busyWaitMs ?? 100, () => this.step(a));
       this.recovered(a);
       return changed;
     } catch (err) {
+      if (this.options.stopped?.()) return false; // let go: the slice rolled back
       const kind = faultKind(err);
       if (!kind) {
         this.options.log?.(`run ${a.run.name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
@@ -294,6 +376,12 @@ export class RunMonitor {
     this.active.delete(a.run.id);
     return true;
   }
+}
+
+/** Whether a run's process is over (what recover() counts as ended while no window watched). */
+function processEnded(storeDir: string, run: Run): boolean {
+  const info = readProcess(storeDir, run.uid);
+  return readExit(storeDir, run.uid) !== undefined || info === undefined || !isAlive(info);
 }
 
 /** Marks a key the run's metrics file wrote: a row in ingest_offsets, committed with its points. */

@@ -21,13 +21,22 @@ export class StoreError extends Error {
 /** How long a writer waits for another window's transaction before giving up. */
 export const BUSY_TIMEOUT_MS = 5000;
 
+export interface OpenOptions {
+  readonly?: boolean;
+  /**
+   * Another thread of this process (the ingest worker's parent) has the file open: it was checked
+   * there, and it is not read here with plain file calls (the open count below is per thread).
+   */
+  alreadyOpen?: boolean;
+}
+
 /**
  * Opens (and creates, and migrates) the run database at `file`. Nothing is written until the file is
  * known to be empty or a RunLens store this version can use: a refused file is left byte for byte, with
  * no -wal, -shm or -journal beside it. WAL lets other windows read while one writes; synchronous=FULL
  * makes a commit durable.
  */
-export function openDatabase(file: string, options: { readonly?: boolean } = {}): Db {
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
   let db: Db | undefined;
   const key = resolve(file);
   try {
@@ -36,7 +45,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
     if (!options.readonly && !existsSync(dirname(file))) mkdirSync(dirname(file), { recursive: true });
     // Already open here: it was checked then, and reading it with plain file calls would drop the
     // open connection's locks. SQLite checks it again below either way.
-    const openHere = (openConnections.get(key) ?? 0) > 0;
+    const openHere = options.alreadyOpen === true || (openConnections.get(key) ?? 0) > 0;
     const found = openHere ? undefined : inspectFile(file);
     if (found?.tables) checkSchema(file, found.userVersion, found.tables);
     if (options.readonly) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BUSY_TIMEOUT_MS, type Db, explain, openDatabase } from './database.ts';
+import { BUSY_TIMEOUT_MS, type Db, type OpenOptions, explain, openDatabase } from './database.ts';
 import { MetricRepository } from './metricRepository.ts';
 import { RunRepository } from './runRepository.ts';
 import { ProvenanceRepository } from './provenanceRepository.ts';
@@ -41,7 +41,7 @@ export class Store {
   }
 
   /** Opens or creates the store in `dir`, migrating it to the current schema. */
-  static open(dir: string, options: { readonly?: boolean; now?: () => number } = {}): Store {
+  static open(dir: string, options: OpenOptions & { now?: () => number } = {}): Store {
     const file = join(dir, DB_FILE);
     return new Store(dir, file, openDatabase(file, options), options.now ?? Date.now);
   }

@@ -32,6 +32,14 @@ export interface StoreWritesDeps {
   fire: (change: StoreChange) => void;
   /** Told when rows were written without this path (a bug); the change is announced anyway. */
   stray?: (message: string) => void;
+  /**
+   * True while another connection of this process watches data_version for this one: the ingest
+   * worker while it follows runs. Its own commits come as writes here naming their kinds, and other
+   * connections' commits it sees as a write naming every kind (RunMonitor.othersCommitted). check(),
+   * and every write that began while watched, then only keep up with data_version (strays are still
+   * looked for).
+   */
+  watched?: () => boolean;
 }
 
 /**
@@ -53,15 +61,16 @@ export class StoreWrites {
 
   /** fn in one transaction, then one change event naming `kinds`; nothing is announced when it throws (rolled back). */
   write<T>(kinds: readonly ChangeKind[], fn: (store: Store) => T): T {
+    const watched = this.#watched();
     const store = this.#begin();
     let result: T;
     try {
       result = store.transaction(() => fn(store));
     } catch (err) {
-      this.#end(store, []);
+      this.#end(store, [], watched);
       throw err;
     }
-    this.#end(store, kinds);
+    this.#end(store, kinds, watched);
     return result;
   }
 
@@ -71,10 +80,11 @@ export class StoreWrites {
    * steps may have committed: it names `kinds`, or every kind when they depend on its result.
    */
   writeSteps<T>(kinds: Kinds<Awaited<T>>, fn: (store: Store) => T): T {
+    const watched = this.#watched();
     const store = this.#begin();
-    const done = (result: Awaited<T>) => this.#end(store, typeof kinds === 'function' ? kinds(result) : kinds);
+    const done = (result: Awaited<T>) => this.#end(store, typeof kinds === 'function' ? kinds(result) : kinds, watched);
     const failed = (err: unknown) => {
-      this.#end(store, typeof kinds === 'function' ? ALL_KINDS : kinds);
+      this.#end(store, typeof kinds === 'function' ? ALL_KINDS : kinds, watched);
       throw err;
     };
     let result: T;
@@ -97,7 +107,7 @@ export class StoreWrites {
       return;
     }
     const version = store.dataVersion();
-    const other = version !== this.#seen.version;
+    const other = version !== this.#seen.version && !this.#watched();
     this.#seen.version = version;
     const stray = this.#going === 0 && this.#strayed(store);
     if (other || stray) this.#deps.fire({ kinds: new Set(ALL_KINDS), external: true });
@@ -111,10 +121,17 @@ export class StoreWrites {
     return store;
   }
 
-  #end(store: Store, kinds: readonly ChangeKind[]): void {
+  #end(store: Store, kinds: readonly ChangeKind[], watched: boolean): void {
     this.#going--;
-    if (this.#seen?.store === store && store.isOpen) this.#seen.changes = store.changeCount();
+    if (this.#seen?.store === store && store.isOpen) {
+      this.#seen.changes = store.changeCount();
+      if (watched) this.#seen.version = store.dataVersion();
+    }
     if (kinds.length) this.#deps.fire({ kinds: new Set(kinds), external: false });
+  }
+
+  #watched(): boolean {
+    return this.#deps.watched?.() ?? false;
   }
 
   /** A store not seen before (just opened): what it looks like now is the baseline. */
