@@ -1,4 +1,6 @@
-"""Cost of runlens.log() per call, next to an empty loop and the naive json.dumps + write per call.
+"""Cost of runlens.log() per call, next to an empty loop and the naive json.dumps + write per call;
+and the cost of runlens.init() starting a run by itself (git, patch, environment, params, packages)
+on a git copy of the demo workspace, with and without datasets, next to `import runlens` alone.
 
     python3 test/bench/helper.bench.py        (BENCH_SCALE=0.1 for a quick run)
 
@@ -9,12 +11,17 @@ import base64
 import gc
 import json
 import os
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from array import array
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "media", "python"))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+HELPER = os.path.abspath(os.path.join(ROOT, "media", "python"))
+sys.path.insert(0, HELPER)
 
 
 def scale():
@@ -121,6 +128,72 @@ def best_of(fn, *args):
     return best
 
 
+# -- init() -------------------------------------------------------------------------------------
+
+# Runs in a fresh interpreter each time (init() happens once per process, imports included).
+INIT_CHILD = r"""
+import json, os, sys, time
+t0 = time.perf_counter()
+import runlens
+t1 = time.perf_counter()
+uid = None
+if sys.argv[1] != "import":
+    uid = runlens.init(datasets=["data"] if sys.argv[1] == "datasets" else None)
+t2 = time.perf_counter()
+inbox = os.path.join(".runlens", "inbox", "%s.json" % uid)
+while uid and not os.path.exists(inbox) and time.perf_counter() - t2 < 30:
+    time.sleep(0.0005)
+t3 = time.perf_counter()
+print(json.dumps({"import": (t1 - t0) * 1e3, "init": (t2 - t1) * 1e3, "inbox": (t3 - t1) * 1e3, "uid": uid}))
+"""
+
+
+def demo_workspace(tmp):
+    """A git copy of the demo workspace (with one uncommitted change), as `npm start` makes it."""
+    ws = os.path.join(tmp, "demo")
+    shutil.copytree(os.path.join(ROOT, "demo"), ws, ignore=shutil.ignore_patterns(".runlens", "outputs", "__pycache__"))
+    git = ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
+    subprocess.run(git + ["init", "-q"], cwd=ws, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=ws, check=True)
+    subprocess.run(git + ["commit", "-qm", "demo"], cwd=ws, check=True)
+    with open(os.path.join(ws, "train.py"), "a") as f:
+        f.write("# an uncommitted change\n")
+    return ws
+
+
+def bench_init(ws, kind, n, env):
+    out = []
+    for _ in range(n):
+        r = subprocess.run([sys.executable, "-c", INIT_CHILD, kind], cwd=ws, env=env, capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 or r.stderr:
+            raise RuntimeError("init bench child failed: %s" % r.stderr)
+        out.append(json.loads(r.stdout))
+    return out
+
+
+def init_figures(scale_n):
+    """Median and best of n fresh interpreters: import alone, init() without and with datasets."""
+    tmp = tempfile.mkdtemp(prefix="runlens-bench-init-")
+    try:
+        ws = demo_workspace(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLENS_") and k not in ("CI", "PYTHONDONTWRITEBYTECODE")}
+        env["PYTHONPATH"] = HELPER
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")  # byte code, as an installed helper has it
+        bench_init(ws, "plain", 1, env)  # warm the byte code and the OS caches
+        figures = {}
+        for kind in ("import", "plain", "datasets"):
+            runs = bench_init(ws, kind, scale_n, env)
+            for key in ("import", "init", "inbox"):
+                values = [r[key] for r in runs]
+                figures["%s_%s" % (kind, key)] = (statistics.median(values), min(values))
+        inbox_dir = os.path.join(ws, ".runlens", "inbox")
+        count = len(os.listdir(inbox_dir))
+        data_files = sum(len(f) for _, _, f in os.walk(os.path.join(ws, "data")))
+        return figures, count, data_files
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="runlens-bench-")
     naive_path = os.path.join(tmp, "naive.jsonl")
@@ -131,9 +204,7 @@ def main():
     helper_s = best_of(lambda: (_rm(helper_path), bench_helper(N, helper_path))[1])
 
     records, values, in_order = count_points(helper_path)
-    for p in (naive_path, helper_path):
-        _rm(p)
-    os.rmdir(tmp)
+    shutil.rmtree(tmp, ignore_errors=True)  # also the packages.json the helper writes beside its file
 
     empty_us = empty_s / N * 1e6
     naive_us = naive_s / N * 1e6
@@ -152,7 +223,17 @@ def main():
     )
     print("  vs empty loop: %.2f µs" % empty_us)
     print("  (loop included: helper %.2f µs, naive %.2f µs per iteration)" % (helper_us, naive_us))
-    ok = records == N and values == 2 * N and in_order
+    init_n = max(3, int(15 * scale()))
+    init, inbox_files, data_files = init_figures(init_n)
+    print("runlens.init() starting a run itself, demo workspace in git (median / best of %d fresh interpreters):" % init_n)
+    print("  import runlens alone:           %6.1f / %6.1f ms   (baseline)" % init["import_import"])
+    print("  init() without datasets:        %6.1f / %6.1f ms   (target < 200 ms)" % init["plain_init"])
+    print("    until the inbox file is in:   %6.1f / %6.1f ms   (packages listed in the background)" % init["plain_inbox"])
+    print("  init(datasets=['data']):        %6.1f / %6.1f ms   (%d files, hashed; no extension cache)" % (init["datasets_init"] + (data_files,)))
+    print("    until the inbox file is in:   %6.1f / %6.1f ms" % init["datasets_inbox"])
+    ok = records == N and values == 2 * N and in_order and inbox_files == 1 + 2 * init_n
+    if inbox_files != 1 + 2 * init_n:
+        print("  ERROR: %d inbox files, expected %d" % (inbox_files, 1 + 2 * init_n))
     if not ok:
         print(
             "  ERROR: the helper's file has %d records / %d values (expected %d / %d), steps and values as logged: %s"
@@ -169,6 +250,11 @@ def main():
                 "naive_loop_us": round(naive_us, 4),
                 "n": N,
                 "records": records,
+                "import_ms": round(init["import_import"][0], 2),
+                "init_ms": round(init["plain_init"][0], 2),
+                "init_inbox_ms": round(init["plain_inbox"][0], 2),
+                "init_datasets_ms": round(init["datasets_init"][0], 2),
+                "init_datasets_inbox_ms": round(init["datasets_inbox"][0], 2),
                 "ok": ok,
             }
         )

@@ -18,9 +18,9 @@ export function writeOldStore(dir: string, series: Iterable<[run: string, key: s
     }
   }
   store.close();
-  // schema 8 only added chunk_conversion: without it, and at user_version 7, this is a schema 7 store
+  // schema 8 added chunk_conversion, later steps only new tables: without them, at user_version 7, this is a schema 7 store
   const db = new Database(join(dir, 'runs.db'));
-  db.exec('DROP TABLE chunk_conversion');
+  for (const table of ['chunk_conversion', 'run_packages', 'package_sets', 'alerts', 'health_state', 'profiles']) db.exec(`DROP TABLE IF EXISTS ${table}`);
   db.pragma('user_version = 7');
   db.close();
 }

@@ -53,7 +53,8 @@ test('src/core never imports vscode, directly or through a non-core module', () 
   const offenders: string[] = [];
   for (const file of files) {
     for (const spec of importsOf(file, readFileSync(file, 'utf8'))) {
-      const escapes = spec.startsWith('.') && relative(core, join(file, '..', spec)).startsWith('..');
+      // a data file (the shared redaction rules in media/) cannot import anything
+      const escapes = spec.startsWith('.') && !spec.endsWith('.json') && relative(core, join(file, '..', spec)).startsWith('..');
       if (spec === 'vscode' || spec.startsWith('vscode/') || escapes) offenders.push(`${relative(root, file)} imports ${spec}`);
     }
   }

@@ -2,7 +2,7 @@
 // they leave against the line format in src/core/ingest/FORMAT.md.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -22,8 +22,7 @@ function runPy(script: string, opts: { file?: string | null; env?: { [k: string]
   const dir = tempDir();
   const file = opts.file === undefined ? join(dir, 'metrics.jsonl') : opts.file;
   const env: { [k: string]: string | undefined } = { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1', ...opts.env };
-  delete env.RUNLENS_METRICS_FILE;
-  delete env.RUNLENS_FLUSH_MS;
+  for (const v of ['RUNLENS_METRICS_FILE', 'RUNLENS_FLUSH_MS', 'RUNLENS_STORE', 'RUNLENS_SOURCE', 'CI']) delete env[v];
   if (file !== null) env.RUNLENS_METRICS_FILE = file;
   Object.assign(env, opts.env);
   const r = spawnSync('python3', ['-c', script], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
@@ -349,7 +348,8 @@ raise RuntimeError("boom")
   assert.deepEqual(points(readLines(failed.file)).map((p) => p.step), [0, 1, 2]);
 });
 
-test('without RUNLENS_METRICS_FILE it warns once and writes runlens-metrics.jsonl in the working folder', () => {
+test('without RUNLENS_METRICS_FILE the records go to a run in the store, in the same lines, and nothing into the working folder', () => {
+  const store = join(tempDir(), 'store');
   const r = runPy(`
 import runlens
 runlens.log({"loss": 1.0})
@@ -357,12 +357,13 @@ runlens.log_params({"lr": 0.1})
 runlens.log({"loss": 0.5})
 runlens.flush()
 runlens.log({"loss": 0.25})
-`, { file: null });
+`, { file: null, env: { RUNLENS_STORE: store } });
   assert.equal(r.status, 0, r.stderr);
-  const message = 'runlens: RUNLENS_METRICS_FILE is not set; writing metrics to ./runlens-metrics.jsonl';
-  assert.equal(r.stderr.split('\n').filter((l) => l === message).length, 1, r.stderr);
-  assert.equal(r.stderr.trim(), message);
-  const lines = readLines(join(r.dir, 'runlens-metrics.jsonl'));
+  assert.equal(r.stderr, '');
+  assert.deepEqual(readdirSync(r.dir), [], 'no runlens-metrics.jsonl any more');
+  const [uid, ...others] = readdirSync(join(store, 'runs'));
+  assert.ok(uid && others.length === 0, 'one run');
+  const lines = readLines(join(store, 'runs', uid, 'metrics.jsonl'));
   assert.deepEqual(kinds(lines), ['batch', 'params', 'batch', 'batch']);
   assert.deepEqual(points(lines).map((p) => p.step), [0, 1, 2]);
 });

@@ -5,6 +5,11 @@
 writing) happens in batches from `_flush_locked`, called when the buffer is full, when the flush
 interval has passed (noticed by `log()` itself or by a daemon timer thread), before any other
 record, in `flush()` / `finish()` and at exit.
+
+Where records go is decided at first use (`_begin`): the file of a RunLens launch
+($RUNLENS_METRICS_FILE, mode "launched"), a file given to configure() ("file"), or a run this
+process starts itself (_run.py, mode "run"; "ended" after finish(), "off" when there is no store).
+The timer thread also touches the run's heartbeat file.
 """
 
 import atexit
@@ -17,9 +22,9 @@ import time
 
 from ._encode import encode_metrics, encode_record, jsonable
 
-DEFAULT_FILE = "runlens-metrics.jsonl"
 BATCH_SIZE = 2000  # records encoded at a time (log() flushes when this many are buffered)
 MAX_PENDING = 1000000  # records kept in memory while the file cannot be written
+HEARTBEAT_S = 10.0  # how often a run's heartbeat file is touched
 
 _time = time.time
 _dict = dict
@@ -60,6 +65,11 @@ _failing = False
 _thread = None
 _stop = threading.Event()
 _warned = set()
+_mode = None  # None until first use, then "launched", "file", "run", "ended" or "off"
+_begin_lock = threading.RLock()  # taken before _lock, never after it
+_beat = None  # the run's heartbeat file
+_beat_next = 0.0
+_helpers = []  # short-lived background threads (inbox, packages.json), joined before a fork
 
 
 def _warn_once(key, message):
@@ -118,6 +128,7 @@ def _due(t):
     global _deadline, _started
     if not _started:
         # First call in this process: start the timer and wait for the interval before writing.
+        _begin()
         _started = True
         _deadline = t + _interval
         _start_timer()
@@ -141,6 +152,9 @@ def _flush_locked(extra=None, sync=False):
     """Encode the buffered metrics (plus an optional encoded record after them) and write all
     pending bytes. Must be called with _lock held. Never raises on I/O errors."""
     global _deadline
+    if _path is None and _resolve_path() is None:
+        _drop(extra)
+        return
     n = len(_buf)  # a multiple of 3: log() adds a whole record in one extend()
     if n:
         chunk = _buf[:n]
@@ -168,17 +182,121 @@ def _flush_locked(extra=None, sync=False):
 
 
 def _resolve_path():
+    """The file records go to, or None when they are not recorded (no run)."""
     global _path
     if _path is None:
-        target = _configured_path or os.environ.get("RUNLENS_METRICS_FILE")
-        if not target:
-            _warn_once(
-                "unset",
-                "RUNLENS_METRICS_FILE is not set; writing metrics to ./" + DEFAULT_FILE,
-            )
-            target = DEFAULT_FILE
-        _path = os.path.abspath(os.fsdecode(target))
+        target = _configured_path or (os.environ.get("RUNLENS_METRICS_FILE") if _mode == "launched" else None)
+        if target:
+            _path = os.path.abspath(os.fsdecode(target))
     return _path
+
+
+def _drop(extra):
+    """Records with nowhere to go: forgotten (the reason was said once)."""
+    global _deadline
+    if (_buf or extra is not None) and _mode == "ended":
+        _warn_once("ended", "the run ended with finish(); records logged after it are not kept (call runlens.init() to start another run)")
+    del _buf[:]
+    del _pending[:], _pending_records[:]
+    if _started:
+        _deadline = _time() + _interval
+
+
+# -- where records go -------------------------------------------------------------------------
+
+
+def _begin():
+    """First use in this process: a RunLens launch, a configured file, or a run started here."""
+    global _mode
+    if _mode is not None:
+        return
+    with _begin_lock:
+        if _mode is not None:
+            return
+        try:
+            if _configured_path:
+                _mode = "file"
+            elif os.environ.get("RUNLENS_METRICS_FILE"):
+                _mode = "launched"
+                _start_packages_file(os.environ["RUNLENS_METRICS_FILE"])
+            else:
+                from . import _run
+
+                _run.start(auto=True)
+        except Exception as e:
+            _mode = _mode or "off"
+            _warn_once("internal", "could not start recording (%s: %s)" % (type(e).__name__, e))
+
+
+def _set_run(path, heartbeat, auto):
+    """Called by _run.start: records now go to `path` (None: nowhere). An explicit init() forgets
+    records logged while no run was going and restarts implicit steps at 0."""
+    global _mode, _path, _beat, _beat_next, _last_step, _midline, _head_partial, _failing
+    with _lock:
+        if not auto:
+            del _buf[:]
+            del _pending[:], _pending_records[:]
+            _last_step = -1
+        _close()
+        _path = path
+        _mode = "run" if path else "off"
+        _midline = _head_partial = _failing = False
+        _warned.discard("ended")
+        _beat = heartbeat
+        _beat_next = _time() + HEARTBEAT_S
+    if heartbeat:
+        _start_timer()
+
+
+def _flush_run(last):
+    """Called by _run.end: writes and closes the run's file; `last` (not in a forked child): the
+    run is over, later records go nowhere."""
+    global _mode, _path, _beat
+    with _lock:
+        _flush_locked(sync=True)
+        _close()
+        if last:
+            if _pending:
+                _warn_once("lost", "%d metric records could not be written to %s and are lost" % (sum(_pending_records), _path))
+                del _pending[:], _pending_records[:]
+            _path = None
+            _beat = None
+            _mode = "ended"
+
+
+def _add_helper_thread(t):
+    if t is not None:
+        _helpers[:] = [h for h in _helpers if h.is_alive()] + [t]
+
+
+def _join_helpers(timeout):
+    for t in list(_helpers):
+        if t is not threading.current_thread():
+            t.join(timeout)
+
+
+def _start_packages_file(metrics_file):
+    """A launched run: packages.json next to the metrics file, once per run folder, in the background."""
+    target = os.path.join(os.path.dirname(os.path.abspath(os.fsdecode(metrics_file))), "packages.json")
+    if os.path.exists(target):
+        return
+
+    def work():
+        try:
+            from ._packages import packages
+            from ._run import write_json
+
+            if not os.path.exists(target):
+                write_json(target, packages())
+        except Exception as e:
+            _warn_once("packages", "could not record the installed packages (%s: %s)" % (type(e).__name__, e))
+
+    t = _thread_of(work, "runlens-packages")
+    try:
+        t.start()
+        _add_helper_thread(t)
+    except RuntimeError:
+        pass
 
 
 def _open():
@@ -288,11 +406,20 @@ def _bound_pending():
 # -- the timer thread, exit and fork --------------------------------------------------------
 
 
+def _thread_of(target, name, args=()):
+    """A daemon thread the debugger leaves running at a breakpoint (pydevd / debugpy skip threads
+    marked as their own), so the run's heartbeat and writes go on while the script is paused."""
+    t = threading.Thread(target=target, args=args, name=name, daemon=True)
+    t.is_pydev_daemon_thread = True
+    t.pydev_do_not_trace = True
+    return t
+
+
 def _start_timer():
     global _thread
     if _thread is not None and _thread.is_alive():
         return
-    _thread = threading.Thread(target=_timer_loop, args=(_stop,), name="runlens-flush", daemon=True)
+    _thread = _thread_of(_timer_loop, "runlens-flush", (_stop,))
     try:
         _thread.start()
     except RuntimeError:  # interpreter shutting down
@@ -300,19 +427,41 @@ def _start_timer():
 
 
 def _timer_loop(stop):
+    global _beat_next
     while not stop.wait(max(_interval, 0.005)):
         try:
             if (_buf or _pending) and _time() >= _deadline:
                 with _lock:
                     _flush_locked()
+            if _beat is not None and _time() >= _beat_next:
+                _beat_next = _time() + HEARTBEAT_S
+                _touch(_beat)
         except Exception:
             pass
+
+
+def _touch(path):
+    try:
+        os.utime(path, None)
+    except FileNotFoundError:
+        try:
+            open(path, "ab").close()
+        except OSError:
+            pass
+    except OSError:
+        pass
 
 
 def _at_exit():
     _stop.set()
     try:
-        finish()
+        if _mode == "run":
+            from . import _run
+
+            _run.end(_run.exit_code())
+        else:
+            finish()
+        _join_helpers(5.0)
     except Exception:
         pass
     n = sum(_pending_records)
@@ -325,6 +474,7 @@ def _before_fork():
     threads running is safe, and Python 3.12+ warns about forking a multi-threaded process."""
     global _paused
     _paused = False
+    _join_helpers(5.0)  # a fork while they list packages could leave locks held in the child
     t = _thread
     if t is not None and t.is_alive() and t is not threading.current_thread():
         _paused = True
@@ -340,6 +490,8 @@ def _after_fork_in_parent():
         _stop = threading.Event()
         _started = False
         _deadline = 0.0  # the next log() restarts the timer
+        if _beat is not None:
+            _start_timer()  # the run's heartbeat goes on without waiting for a log()
 
 
 _paused = False
@@ -365,6 +517,7 @@ def _after_fork_in_child():
     _stop = threading.Event()
     _deadline = 0.0
     _started = False
+    _helpers[:] = []
 
 
 atexit.register(_at_exit)
@@ -376,6 +529,7 @@ if hasattr(os, "register_at_fork"):
 
 
 def _write_record(kind, value):
+    _begin()
     line = encode_record(kind, value, time.time())
     try:
         with _lock:
@@ -423,7 +577,17 @@ def flush():
 
 
 def finish():
-    """Write everything buffered, fsync and close the file. Logging afterwards still works."""
+    """End the run: write everything buffered, fsync and close the file. A run the helper started
+    itself gets its exit.json (code 0) and is over: records logged after it are dropped with a
+    warning until init() starts another. In a RunLens launch, logging afterwards still works."""
+    if _mode == "run":
+        try:
+            from . import _run
+
+            _run.end(0)
+        except Exception as e:
+            _warn_once("internal", "could not end the run (%s: %s)" % (type(e).__name__, e))
+        return
     try:
         with _lock:
             _flush_locked(sync=True)
@@ -431,6 +595,39 @@ def finish():
                 _close()
     except Exception as e:
         _warn_once("internal", "could not write metrics (%s: %s)" % (type(e).__name__, e))
+
+
+def init(name=None, experiment=None, params=None, config=None, tags=None, datasets=None, config_files=None):
+    """Start a run with these details (all optional) and return its uid, or None when nothing is
+    recorded. Outside a RunLens launch it ends the run going in this process (if any) and starts a
+    new one (see the package docstring). Inside a launch (`$RUNLENS_METRICS_FILE`) the run already
+    exists: params, config, config_files and tags are logged to it; name, experiment and datasets
+    come from the launch. Problems are reported once on stderr, never raised."""
+    try:
+        with _begin_lock:
+            if _mode is None and (_configured_path or os.environ.get("RUNLENS_METRICS_FILE")):
+                _begin()
+            if _mode in ("launched", "file"):
+                return _init_launched(params, config, tags, config_files)
+            from . import _run
+
+            return _run.start(name, experiment, params, config, tags, datasets, config_files)
+    except Exception as e:
+        _warn_once("internal", "could not start a run (%s: %s)" % (type(e).__name__, e))
+        return None
+
+
+def _init_launched(params, config, tags, config_files):
+    from . import _provenance
+
+    parts = [_provenance.read_params_file(os.fsdecode(f)) for f in ([config_files] if isinstance(config_files, (str, os.PathLike)) else config_files or [])]
+    parts += [_provenance.as_mapping(config), _provenance.as_mapping(params)]
+    flat = _provenance.merge_params(parts)
+    if flat:
+        _write_record("params", flat)
+    if tags:
+        set_tags(tags)
+    return None
 
 
 def configure(path=None, flush_interval_ms=None, batch_size=None):

@@ -330,22 +330,51 @@ def _encode_one_by_one(steps, times, dicts):
 # -- other records ----------------------------------------------------------------------------
 
 
-def jsonable(v, depth=0):
-    """A copy of `v` made of dicts, lists, strings, finite numbers, booleans and None."""
+MAX_DEPTH = 64
+VALUE_NODES = 100000  # containers and objects converted per top-level value
+TOTAL_NODES = 1000000  # and in all
+
+
+class _Budget:
+    """Bounds the work on params that share sub-objects (a list holding itself twice, 40 levels
+    deep, has 2**40 paths): past it, the rest of a value becomes a short repr."""
+
+    __slots__ = ("value", "total")
+
+    def __init__(self):
+        self.value = VALUE_NODES
+        self.total = TOTAL_NODES
+
+    def take(self):
+        self.value -= 1
+        self.total -= 1
+        return self.value >= 0 and self.total >= 0
+
+
+def jsonable(v, depth=0, budget=None):
+    """A copy of `v` made of dicts, lists, strings, finite numbers, booleans and None (non-finite
+    floats as "NaN" / "Infinity" / "-Infinity"); past MAX_DEPTH levels or the node budget, a short repr."""
     c = v.__class__
     if v is None or c is str or c is bool or c is int:
         return v
     if c is float:
         return v if math.isfinite(v) else nonfinite(v)
-    if depth > 64:
-        return _safe_str(v)
+    if budget is None:
+        budget = _Budget()
+    if depth > MAX_DEPTH or not budget.take():
+        return _short(v)
     if isinstance(v, dict) or (hasattr(v, "keys") and hasattr(v, "__getitem__")):
         try:
-            return {_key(k): jsonable(v[k], depth + 1) for k in list(v.keys())}
+            out = {}
+            for k in list(v.keys()):
+                if depth == 0:
+                    budget.value = VALUE_NODES  # each top-level value gets its own share
+                out[_key(k)] = jsonable(v[k], depth + 1, budget)
+            return out
         except Exception:
-            return _safe_str(v)
+            return _short(v)
     if isinstance(v, (list, tuple, set, frozenset)):
-        return [jsonable(x, depth + 1) for x in v]
+        return [jsonable(x, depth + 1, budget) for x in v]
     if isinstance(v, str):
         return str(v)
     if isinstance(v, bool):
@@ -361,15 +390,33 @@ def jsonable(v, depth=0):
     tolist = getattr(v, "tolist", None)  # numpy arrays and scalars
     if callable(tolist):
         try:
-            return jsonable(tolist(), depth + 1)
+            return jsonable(tolist(), depth + 1, budget)
         except Exception:
             pass
     for conv in (_index, float):
         try:
-            return jsonable(conv(v), depth + 1)
+            return jsonable(conv(v), depth + 1, budget)
         except Exception:
             pass
     return _safe_str(v)
+
+
+_repr = None
+
+
+def _short(v):
+    """A bounded repr (reprlib: a few levels and items), whatever `v` holds."""
+    global _repr
+    if _repr is None:
+        import reprlib
+
+        _repr = reprlib.Repr()
+        _repr.maxlevel = 3
+        _repr.maxstring = _repr.maxother = 80
+    try:
+        return _repr.repr(v)
+    except Exception:
+        return "<%s>" % type(v).__name__
 
 
 def _index(v):

@@ -1,8 +1,10 @@
 import type { Store } from '../store/store.ts';
 import type { AliasChange, ModelVersion } from '../store/modelRepository.ts';
-import type { ArtifactFile } from '../store/artifactRepository.ts';
+import type { Artifact, ArtifactFile } from '../store/artifactRepository.ts';
 import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { ParamValue, Run } from '../types.ts';
+import { type Packages, type PackagesDiff, diffPackages } from '../provenance/packages.ts';
+import { NOTEBOOK_TAG } from '../runs/inboxFormat.ts';
 
 /** Everything a model version came from: version → run → commit (+ patch) → datasets → params → metrics. */
 export interface Lineage {
@@ -22,18 +24,27 @@ export interface Lineage {
   params: { [key: string]: ParamValue };
   environment: { interpreter: string | null; interpreterVersion: string | null; os: string | null; hostname: string | null; gpu: string[]; commandLine: string | null };
   artifactFiles: ArtifactFile[];
+  /** The interpreter's installed packages when the run recorded them. */
+  packages: Packages | null;
+  /** From the recorded packages to `current` (lineage's option), when both are known. */
+  packagesDiff: PackagesDiff | null;
+  /** The notebook the run came from, and the snapshot of it kept as an artifact (null when it could not be kept). */
+  notebook: { path: string; snapshot: Artifact | null } | null;
   /** The run this version's run reproduces, and the runs that reproduce it (with their verdict tag). */
   reproduces: Run | null;
   reproductions: { run: Run; verdict: string | null }[];
 }
 
-export function lineage(store: Store, versionId: number): Lineage {
+/** `current`: the packages of the interpreter Reproduce would use, to say what differs from the recorded ones. */
+export function lineage(store: Store, versionId: number, options: { current?: Packages } = {}): Lineage {
   const version = store.models.version(versionId);
   if (!version) throw new RangeError(`model version ${versionId} does not exist`);
   const run = store.runs.get(version.runId);
   if (!run) throw new RangeError(`the run of ${version.model} v${version.version} is missing from the store`);
   const prov = store.provenance.get(run.id);
   const patch = prov?.patchSha256 ? store.provenance.blob(prov.patchSha256) : undefined;
+  const packages = store.packages.get(run.id) ?? null;
+  const notebookPath = store.runs.tags(run.id)[NOTEBOOK_TAG];
   return {
     version,
     aliasHistory: store.models.aliasHistory(version.modelId),
@@ -49,6 +60,10 @@ export function lineage(store: Store, versionId: number): Lineage {
       hostname: prov?.hostname ?? null, gpu: prov?.gpu ?? [], commandLine: prov?.commandLine ?? null,
     },
     artifactFiles: version.artifactId === null ? [] : store.artifacts.files(version.artifactId),
+    packages,
+    packagesDiff: packages && options.current ? diffPackages(packages, options.current) : null,
+    notebook: notebookPath === undefined ? null
+      : { path: notebookPath, snapshot: store.artifacts.list(run.id).find((a) => a.source === 'notebook') ?? null },
     reproduces: run.reproduces === null ? null : store.runs.get(run.reproduces) ?? null,
     reproductions: store.runs.reproductionsOf(run.id).map((r) => ({ run: r, verdict: store.runs.tags(r.id)['runlens.reproduced'] ?? null })),
   };

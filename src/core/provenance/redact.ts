@@ -1,7 +1,10 @@
 // What counts as a secret, and the stored copies of environments, URLs and command lines without them.
 // Only stored copies are redacted: processes are started with the real values.
+// The name rules are data in media/redaction.json, shared with the Python helper.
 
-export const REDACTED = '<redacted>';
+import rules from '../../../media/redaction.json' with { type: 'json' };
+
+export const REDACTED: string = rules.redacted;
 
 /**
  * The name rule. A name (variable, flag, `key=value` key, URL query parameter, header) is split into
@@ -12,22 +15,15 @@ export const REDACTED = '<redacted>';
  * PATH, PATHEXT, COMPASS, GIT_AUTHOR_NAME and TOKENIZERS_PARALLELISM are not secrets; GH_PAT,
  * DB_PASS, MY_API_KEY, dbPassword are. NOT_SECRET lists names kept on purpose.
  */
-const SECRET_WORDS = new Set([
-  'KEY', 'APIKEY', 'API', 'TOKEN', 'SECRET', 'PASS', 'PASSWORD', 'PASSWD', 'PWD', 'PASSPHRASE', 'PAT', 'JWT', 'BEARER',
-  'CREDENTIAL', 'CREDS', 'AUTH', 'AUTHORIZATION', 'PRIVATE', 'SESSION', 'COOKIE', 'SIG', 'SIGNATURE', 'DSN',
-  'CONNSTR', 'CONNECTIONSTRING',
-]);
-const SECRET_ENDING = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|APIKEY)S?$/;
+const SECRET_WORDS = new Set(rules.secretWords);
+const SECRET_ENDING = new RegExp(rules.secretEnding);
 /** Folders and sockets, not secrets, though their names match. */
-const NOT_SECRET = new Set([
-  'PATH', 'PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'XDG_SESSION_ID', 'XDG_SESSION_TYPE', 'XDG_SESSION_CLASS', 'XDG_SESSION_DESKTOP',
-  'DBUS_SESSION_BUS_ADDRESS',
-]);
+const NOT_SECRET = new Set(rules.notSecret);
+const NAME_SPLIT = new RegExp(rules.nameSplit);
 
 /** A name's parts, upper case: `sshKeyFile` → SSH, KEY, FILE. */
 function nameParts(name: string): string[] {
-  return name.split(/[^A-Za-z\d]+|(?<=[a-z\d])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])/)
-    .filter(Boolean).map((p) => p.toUpperCase());
+  return name.split(NAME_SPLIT).filter(Boolean).map((p) => p.toUpperCase());
 }
 
 const isWord = (p: string) => SECRET_WORDS.has(p) || (p.endsWith('S') && SECRET_WORDS.has(p.slice(0, -1)));
@@ -46,8 +42,8 @@ export function isSecretName(name: string): boolean {
  * PASSWORD(S), PASSWD, CREDENTIAL(S), CREDS or API KEY(S) (credentials.json, client_secret.json,
  * hf_token.txt; not special_tokens_map.json).
  */
-const SECRET_FILE = /^(\.env(\..*)?|\.envrc|[._]netrc|\.pgpass|\.npmrc|\.pypirc|\.git-credentials|id_(rsa|dsa|ecdsa|ed25519)(?!.*\.pub$).*)$|\.(pem|key|p12|pfx|jks|keystore|ppk)$/i;
-const SECRET_FILE_WORD = /^(SECRETS?|TOKEN|PASSWORDS?|PASSWD|CREDENTIALS?|CREDS|APIKEYS?)$/;
+const SECRET_FILE = new RegExp(rules.secretFile, rules.secretFileFlags);
+const SECRET_FILE_WORD = new RegExp(rules.secretFileWord);
 
 /** True when a file (a path with / separators) likely holds a secret, by its name. */
 export function isSecretFile(path: string): boolean {

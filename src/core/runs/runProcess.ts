@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { redactArgs } from '../provenance/redact.ts';
 
@@ -16,7 +17,14 @@ export interface LaunchSpec {
 export interface ProcessInfo {
   pid: number;
   startTicks: number | null;
+  /** The machine it runs on, when process.json says (the Python helper's own runs); absent: this one. */
+  host?: string | null;
+  /** The run's folder, set by readProcess: its `heartbeat` file tells whether a process on another host goes on. */
+  folder?: string;
 }
+
+/** A process on another host counts as alive while its heartbeat file is younger than this. */
+export const HEARTBEAT_MS = 60_000;
 
 export interface ExitRecord {
   code: number | null;
@@ -36,6 +44,10 @@ export function runFolder(storeDir: string, uid: string) {
     metrics: join(dir, 'metrics.jsonl'),
     process: join(dir, 'process.json'),
     exit: join(dir, 'exit.json'),
+    /** Touched every 10 s by the Python helper while its run goes. */
+    heartbeat: join(dir, 'heartbeat'),
+    /** The interpreter's installed packages, written once by the Python helper. */
+    packages: join(dir, 'packages.json'),
   };
 }
 
@@ -84,8 +96,18 @@ function procStat(pid: number): string[] | undefined {
   }
 }
 
-/** True when the recorded process is still the one that was started (a reused pid does not count). */
-export function isAlive(info: ProcessInfo): boolean {
+/** True when the process runs on another machine than this one: its pid means nothing here. */
+export function onOtherHost(info: ProcessInfo): boolean {
+  return typeof info.host === 'string' && info.host !== '' && info.host !== hostname();
+}
+
+/**
+ * True when the recorded process is still the one that was started (a reused pid does not count).
+ * On another host: while the run folder's heartbeat (or, before the first beat, process.json) was
+ * touched within `heartbeatMs`.
+ */
+export function isAlive(info: ProcessInfo, options: { heartbeatMs?: number; now?: number } = {}): boolean {
+  if (onOtherHost(info)) return heartbeatAge(info, options.now ?? Date.now()) < (options.heartbeatMs ?? HEARTBEAT_MS);
   try {
     process.kill(info.pid, 0);
   } catch (err) {
@@ -96,9 +118,26 @@ export function isAlive(info: ProcessInfo): boolean {
   return fields !== undefined && fields[0] !== 'Z' && Number(fields[19]) === info.startTicks; // a zombie has ended
 }
 
+/** Milliseconds since the heartbeat (else process.json) changed; 0 without a folder to look in (it cannot be told). */
+function heartbeatAge(info: ProcessInfo, now: number): number {
+  if (!info.folder) return 0;
+  for (const name of ['heartbeat', 'process.json']) {
+    try {
+      return now - statSync(join(info.folder, name)).mtimeMs;
+    } catch {
+      // not there: the next one
+    }
+  }
+  return Infinity;
+}
+
 export function readProcess(storeDir: string, uid: string): ProcessInfo | undefined {
+  const f = runFolder(storeDir, uid);
   try {
-    return JSON.parse(readFileSync(runFolder(storeDir, uid).process, 'utf8')) as ProcessInfo;
+    const info = JSON.parse(readFileSync(f.process, 'utf8')) as ProcessInfo;
+    if (!Number.isSafeInteger(info.pid) || info.pid <= 1) return undefined; // never signal 0 (our own group) or init
+    const ticks = typeof info.startTicks === 'number' ? info.startTicks : null;
+    return { pid: info.pid, startTicks: ticks, ...(typeof info.host === 'string' ? { host: info.host } : {}), folder: f.dir };
   } catch {
     return undefined;
   }
@@ -116,23 +155,52 @@ export function readExit(storeDir: string, uid: string): ExitRecord | undefined 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Why a run cannot be stopped from here: its process runs on another machine. */
+export class StopRefused extends Error {
+  readonly host: string;
+
+  constructor(host: string) {
+    super(`This run's process runs on ${host}, not on this machine (${hostname()}): RunLens can only stop it from there.`);
+    this.name = 'StopRefused';
+    this.host = host;
+  }
+}
+
+/** The reason Stop is refused for this process (another host), or undefined when it can be stopped here. */
+export function stopRefusal(info: ProcessInfo): StopRefused | undefined {
+  return onOtherHost(info) ? new StopRefused(info.host!) : undefined;
+}
+
 /**
  * Stops a run's process group: SIGINT (lets training save and exit cleanly), then SIGTERM, then SIGKILL,
- * each after a grace period. Resolves with the signal that ended it, or undefined if it was already gone.
+ * each after a grace period. A process that leads no group (a script the Python helper recorded by
+ * itself, started from a shell without job control) gets the signals alone. Resolves with the signal
+ * that ended it, or undefined if it was already gone. Throws StopRefused for a process on another host.
  */
 export async function stopProcess(info: ProcessInfo, graceMs = { int: 5000, term: 3000 }): Promise<string | undefined> {
+  const refused = stopRefusal(info);
+  if (refused) throw refused;
   if (!isAlive(info)) return undefined;
   const steps: [NodeJS.Signals, number][] = [['SIGINT', graceMs.int], ['SIGTERM', graceMs.term], ['SIGKILL', 1000]];
   for (const [signal, wait] of steps) {
-    try {
-      process.kill(-info.pid, signal); // the whole group: wrapper and command
-    } catch {
-      return signal;
-    }
+    if (!signalGroup(info.pid, signal)) return signal;
     for (let waited = 0; waited < wait; waited += 50) {
       if (!isAlive(info)) return signal;
       await sleep(50);
     }
   }
   return 'SIGKILL';
+}
+
+/** Sends `signal` to the group `pid` leads (wrapper and command), else to `pid` alone; false when it is gone. */
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, signal);
+      return true;
+    } catch {
+      // no such group: the process alone
+    }
+  }
+  return false;
 }

@@ -268,6 +268,22 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO chunk_conversion SELECT 1, count(*), 0, -1, -1, -1 FROM metric_chunks HAVING count(*) > 0;
   `,
+  // 9: the installed packages of a run's interpreter, stored once per distinct set (keyed by the
+  // sha256 of its canonical form, see provenance/packages.ts); each run links to its set.
+  `
+  CREATE TABLE package_sets (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    conda TEXT,
+    count INTEGER NOT NULL,
+    list TEXT NOT NULL
+  );
+  CREATE TABLE run_packages (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    set_id INTEGER NOT NULL REFERENCES package_sets(id)
+  );
+  CREATE INDEX run_packages_by_set ON run_packages (set_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

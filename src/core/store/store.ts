@@ -6,6 +6,8 @@ import { ProvenanceRepository } from './provenanceRepository.ts';
 import { ArtifactRepository } from './artifactRepository.ts';
 import { ModelRepository } from './modelRepository.ts';
 import { LeaseRepository } from './leaseRepository.ts';
+import { PackageRepository } from './packageRepository.ts';
+import { InboxRepository } from './inboxRepository.ts';
 import { OffsetConflict } from './faults.ts';
 import { ObjectStore } from '../artifacts/objectStore.ts';
 
@@ -21,6 +23,10 @@ export class Store {
   readonly artifacts: ArtifactRepository;
   readonly models: ModelRepository;
   readonly leases: LeaseRepository;
+  /** Installed packages, one row per distinct set. */
+  readonly packages: PackageRepository;
+  /** Runs the Python helper started by itself, recorded under their own uid. */
+  readonly inbox: InboxRepository;
   /** Artifact bytes by sha256, in `<storeDir>/objects`. */
   readonly objects: ObjectStore;
   private readonly db: Db;
@@ -36,6 +42,8 @@ export class Store {
     this.artifacts = new ArtifactRepository(db, now);
     this.models = new ModelRepository(db, now);
     this.leases = new LeaseRepository(db, now);
+    this.packages = new PackageRepository(db);
+    this.inbox = new InboxRepository(db, this.runs);
     this.objects = new ObjectStore(join(dir, 'objects'));
     this.versionStmt = db.prepare('PRAGMA data_version').pluck();
   }
