@@ -52,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const log = vscode.window.createOutputChannel('RunLens', { log: true });
   // each workspace folder: its store, runs, sweeps and panels (runlens.yaml is read when first asked)
   const scopes = new FolderScopes(log, (store, project) => {
-    const runs = new RunController(store, context.extensionPath, log);
+    const runs = new RunController(store, context.extensionPath, log, () => project()?.experiment);
     const primaryMetric = () => project()?.primaryMetric;
     const sweeps = new SweepRunner({ store, runs, log, primaryMetric });
     const compare = new ComparePanel({ store, extensionUri: context.extensionUri, log, primaryMetric });

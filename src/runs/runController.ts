@@ -4,7 +4,9 @@ import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { Run } from '../core/types.ts';
 import { type RunFault, RunMonitor } from '../core/runs/runMonitor.ts';
 import { type LaunchRequest, launch, runEnvironment } from '../core/runs/launch.ts';
-import { readProcess, runFolder, stopProcess } from '../core/runs/runProcess.ts';
+import { readProcess, runFolder, stopProcess, stopRefusal } from '../core/runs/runProcess.ts';
+import { type AdoptResult, adoptInbox, recordPackages } from '../core/runs/inbox.ts';
+import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
 import { captureProvenance } from '../core/runs/captureProvenance.ts';
 import { hashDatasets } from './hashDatasets.ts';
@@ -36,10 +38,17 @@ export class RunController implements vscode.Disposable {
   /** Fires when a run starts or stops failing to store its points (a busy, full or read-only store). */
   readonly onDidChangeFaults = this.faultsChanged.event;
 
-  constructor(store: WorkspaceStore, extensionPath: string, log: vscode.LogOutputChannel) {
+  /** Runs the helper started by itself wait in the store's inbox: looked at every second, and at once on a change. */
+  private inbox: { timer: NodeJS.Timeout; watcher: FSWatcher | undefined; dir: string } | undefined;
+  private adopting: Promise<void> | undefined;
+  private lastAdoptError: string | undefined;
+  private readonly experiment: () => string | undefined;
+
+  constructor(store: WorkspaceStore, extensionPath: string, log: vscode.LogOutputChannel, experiment: () => string | undefined = () => undefined) {
     this.store = store;
     this.extensionPath = extensionPath;
     this.log = log;
+    this.experiment = experiment;
     store.watched = () => (this.monitored?.isOpen ?? false) && (this.monitor?.watching ?? false);
   }
 
@@ -51,6 +60,66 @@ export class RunController implements vscode.Disposable {
     if (reattached || ended) this.log.info(`Reattached to ${reattached} running run(s); ${ended} ended while no window was watching`);
     this.schedule();
     void this.collect();
+    void this.adopt();
+  }
+
+  /**
+   * Adopts the runs the Python helper started by itself (a terminal, a debugger, a notebook, CI) and
+   * follows them like launched ones. One pass at a time; each inbox file becomes one run, whichever
+   * window or process gets to it first.
+   */
+  adopt(): Promise<void> {
+    this.watchInbox();
+    if (this.adopting) return this.adopting;
+    const store = this.store.get();
+    if (!store || !existsSync(join(store.dir, 'inbox'))) return Promise.resolve();
+    this.adopting = (async () => {
+      try {
+        const monitor = this.ensureMonitor(false);
+        const result: AdoptResult = await this.store.writeSteps((r: AdoptResult) => (r.adopted.length ? ['runs'] : []),
+          (s) => adoptInbox(s, s.dir, { experiment: this.experiment() }));
+        for (const run of result.adopted) {
+          monitor?.track(run);
+          this.log.info(`Recorded run ${run.name} (${run.uid}), started ${store.runs.tags(run.id)['runlens.source'] ?? 'outside RunLens'}`);
+        }
+        for (const r of result.rejected) this.log.warn(`Inbox file ${r.file} set aside in inbox/rejected: ${r.reason}`);
+        for (const w of result.warnings) this.log.warn(w);
+        if (result.error !== this.lastAdoptError && result.error) this.log.warn(`Runs started outside RunLens wait in the inbox: ${result.error}`);
+        this.lastAdoptError = result.error;
+        if (result.adopted.length) {
+          this.schedule();
+          this.changed.fire(result.adopted.map((r) => r.id));
+        }
+      } catch (err) {
+        this.log.error(`Adopting runs from the inbox failed: ${String(err)}`);
+      } finally {
+        this.adopting = undefined;
+      }
+    })();
+    return this.adopting;
+  }
+
+  private watchInbox(): void {
+    const dir = this.store.get() && join(this.store.dir, 'inbox');
+    if (!dir || this.inbox?.dir === dir) return;
+    this.unwatchInbox();
+    const pending = () => existsSync(dir) && readdirSync(dir).some((n) => n.endsWith('.json'));
+    const timer = setInterval(() => { if (pending()) void this.adopt(); }, 1000);
+    timer.unref?.();
+    let watcher: FSWatcher | undefined;
+    try {
+      if (existsSync(dir)) watcher = watch(dir, () => void this.adopt());
+      watcher?.on('error', () => { watcher?.close(); });
+    } catch {
+      watcher = undefined; // the poll still finds them
+    }
+    this.inbox = { timer, watcher, dir };
+  }
+
+  private unwatchInbox(): void {
+    clearInterval(this.inbox?.timer);
+    this.inbox?.watcher?.close();
+    this.inbox = undefined;
   }
 
   get running(): number[] {
@@ -110,6 +179,8 @@ export class RunController implements vscode.Disposable {
     const info = readProcess(store.dir, run.uid);
     this.monitor?.markStopping(run.id);
     if (!info) throw new Error(`Run ${run.name} has no process to stop.`);
+    const refused = stopRefusal(info); // a run on another machine (a cluster node, another workstation)
+    if (refused) throw new Error(`Run ${run.name}: ${refused.message}`);
     const signal = await stopProcess(info);
     this.log.info(`Stopped run ${run.name} (${signal ?? 'it had already ended'})`);
     this.tick();
@@ -189,6 +260,8 @@ export class RunController implements vscode.Disposable {
         (ids) => (this.monitor?.othersCommitted ? ALL_KINDS // the worker saw other connections commit too
           : !ids.length ? [] : before.some((id) => !this.running.includes(id)) ? ['runs', 'metrics'] : ['metrics']),
         () => this.ensureMonitor(false)?.tick() ?? []);
+      const ended = before.filter((id) => !this.running.includes(id));
+      if (ended.length) this.recordPackages(ended);
       if (changed.length) {
         this.changed.fire(changed);
         void this.collect();
@@ -202,7 +275,22 @@ export class RunController implements vscode.Disposable {
     }
   }
 
+  /** The installed packages a launched run's helper listed (packages.json in its folder), once it ended. */
+  private recordPackages(ids: number[]): void {
+    try {
+      this.store.write(['runs'], (s) => {
+        for (const id of ids) {
+          const run = s.runs.get(id);
+          if (run) recordPackages(s, s.dir, run);
+        }
+      });
+    } catch (err) {
+      this.log.warn(`Could not record the installed packages of run(s) ${ids.join(', ')}: ${String(err)}`);
+    }
+  }
+
   dispose(): void {
+    this.unwatchInbox();
     clearInterval(this.timer);
     this.release(); // another window takes over this window's runs at once
     this.changed.dispose();

@@ -23,6 +23,8 @@ if (!only || only === 'runsview') benchRunsView(printReport);
 if (!only || only === 'import') await benchImport(printReport);
 if (!only || only === 'lenses') benchLenses(printReport);
 if (!only || only === 'eventloop') await (await import('./eventLoop.bench.ts')).benchEventLoop(printReport);
+if (!only || only === 'profile') await (await import('./profile.bench.ts')).benchProfile(printReport);
+if (!only || only === 'rules') (await import('./rules.bench.ts')).benchRules(printReport);
 if (!only || only === 'helper') {
   // The Python helper's cost per runlens.log call, against an empty loop and a naive json.dumps + write.
   console.log('');

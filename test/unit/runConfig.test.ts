@@ -55,9 +55,9 @@ test('a bad metric regex and a bad primary metric are reported', () => {
 
 test('the shipped JSON schema knows every key the parser accepts', () => {
   const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'media', 'runlens.schema.json'), 'utf8'));
-  assert.deepEqual(Object.keys(schema.properties).sort(), ['experiment', 'hparams', 'metric_patterns', 'primary_metric', 'runs', 'sweeps']);
+  assert.deepEqual(Object.keys(schema.properties).sort(), ['alerts', 'executor', 'experiment', 'gates', 'hparams', 'metric_patterns', 'primary_metric', 'runs', 'sweeps']);
   assert.deepEqual(Object.keys(schema.properties.runs.additionalProperties.properties).sort(),
-    ['capture', 'command', 'cwd', 'datasets', 'env', 'experiment', 'outputs', 'override_style', 'params']);
+    ['alerts', 'capture', 'command', 'cwd', 'datasets', 'env', 'executor', 'experiment', 'outputs', 'override_style', 'params']);
 });
 
 test('hparams and sweeps sections are read, and a mistake inside a sweep is reported at its line', () => {

@@ -1,6 +1,9 @@
 import { LineCounter, isMap, isSeq, parseDocument, type Node } from 'yaml';
 import { type HparamsConfig, parseHparamsConfig } from '../hparams/hparamsConfig.ts';
 import { type SweepConfig, parseSweepConfig } from '../hparams/sweepConfig.ts';
+import { type AlertSettings, parseAlerts } from '../health/rules.ts';
+import { type GateConfig, parseGates } from '../gate/gatesConfig.ts';
+import { type ExecutorConfig, parseExecutor, resolveExecutor } from '../slurm/executorConfig.ts';
 
 /** One named run configuration from runlens.yaml. */
 export interface RunConfig {
@@ -16,6 +19,10 @@ export interface RunConfig {
   /** Other tools' log files or folders to follow while the run goes, besides its folder. */
   capture: string[];
   experiment?: string;
+  /** Run-health rule settings over the project's `alerts:`. */
+  alerts?: AlertSettings;
+  /** Where it runs: its own `executor`, else the top-level one (absent: a local process). */
+  executor?: ExecutorConfig;
 }
 
 export interface ProjectConfig {
@@ -27,6 +34,12 @@ export interface ProjectConfig {
   /** Where hyperparameters are found for CodeLens: name mapping, entry points, extra config files. */
   hparams: HparamsConfig;
   sweeps: SweepConfig[];
+  /** Run-health rule settings (health/rules.ts). */
+  alerts: AlertSettings;
+  /** CI gates: a candidate against a model's alias (gate/gatesConfig.ts). */
+  gates: GateConfig[];
+  /** The top-level `executor:`, the default of every run configuration (absent: local). */
+  executor?: ExecutorConfig;
 }
 
 /** A mistake in runlens.yaml, with where it is (0-based line and column). */
@@ -38,8 +51,8 @@ export interface ConfigProblem {
   endColumn: number;
 }
 
-const RUN_KEYS = ['command', 'cwd', 'env', 'params', 'override_style', 'datasets', 'outputs', 'capture', 'experiment'];
-const TOP_KEYS = ['experiment', 'primary_metric', 'runs', 'metric_patterns', 'hparams', 'sweeps'];
+const RUN_KEYS = ['command', 'cwd', 'env', 'params', 'override_style', 'datasets', 'outputs', 'capture', 'experiment', 'alerts', 'executor'];
+const TOP_KEYS = ['experiment', 'primary_metric', 'runs', 'metric_patterns', 'hparams', 'sweeps', 'alerts', 'gates', 'executor'];
 
 /** Parses runlens.yaml text. Problems are returned, never thrown; what is valid is still used. */
 export function parseRunConfig(text: string): { config: ProjectConfig; problems: ConfigProblem[] } {
@@ -52,7 +65,7 @@ export function parseRunConfig(text: string): { config: ProjectConfig; problems:
     problems.push({ message, line: a.line - 1, column: a.col - 1, endLine: b.line - 1, endColumn: b.col - 1 });
   };
   for (const e of doc.errors) at(null, e.message.split('\n')[0]!, [e.pos[0], e.pos[1]]);
-  const config: ProjectConfig = { runs: [], metricPatterns: [], hparams: { map: {}, entryPoints: [], files: [] }, sweeps: [] };
+  const config: ProjectConfig = { runs: [], metricPatterns: [], hparams: { map: {}, entryPoints: [], files: [] }, sweeps: [], alerts: {}, gates: [] };
   if (doc.errors.length) return { config, problems };
   const root = doc.contents;
   if (root === null) return { config, problems };
@@ -109,10 +122,29 @@ export function parseRunConfig(text: string): { config: ProjectConfig; problems:
       case 'sweeps':
         sweeps = value?.toJSON();
         break;
+      case 'alerts': {
+        const read = parseAlerts(value?.toJSON() ?? null);
+        config.alerts = read.alerts;
+        for (const p of read.problems) atPath('alerts', p.path, `alerts: ${p.message}`);
+        break;
+      }
+      case 'executor': {
+        const read = parseExecutor(value?.toJSON());
+        config.executor = read.executor;
+        for (const p of read.problems) atPath('executor', p.path, p.message);
+        break;
+      }
+      case 'gates': {
+        const read = parseGates(value?.toJSON() ?? null);
+        config.gates = read.gates;
+        for (const p of read.problems) atPath('gates', p.path, `gates: ${p.message}`);
+        break;
+      }
       default:
         at(pair.key as Node, `unknown key \`${key}\`; expected one of ${TOP_KEYS.join(', ')}`);
     }
   }
+  for (const run of config.runs) if (run.executor || config.executor) run.executor = resolveExecutor(run.executor, config.executor);
   if (sweeps !== undefined) {
     const read = parseSweepConfig(sweeps, config.runs.map((r) => r.name));
     config.sweeps = read.sweeps;
@@ -155,6 +187,18 @@ function readRun(name: string, node: Node | null, problem: (node: Node | null, m
   const cwd = get('cwd')?.toJSON() as unknown;
   if (cwd !== undefined && typeof cwd !== 'string') { problem(get('cwd') ?? node, '`cwd` must be a path'); ok = false; }
   const experiment = get('experiment')?.toJSON() as unknown;
+  const alertsNode = get('alerts');
+  const alerts = alertsNode === undefined ? undefined : parseAlerts(alertsNode?.toJSON() ?? null);
+  for (const p of alerts?.problems ?? []) {
+    const at = isMap(alertsNode) ? alertsNode.getIn(p.path.slice(0, 1), true) as Node | undefined : undefined;
+    problem(at ?? alertsNode ?? node, `alerts: ${p.message}`);
+  }
+  const executorNode = get('executor');
+  const executor = executorNode === undefined ? undefined : parseExecutor(executorNode?.toJSON());
+  for (const p of executor?.problems ?? []) {
+    const at = isMap(executorNode) || isSeq(executorNode) ? executorNode.getIn(p.path, true) as Node | undefined : undefined;
+    problem(at ?? executorNode ?? node, p.message);
+  }
   if (!ok) return undefined;
   return {
     name,
@@ -167,5 +211,7 @@ function readRun(name: string, node: Node | null, problem: (node: Node | null, m
     outputs: strings('outputs'),
     capture: strings('capture'),
     experiment: typeof experiment === 'string' ? experiment : undefined,
+    ...(alerts && { alerts: alerts.alerts }),
+    ...(executor?.executor && { executor: executor.executor }),
   };
 }

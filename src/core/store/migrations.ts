@@ -284,6 +284,35 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_packages_by_set ON run_packages (set_id);
   `,
+  // 10: run-health alerts with their run; the rules' small state per (run, key), key '' for the run's own
+  // (health/evaluate.ts), so evaluation goes on after a reload; profiles of tabular data files by sha256.
+  `
+  CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    key TEXT,
+    step REAL,
+    value REAL,
+    time REAL NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX alerts_by_run ON alerts (run_id, id);
+  CREATE TABLE health_state (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE profiles (
+    sha256 TEXT PRIMARY KEY,
+    rows INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    profile TEXT NOT NULL,
+    created_at REAL NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

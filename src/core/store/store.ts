@@ -8,6 +8,8 @@ import { ModelRepository } from './modelRepository.ts';
 import { LeaseRepository } from './leaseRepository.ts';
 import { PackageRepository } from './packageRepository.ts';
 import { InboxRepository } from './inboxRepository.ts';
+import { AlertRepository } from './alertRepository.ts';
+import { ProfileRepository } from '../drift/profileRepository.ts';
 import { OffsetConflict } from './faults.ts';
 import { ObjectStore } from '../artifacts/objectStore.ts';
 
@@ -27,6 +29,9 @@ export class Store {
   readonly packages: PackageRepository;
   /** Runs the Python helper started by itself, recorded under their own uid. */
   readonly inbox: InboxRepository;
+  /** Run-health alerts and rule state; profiles of tabular data files by sha256. */
+  readonly alerts: AlertRepository;
+  readonly profiles: ProfileRepository;
   /** Artifact bytes by sha256, in `<storeDir>/objects`. */
   readonly objects: ObjectStore;
   private readonly db: Db;
@@ -44,6 +49,8 @@ export class Store {
     this.leases = new LeaseRepository(db, now);
     this.packages = new PackageRepository(db);
     this.inbox = new InboxRepository(db, this.runs);
+    this.alerts = new AlertRepository(db);
+    this.profiles = new ProfileRepository(db, now);
     this.objects = new ObjectStore(join(dir, 'objects'));
     this.versionStmt = db.prepare('PRAGMA data_version').pluck();
   }
