@@ -88,6 +88,8 @@ export function registerInstallHelper(scopes: FolderScopes, helperDir: string, l
     mkdirSync(target, { recursive: true });
     rmSync(dest, { recursive: true, force: true });
     cpSync(join(helperDir, 'runlens'), dest, { recursive: true, filter: (src) => !src.includes('__pycache__') });
+    // the secret-name rules the helper shares with the extension: in the extension they sit in media/
+    cpSync(join(helperDir, '..', 'redaction.json'), join(dest, 'redaction.json'));
     log.info(`Installed the RunLens helper for ${exe} (Python ${info.version}) into ${dest}`);
     if (typeof python !== 'string') {
       void vscode.window.showInformationMessage(`RunLens helper installed for ${exe} in ${dest}. Scripts run with this Python can now \`import runlens\` anywhere.`);

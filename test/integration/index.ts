@@ -13,6 +13,7 @@ import { registerModelTests } from './models.test.ts';
 import { registerSweepTests } from './sweeps.test.ts';
 import { registerHparamTests } from './hparams.test.ts';
 import { registerFaultTests } from './faults.test.ts';
+import { registerAnywhereTests } from './anywhere.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -20,6 +21,7 @@ export function run(): Promise<void> {
     registerRunsViewTests();
     registerCommandTests();
     registerStartRunTests();
+    registerAnywhereTests();
     registerFaultTests();
     registerRunsFilterTests();
     registerCompareTests();

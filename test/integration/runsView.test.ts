@@ -41,6 +41,19 @@ export function registerRunsViewTests(): void {
       assert.match(item.description, /^val_acc 0\.84 · ★ · 1m 04s · \S/);
     });
 
+    it('cuts a long run name in the middle, so the metric stays in a default-width sidebar', async () => {
+      const api = await activate();
+      const name = 'resnet50-imagenet-lr0.1-wd5e-4-cosine-warmup5-seed1234';
+      const run = store.runs.create({ name, experiment: 'long-names', status: 'finished', startedAt: Date.now() - 1000 });
+      store.metrics.append(run.id, 'val_acc', { steps: Float64Array.of(1), times: Float64Array.of(1e12), values: Float64Array.of(0.91) });
+      const item = await eventually(() => viewRows(api).find((e) => e.label === 'long-names')?.children[0], 'the long-named run');
+      assert.ok([...item.label].length <= 28, item.label);
+      assert.ok(item.label.startsWith('resnet50-imagenet') && item.label.endsWith('seed1234') && item.label.includes('…'), item.label);
+      assert.match(item.description, /^val_acc 0\.91/);
+      const full = api.runsTree.getTreeItem(item.node).accessibilityInformation?.label ?? '';
+      assert.ok(full.includes(name), 'screen readers get the whole name');
+    });
+
     it('shows a reproduction under the run it reproduces, not at the top', async () => {
       const api = await activate();
       const original = store.runs.create({ name: 'repro-original', experiment: 'repro-tree', status: 'finished' });
