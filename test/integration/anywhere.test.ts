@@ -15,7 +15,7 @@ function script(dir: string, name: string, flag: string): string {
   writeFileSync(file, [
     'import os, sys, time',
     'import runlens',
-    `runlens.init(name=${JSON.stringify(name)}, params={"lr": 0.05, "model": {"depth": 3}}, datasets=["data"])`,
+    `runlens.init(name=${JSON.stringify(name)}, params={"rate": 0.05, "net": {"depth": 3}}, datasets=["data"])`,
     't0 = time.time()',
     'for i in range(50):',
     '    runlens.log({"loss": 1.0 / (i + 1), "acc": i / 50}, step=i)',
@@ -36,7 +36,8 @@ async function checkRecorded(store: Store, run: Run, source: string): Promise<vo
   const loss = store.metrics.points(run.id, 'loss');
   assert.deepEqual(Array.from(loss.steps), Array.from({ length: 50 }, (_, i) => i), 'every step once, in order');
   assert.equal(loss.values[49], 1 / 50);
-  assert.deepEqual(store.runs.params(run.id), { lr: 0.05, 'model.depth': 3 });
+  // names no other suite's runs use (the filter tests expect `lr` to mean train.lr only)
+  assert.deepEqual(store.runs.params(run.id), { rate: 0.05, 'net.depth': 3 });
   const [data] = store.provenance.datasets(run.id);
   const expected = await hashDataset(join(workspaceDir(), 'data'));
   assert.equal(data!.digest, expected.digest, 'the helper\'s dataset digest is the extension\'s');
@@ -100,7 +101,7 @@ export function registerAnywhereTests(): void {
       writeFileSync(nb, JSON.stringify({
         nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
         cells: [
-          cell('import runlens\nrunlens.init(name="from-notebook", params={"lr": 0.05, "model": {"depth": 3}}, datasets=["data"])'),
+          cell('import runlens\nrunlens.init(name="from-notebook", params={"rate": 0.05, "net": {"depth": 3}}, datasets=["data"])'),
           cell('for i in range(50):\n    runlens.log({"loss": 1.0 / (i + 1), "acc": i / 50}, step=i)'),
           cell('runlens.finish()'),
         ],

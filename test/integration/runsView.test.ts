@@ -48,7 +48,7 @@ export function registerRunsViewTests(): void {
       store.metrics.append(run.id, 'val_acc', { steps: Float64Array.of(1), times: Float64Array.of(1e12), values: Float64Array.of(0.91) });
       const item = await eventually(() => viewRows(api).find((e) => e.label === 'long-names')?.children[0], 'the long-named run');
       assert.ok([...item.label].length <= 28, item.label);
-      assert.ok(item.label.startsWith('resnet50-imagenet') && item.label.endsWith('seed1234') && item.label.includes('…'), item.label);
+      assert.ok(item.label.startsWith('resnet50-') && item.label.endsWith('seed1234') && item.label.includes('…'), item.label);
       assert.match(item.description, /^val_acc 0\.91/);
       const full = api.runsTree.getTreeItem(item.node).accessibilityInformation?.label ?? '';
       assert.ok(full.includes(name), 'screen readers get the whole name');
