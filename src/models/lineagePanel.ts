@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import { datasetDiff, lineage } from '../core/models/lineage.ts';
+import { diffPackages } from '../core/provenance/packages.ts';
 import { LINEAGE_COMMANDS, lineagePage } from '../core/models/lineagePage.ts';
 
 export const LINEAGE_VIEW_TYPE = 'runlens.lineage';
@@ -53,7 +54,11 @@ export class LineagePanel implements vscode.Disposable {
     const other = this.shown.againstId === undefined
       ? store.models.versions(l.version.modelId).find((v) => v.version < l.version.version)
       : store.models.version(this.shown.againstId);
-    const against = other && { version: other.version, diff: datasetDiff(store.provenance.datasets(other.runId), l.datasets) };
+    const otherPackages = other && store.packages.get(other.runId);
+    const against = other && {
+      version: other.version, diff: datasetDiff(store.provenance.datasets(other.runId), l.datasets),
+      packages: l.packages && (otherPackages ? diffPackages(otherPackages, l.packages) : null),
+    };
     const webview = this.panel.webview;
     this.panel.title = `Lineage: ${l.version.model} v${l.version.version}`;
     const html = lineagePage(l, {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Run } from '../core/types.ts';
 import type { Store } from '../core/store/store.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
@@ -9,7 +9,9 @@ import { REDACTED } from '../core/provenance/environment.ts';
 import { createWorktree, repoTop } from '../core/reproduce/worktree.ts';
 import { checkDatasets, planReproduction, prepareDatasets } from '../core/reproduce/plan.ts';
 import { type ReportRun, type ReproReport, buildReport, reportMarkdown } from '../core/reproduce/report.ts';
+import { type PackagesReport, checkPackages, currentPackages, packagesReport, packagesWarning, reproductionInterpreter } from '../core/reproduce/packages.ts';
 import { runFolder } from '../core/runs/runProcess.ts';
+import { runEnvironment } from '../core/runs/launch.ts';
 import { restoreRedacted } from '../core/provenance/redact.ts';
 import { configCommands } from '../runs/startRun.ts';
 
@@ -63,6 +65,14 @@ export async function reproduceRun(store: WorkspaceStore, runs: RunController, o
         if (changed.length && !(await dataChangeAccepted(original, changed, options.onDataChange ?? 'ask'))) return undefined;
         if (abort.signal.aborted) return undefined;
 
+        // different packages do not stop a reproduction: they are said at once and in the report
+        progress.report({ message: 'checking the installed packages' });
+        const env = launchEnv(prov?.launchEnv ?? {});
+        const packages = await packagesNow(s, original, plan.command, prov?.interpreter ?? null, { cwd: plan.cwd, env });
+        const warning = packagesWarning(packages);
+        if (warning) void vscode.window.showWarningMessage(`RunLens: ${warning}. Reproducing anyway; the report lists them.`);
+        if (abort.signal.aborted) return undefined;
+
         progress.report({ message: 'running' });
         const [command, ...args] = typeof plan.command === 'string' ? [plan.command] : plan.command;
         const run = await runs.start({
@@ -70,7 +80,7 @@ export async function reproduceRun(store: WorkspaceStore, runs: RunController, o
           params: s.runs.params(original.id), tags: { 'runlens.reproduces': original.uid },
           datasets: recorded.map((d) => d.path),
           outputs: [...new Set(s.artifacts.list(original.id).filter((a) => a.source === 'outputs').map((a) => a.path))],
-          spec: { command: command!, args, shell: typeof plan.command === 'string', cwd: plan.cwd, env: launchEnv(prov?.launchEnv ?? {}) },
+          spec: { command: command!, args, shell: typeof plan.command === 'string', cwd: plan.cwd, env },
         });
         const cancel = token.onCancellationRequested(() => { void runs.stop(run).catch(() => undefined); });
         let ended: Run;
@@ -79,7 +89,7 @@ export async function reproduceRun(store: WorkspaceStore, runs: RunController, o
         } finally {
           cancel.dispose();
         }
-        const report = buildReport({ original: reportRun(s, original), reproduction: reportRun(s, ended), tolerance });
+        const report = buildReport({ original: reportRun(s, original), reproduction: reportRun(s, ended), tolerance, packages });
         store.write(['runs'], (w) => w.runs.setTags(ended.id, { 'runlens.reproduced': VERDICT[report.verdict] }));
         const reportFile = join(runFolder(s.dir, ended.uid).dir, 'reproducibility.md');
         mkdirSync(runFolder(s.dir, ended.uid).dir, { recursive: true });
@@ -104,6 +114,28 @@ function reportRun(s: Store, run: Run): ReportRun {
     artifacts: s.artifacts.list(run.id).map((a) => ({ path: a.path, digest: a.digest })),
   };
 }
+
+/**
+ * The interpreter's packages now against those the run recorded, listed by the helper under the
+ * environment the reproduction gets. An old run that recorded none is not asked about.
+ */
+async function packagesNow(s: Store, run: Run, command: string[] | string, recorded: string | null,
+  options: { cwd: string; env: { [k: string]: string } }): Promise<PackagesReport> {
+  const before = s.packages.get(run.id);
+  if (!before) return packagesReport({ recorded: false, same: true, diff: null });
+  const python = reproductionInterpreter(command, recorded);
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!python || !extension) return packagesReport(new Error(python ? 'the Python helper was not found' : 'the run recorded no Python interpreter'));
+  const helperDir = join(extension.extensionPath, 'media', 'python');
+  try {
+    const env = runEnvironment({ ...process.env, ...options.env }, helperDir, delimiter);
+    return packagesReport(checkPackages(before, await currentPackages(python, helperDir, { cwd: options.cwd, env })));
+  } catch (err) {
+    return packagesReport(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+const EXTENSION_ID = 'runlens.runlens';
 
 /** The variables the original launch set; redacted ones come from this window's environment, or are left out. */
 function launchEnv(recorded: { [k: string]: string }): { [k: string]: string } {

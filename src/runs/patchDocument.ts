@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Run } from '../core/types.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { FolderScopes } from '../folders.ts';
+import { registerNotebookDocuments } from './notebookDocument.ts';
 
 /** Read-only documents of a run's stored patch: `runlens-patch:/<run name>.diff?<run id>#<folder>`. */
 export const PATCH_SCHEME = 'runlens-patch';
@@ -17,13 +18,14 @@ export function runPatch(store: WorkspaceStore, runId: number): string | undefin
   return sha ? s.provenance.blob(sha)?.toString('utf8') : undefined;
 }
 
+/** The patch documents, and the notebook snapshot documents with their command (notebookDocument.ts). */
 export function registerPatchDocuments(scopes: FolderScopes): vscode.Disposable {
-  return vscode.workspace.registerTextDocumentContentProvider(PATCH_SCHEME, {
+  return vscode.Disposable.from(vscode.workspace.registerTextDocumentContentProvider(PATCH_SCHEME, {
     provideTextDocumentContent: (uri) => {
       const scope = scopes.all.find((s) => s.folder.uri.toString() === uri.fragment) ?? scopes.first;
       return (scope && runPatch(scope.store, Number(uri.query))) ?? '';
     },
-  });
+  }), registerNotebookDocuments(scopes));
 }
 
 /** Opens a run's stored patch beside the current editor, read-only, as a diff. */

@@ -14,6 +14,8 @@ import { registerSweepTests } from './sweeps.test.ts';
 import { registerHparamTests } from './hparams.test.ts';
 import { registerFaultTests } from './faults.test.ts';
 import { registerAnywhereTests } from './anywhere.test.ts';
+import { registerMigratedStoreTests } from './migratedStore.test.ts';
+import { registerResponsivenessTests } from './responsiveness.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -30,6 +32,8 @@ export function run(): Promise<void> {
     registerImportExportTests();
     registerSweepTests();
     registerModelTests();
+    registerMigratedStoreTests();
+    registerResponsivenessTests();
     registerScaleTests();
   });
 }

@@ -1,12 +1,17 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { activate, eventually, git, runEnded, workspaceDir } from './util.ts';
 import type { ModelVersion } from '../../src/core/store/modelRepository.ts';
 import type { Reproduction } from '../../src/models/reproduce.ts';
+import type { HostMessage } from '../../src/core/compare/protocol.ts';
+import { differingPackages } from '../../src/core/compare/packageRows.ts';
 import { changedDataFiles, datasetDiff, lineage } from '../../src/core/models/lineage.ts';
+import { inboxEntry, writeHelperRun } from '../unit/inboxFixture.ts';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -99,6 +104,7 @@ export function registerModelTests(): void {
         assert.ok(report.artifacts.some((a) => a.path === 'outputs/model.json' && a.same), 'the reproduced model file is byte-identical');
         assert.equal(result.run.reproduces, run1);
         assert.equal(store.runs.tags(result.run.id)['runlens.reproduced'], 'identical');
+        assert.equal(report.packages?.state, 'same', `the interpreter now has the recorded packages: ${JSON.stringify(report.packages)}`);
         assert.match(readFileSync(result.reportFile, 'utf8'), /Reproduced exactly/);
         assert.equal(store.models.versionsOfRun(result.run.id).length, 0, 'a reproduction makes no new model version');
         assert.ok(result.run.cwd!.startsWith(result.worktree), 'the reproduction ran in the worktree');
@@ -145,6 +151,80 @@ export function registerModelTests(): void {
         writeFileSync(object, bytes);
         chmodSync(object, 0o444);
       }
+    });
+
+    it('shows the packages that differ in Compare and on the lineage page, and opens a notebook run\'s snapshot', async function () {
+      this.timeout(120_000);
+      const api = await activate();
+      const store = api.store.require();
+      const tmp = mkdtempSync(join(tmpdir(), 'runlens-packages-'));
+      // Run A: a script through the Python helper, with torch 2.3.0 installed (a dist-info on its path).
+      const site = join(tmp, 'site', 'torch-2.3.0.dist-info');
+      mkdirSync(site, { recursive: true });
+      writeFileSync(join(site, 'METADATA'), 'Metadata-Version: 2.1\nName: torch\nVersion: 2.3.0\n\n');
+      writeFileSync(join(tmp, 'train.py'), [
+        'import runlens',
+        'runlens.init(name="pkgs-a", experiment="packages")',
+        'runlens.log({"loss": 0.5}, step=0)',
+        'open("model.json", "w").write("{}")',
+        'runlens.finish()',
+      ].join('\n'));
+      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmp, RUNLENS_STORE: api.store.dir,
+        PYTHONPATH: [api.helperEnvironment.helperDir, join(tmp, 'site')].join(delimiter) };
+      const code = await new Promise<number | null>((resolve) => spawn('python3', ['train.py'], { cwd: tmp, env, stdio: 'ignore' }).on('exit', resolve));
+      assert.equal(code, 0);
+      const a = await eventually(() => store.runs.list({ limit: 1000 }).find((r) => r.name === 'pkgs-a'), 'run A in the store', 20_000);
+      await runEnded(store, a.id, 30_000);
+      const recorded = store.packages.get(a.id)!;
+      assert.ok(recorded.list.some(([n, v]) => n === 'torch' && v === '2.3.0'), 'the helper listed the distribution on its path');
+
+      // Run B: a notebook run as the helper writes it, with torch 2.4.1 and einops added.
+      const cwdB = join(tmp, 'b');
+      mkdirSync(cwdB);
+      writeFileSync(join(cwdB, 'model.json'), '{"b": 1}');
+      const nb = JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', metadata: {}, execution_count: 1, outputs: [], source: 'runlens.init(name="pkgs-b")' }] });
+      const listB = [...recorded.list.map(([n, v]): [string, string] => [n, n === 'torch' ? '2.4.1' : v]), ['einops', '0.8.0'] as [string, string]];
+      const e = inboxEntry(cwdB, { name: 'pkgs-b', experiment: 'packages', source: 'notebook', packages: { conda: recorded.conda, list: listB },
+        notebook: { path: join(cwdB, 'train.ipynb'), snapshot: 'notebook.ipynb' } });
+      writeHelperRun(store.dir, e, { 'notebook.ipynb': nb, 'metrics.jsonl': '{"t": 1700000000.0, "step": 0, "metrics": {"loss": 0.4}}\n',
+        'exit.json': JSON.stringify({ code: 0, signal: null, signalled: null, endedAt: 1_700_000_001_000 }) });
+      const b = await eventually(() => store.runs.getByUid(e.uid), 'run B adopted', 20_000);
+      await runEnded(store, b.id, 30_000);
+
+      const v1 = await vscode.commands.executeCommand<number>('runlens.registerModelVersion', a.uid, 'model.json', 'pkg-model');
+      const v2 = await vscode.commands.executeCommand<number>('runlens.registerModelVersion', b.uid, 'model.json', 'pkg-model');
+
+      // Compare: one Packages row per run, and only torch and einops differ.
+      const posted: HostMessage[] = [];
+      const sub = api.compare.onDidPost((m) => posted.push(m));
+      try {
+        api.compare.show([a.id, b.id]);
+        const model = await eventually(() => posted.find((m) => m.type === 'model'), 'the model sent to the webview', 20_000);
+        assert.ok(model.type === 'model');
+        const t = model.model.packages;
+        assert.deepEqual(t.runs, [0, 1]);
+        assert.deepEqual(t.sets.map((s) => s.count), [recorded.list.length, recorded.list.length + 1]);
+        assert.deepEqual(t.names, ['einops', 'torch'], 'only the packages that differ travel');
+        assert.deepEqual(differingPackages(t, [0, 1]), [{ name: 'einops', versions: [null, '0.8.0'] }, { name: 'torch', versions: ['2.3.0', '2.4.1'] }]);
+      } finally {
+        sub.dispose();
+      }
+
+      // Lineage of v2 against v1: the packages that differ, and the notebook with its snapshot.
+      await vscode.commands.executeCommand('runlens.showLineage', v2, v1);
+      const html = api.lineage.html!;
+      const v1n = store.models.version(v1)!.version;
+      assert.match(html, new RegExp(`2 package\\(s\\) differ from v${v1n}`));
+      assert.ok(html.includes('<td><code>torch</code></td><td>2.3.0</td><td>2.4.1</td>'), 'torch 2.3.0 → 2.4.1');
+      assert.ok(html.includes('<td><code>einops</code></td><td>—</td><td>0.8.0</td>'));
+      assert.ok(html.includes(`<code>${join(cwdB, 'train.ipynb')}</code>`), 'the notebook\'s path');
+      assert.match(html, /href="command:runlens\.showNotebookSnapshot\?/);
+      const uri = await vscode.commands.executeCommand<string>('runlens.showNotebookSnapshot', b.uid);
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+      assert.ok(doc, 'the snapshot is open');
+      assert.equal(doc.getText(), `# train.ipynb as run pkgs-b ran it (a snapshot; outputs left out)\n\n# %% In [1]\nrunlens.init(name="pkgs-b")\n`);
+      assert.equal(doc.languageId, 'python');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
   });
 }

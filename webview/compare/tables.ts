@@ -9,7 +9,8 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { CompareModel, CompareRun, MetricRow, ProvenanceRow } from '../../src/core/compare/protocol.ts';
+import type { CompareModel, CompareRun, MetricRow, PackagesTable, ProvenanceRow } from '../../src/core/compare/protocol.ts';
+import { checkPackagesTable, differingPackages, NO_PACKAGES } from '../../src/core/compare/packageRows.ts';
 import type { ParamValue } from '../../src/core/types.ts';
 import { h } from './dom.ts';
 import { formatParam, formatStep, keyMatcher } from './format.ts';
@@ -20,6 +21,8 @@ import { type GridKey, type GridRun, type GridSpec, infoRow, renderGrid, RUNS_AS
 import { VirtualRows } from './virtualRows.ts';
 
 type Stat = 'all' | 'last' | 'min' | 'max' | 'atBest';
+/** More differing packages than this: the rest behind "Show all". */
+const PACKAGES_SHOWN = 10;
 const STAT_LABEL: Record<Exclude<Stat, 'all'>, string> = { last: 'last', min: 'min', max: 'max', atBest: '@best' };
 const STAT_TITLE: Record<Exclude<Stat, 'all'>, string> = {
   last: 'The last logged value',
@@ -59,6 +62,9 @@ export class TablesTab {
   private readonly metrics: HTMLElement;
   private readonly metricsNote: HTMLElement;
   private readonly provenance: HTMLElement;
+  private readonly provenanceNote: HTMLElement;
+  private readonly packagesToggle: HTMLButtonElement;
+  private allPackages = false;
   private readonly rows: Map<HTMLElement, VirtualRows>;
   private readonly onlyDiff: HTMLElement & { checked: boolean };
   private readonly statSelect: HTMLElement & { value: string };
@@ -83,6 +89,12 @@ export class TablesTab {
     this.metrics = h('div', { class: 'table-scroll' });
     this.metricsNote = h('p', { class: 'section-note' });
     this.provenance = h('div', { class: 'table-scroll' });
+    this.provenanceNote = h('span', { class: 'section-note' });
+    this.packagesToggle = h('button', { type: 'button', class: 'link', id: 'packages-toggle', hidden: true });
+    this.packagesToggle.addEventListener('click', () => {
+      this.allPackages = !this.allPackages;
+      this.renderProvenance();
+    });
     this.rows = new Map([this.params, this.metrics, this.provenance].map((el) => [el, new VirtualRows(el)]));
     this.el = h('div', { class: 'tables-tab' },
       h('section', { class: 'table-section', 'aria-labelledby': 'params-heading' },
@@ -94,7 +106,7 @@ export class TablesTab {
         this.metricsNote,
         this.metrics),
       h('section', { class: 'table-section', 'aria-labelledby': 'prov-heading' },
-        h('div', { class: 'section-head' }, h('h2', { id: 'prov-heading' }, 'Provenance')),
+        h('div', { class: 'section-head' }, h('h2', { id: 'prov-heading' }, 'Provenance'), this.provenanceNote, h('span', { class: 'spacer' }), this.packagesToggle),
         this.provenance));
     this.statSelect.setAttribute('aria-labelledby', 'metric-stat-label');
     state.onChange((v, changed) => {
@@ -279,8 +291,11 @@ export class TablesTab {
     const model = this.model;
     if (!model) return;
     const cols = this.columns();
+    const packages = this.packagesOf(model);
+    const differing = differingPackages(packages, cols.map(({ i }) => i));
+    this.showPackagesNote(differing.length);
     if (!cols.length) return this.empty(this.provenance, model.runs.length ? 'All runs are hidden.' : 'No runs to compare.');
-    if (this.unchanged(this.provenance, cols.map(({ i }) => model.provenance[i]))) return;
+    if (this.unchanged(this.provenance, [cols.map(({ i }) => model.provenance[i]), packages, this.allPackages])) return;
     const prov = (i: number): ProvenanceRow | undefined => model.provenance[i];
     const keys: GridKey[] = [];
     const cells: ((i: number) => Node | string)[] = [];
@@ -317,6 +332,7 @@ export class TablesTab {
       const v = prov(i)?.interpreter;
       return v ? h('span', { class: 'mono ellipsis', title: v }, v) : h('span', { class: 'missing' }, '—');
     });
+    this.addPackageRows(addRow, cols, packages, differing);
     addRow('duration', 'Duration', cols.map(({ i }) => String(prov(i)?.durationMs ?? '')), (i) => {
       const v = prov(i)?.durationMs ?? null;
       return v === null ? h('span', { class: 'missing' }, '—') : duration(v);
@@ -347,5 +363,46 @@ export class TablesTab {
       cell: (k, r) => h('td', null, cells[k]!(cols[r]!.i)),
     });
     if (!paths.length && cols.length <= RUNS_AS_ROWS_ABOVE) infoRow(table, 'No dataset digests recorded (list datasets in runlens.yaml to track them).');
+  }
+
+  /** The model's packages table, checked (a table that does not fit the model shows as none). */
+  private packagesOf(model: CompareModel): PackagesTable {
+    try {
+      return checkPackagesTable(model.packages, model.runs.length);
+    } catch (err) {
+      console.warn(`Compare: ${String(err)}`);
+      return NO_PACKAGES;
+    }
+  }
+
+  private showPackagesNote(differing: number): void {
+    this.provenanceNote.textContent = differing ? `${differing} package${differing === 1 ? '' : 's'} differ${differing === 1 ? 's' : ''}` : '';
+    this.packagesToggle.hidden = differing <= PACKAGES_SHOWN;
+    this.packagesToggle.textContent = this.allPackages ? `Show the first ${PACKAGES_SHOWN}` : `Show all ${differing} differing packages`;
+    this.packagesToggle.setAttribute('aria-expanded', String(this.allPackages));
+  }
+
+  /** A "Packages" row (how many, which conda environment), then a row per package whose version differs. */
+  private addPackageRows(
+    addRow: (key: string, label: Node | string, values: string[], cell: (i: number) => Node | string, compare?: boolean) => void,
+    cols: { i: number }[], t: PackagesTable, differing: { name: string; versions: (string | null)[] }[],
+  ): void {
+    const setOf = (i: number) => t.runs[i] ?? null;
+    addRow('packages', 'Packages', cols.map(({ i }) => String(setOf(i) ?? '')), (i) => {
+      const set = setOf(i) === null ? undefined : t.sets[setOf(i)!];
+      if (!set) return h('span', { class: 'missing', title: 'No packages were recorded for this run' }, 'not recorded');
+      const text = `${set.count.toLocaleString('en-US')} package${set.count === 1 ? '' : 's'}${set.conda ? ` · conda ${set.conda}` : ''}`;
+      return h('span', { title: `${set.count} installed packages${set.conda ? ` in the conda environment ${set.conda}` : ''}` }, text);
+    });
+    const shown = this.allPackages ? differing : differing.slice(0, PACKAGES_SHOWN);
+    for (const p of shown) {
+      const byCol = new Map(cols.map(({ i }, c) => [i, p.versions[c] ?? null]));
+      addRow(`package:${p.name}`, h('span', { class: 'mono ellipsis', title: `${p.name}: differs between the runs` }, p.name),
+        cols.map(({ i }) => byCol.get(i) ?? '\u0000missing'), (i) => {
+          const v = byCol.get(i) ?? null;
+          if (v === null) return h('span', { class: 'missing', title: setOf(i) === null ? 'No packages were recorded for this run' : 'Not installed' }, '—');
+          return h('span', { class: 'mono ellipsis', title: `${p.name} ${v}` }, v);
+        });
+    }
   }
 }

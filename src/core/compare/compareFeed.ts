@@ -8,6 +8,7 @@ import type { StoreChange } from '../store/storeWrites.ts';
 import { Extents, loadRuns, querySeries } from './compareData.ts';
 import { LiveTail } from './liveTail.ts';
 import { ModelCache } from './modelCache.ts';
+import { NO_PACKAGES } from './packageRows.ts';
 import type { Goal, HostMessage, ViewMessage } from './protocol.ts';
 
 export interface CompareFeedDeps {
@@ -52,7 +53,7 @@ export class CompareFeed {
     if (!store) {
       this.cache = undefined;
       this.liveIds.clear();
-      this.deps.post({ type: 'model', model: { runs: [], keys: [], primary: null, bestStep: [], params: [], metrics: [], provenance: [] } });
+      this.deps.post({ type: 'model', model: { runs: [], keys: [], primary: null, bestStep: [], params: [], metrics: [], provenance: [], packages: NO_PACKAGES } });
       return;
     }
     const runs = loadRuns(store, this.runIds);

@@ -3,12 +3,15 @@
  * and answers with what changed in them (a ModelDelta) instead of the whole model.
  */
 import { changedDataFiles, datasetDiff } from '../models/lineage.ts';
+import type { Packages } from '../provenance/packages.ts';
 import type { Store } from '../store/store.ts';
 import type { MetricSummary, ParamValue, Run } from '../types.ts';
 import { compareRun, primaryMetric } from './compareData.ts';
+import { packagesTable } from './packagesTable.ts';
+import { NO_PACKAGES } from './packageRows.ts';
 import {
-  type CompareModel, type CompareRun, type Goal, type MetricCell, type ModelDelta, type PrimaryMetric, type ProvenanceRow,
-  type RunDelta, finiteOrNull,
+  type CompareModel, type CompareRun, type Goal, type MetricCell, type ModelDelta, type PackagesTable, type PrimaryMetric,
+  type ProvenanceRow, type RunDelta, finiteOrNull,
 } from './protocol.ts';
 
 interface RunPart {
@@ -24,6 +27,8 @@ interface RunPart {
   /** bestStep and atBest are still to be read (fillBest). */
   bestPending: boolean;
   provenance: ProvenanceRow;
+  /** The hash of the run's package set; null: none recorded. */
+  packages: string | null;
 }
 
 /** What a refresh looks at. */
@@ -54,6 +59,9 @@ export class ModelCache {
   private paramKeys: string[] = [];
   private primary: PrimaryMetric | null = null;
   private configured: { name: string; goal: Goal } | undefined;
+  /** The package sets of the runs, by hash, each read once. */
+  private sets = new Map<string, Packages>();
+  private packages: PackagesTable = NO_PACKAGES;
 
   /**
    * Reads every run and returns the whole model, without the values at the best step: they take a
@@ -64,6 +72,7 @@ export class ModelCache {
     this.parts = runs.map((run) => ({
       run, compare: compareRun(run), rowSig: rowSig(run), summaries: summariesOf(store, run.id),
       params: {}, paramsSig: '', bestStep: null, atBest: new Map(), bestPending: true, provenance: provenanceOf(store, run),
+      packages: store.packages.hash(run.id) ?? null,
     }));
     this.byId = new Map(this.parts.map((p) => [p.run.id, p]));
     for (const p of this.parts) {
@@ -74,7 +83,21 @@ export class ModelCache {
     this.paramKeys = sorted(new Set(this.parts.flatMap((p) => Object.keys(p.params))));
     this.primary = primaryMetric(this.keys, configured);
     markChangedDataFiles(store, this.parts);
+    this.packages = this.packagesTable(store);
     return this.model();
+  }
+
+  /** The runs' package sets for the wire; a set not read yet is read from the first run that has it. */
+  private packagesTable(store: Store): PackagesTable {
+    const sets = new Map<string, Packages>();
+    for (const p of this.parts) {
+      if (p.packages === null || sets.has(p.packages)) continue;
+      const set = this.sets.get(p.packages) ?? store.packages.get(p.run.id);
+      if (set) sets.set(p.packages, set);
+      else p.packages = null; // gone since the hash was read
+    }
+    this.sets = sets;
+    return packagesTable(this.parts.map((p) => p.packages), sets);
   }
 
   /** True while some runs' best step and values there are still to be read. */
@@ -128,6 +151,7 @@ export class ModelCache {
         count: cell(key, (s) => s.count, 0),
       })),
       provenance: parts.map((p) => p.provenance),
+      packages: this.packages,
     };
   }
 
@@ -232,11 +256,22 @@ export class ModelCache {
     const paramKeys = sorted(new Set(this.parts.flatMap((p) => Object.keys(p.params))));
     const paramKeysChanged = !sameList(paramKeys, this.paramKeys);
     this.paramKeys = paramKeys;
+    // packages are recorded when a launched run ends, in a write of their own
+    let packagesChanged = false;
+    for (const id of new Set([...look.rows, ...look.live])) {
+      const p = this.byId.get(id);
+      const hash = p && (store.packages.hash(id) ?? null);
+      if (!p || hash === p.packages) continue;
+      p.packages = hash!;
+      packagesChanged = true;
+    }
+    if (packagesChanged) this.packages = this.packagesTable(store);
 
-    if (!deltas.size && !keysChanged && !paramKeysChanged) return null;
+    if (!deltas.size && !keysChanged && !paramKeysChanged && !packagesChanged) return null;
     const out: ModelDelta = { runs: [...deltas.values()] };
     if (keysChanged) out.keys = [...keys];
     if (paramKeysChanged) out.paramKeys = [...paramKeys];
+    if (packagesChanged) out.packages = this.packages;
     return out;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ParamValue } from '../types.ts';
 import { type CompareModel, type MetricRow, type ModelDelta, type ParamRow, ProtocolError } from './protocol.ts';
+import { checkPackagesTable } from './packageRows.ts';
 
 /** The model with the delta applied (a new object; the old one is left as it was). */
 export function applyModelDelta(model: CompareModel, delta: ModelDelta): CompareModel {
@@ -12,6 +13,7 @@ export function applyModelDelta(model: CompareModel, delta: ModelDelta): Compare
   const keys = delta.keys ?? model.keys;
   const paramKeys = delta.paramKeys ?? model.params.map((p) => p.key);
   if (!stringList(keys) || !stringList(paramKeys)) throw new ProtocolError('keys must be lists of names');
+  const packages = delta.packages === undefined ? model.packages : checkPackagesTable(delta.packages, model.runs.length);
   const keySet = new Set(keys);
   const paramSet = new Set(paramKeys);
   for (const d of delta.runs) {
@@ -50,7 +52,7 @@ export function applyModelDelta(model: CompareModel, delta: ModelDelta): Compare
     }
     if (d.params) for (const row of params) row.values[i] = Object.hasOwn(d.params, row.key) ? d.params[row.key]! : null;
   }
-  return { ...model, runs, keys: [...keys], bestStep, params, metrics, provenance };
+  return { ...model, runs, keys: [...keys], bestStep, params, metrics, provenance, packages };
 }
 
 function nulls<T>(n: number): (T | null)[] {

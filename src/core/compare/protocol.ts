@@ -72,6 +72,26 @@ export interface CompareModel {
   params: ParamRow[];
   metrics: MetricRow[];
   provenance: ProvenanceRow[];
+  packages: PackagesTable;
+}
+
+/**
+ * The runs' installed packages, kept small for the wire: each distinct set once, and of each set only
+ * its size, its conda environment and its versions of the packages that differ between the sets.
+ */
+export interface PackagesTable {
+  /** Per run, in `runs` order: its set in `sets`; null when the run recorded none. */
+  runs: (number | null)[];
+  sets: PackageSet[];
+  /** The packages whose version differs between the sets (or that some sets lack), by normalized name. */
+  names: string[];
+}
+
+export interface PackageSet {
+  count: number;
+  conda: string | null;
+  /** This set's version of each of `names`; null when it does not have the package. */
+  versions: (string | null)[];
 }
 
 /**
@@ -116,6 +136,8 @@ export interface ModelDelta {
   keys?: string[];
   /** Every param key, sorted, when the set changed. */
   paramKeys?: string[];
+  /** The whole table, when some run's packages changed (recorded when a launched run ends). */
+  packages?: PackagesTable;
   runs: RunDelta[];
 }
 

@@ -3,7 +3,7 @@ import type { AliasChange, ModelVersion } from '../store/modelRepository.ts';
 import type { Artifact, ArtifactFile } from '../store/artifactRepository.ts';
 import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { ParamValue, Run } from '../types.ts';
-import { type Packages, type PackagesDiff, diffPackages } from '../provenance/packages.ts';
+import { type PackageChange, type Packages, type PackagesDiff, diffPackages, normalizeName } from '../provenance/packages.ts';
 import { NOTEBOOK_TAG } from '../runs/inboxFormat.ts';
 
 /** Everything a model version came from: version → run → commit (+ patch) → datasets → params → metrics. */
@@ -67,6 +67,21 @@ export function lineage(store: Store, versionId: number, options: { current?: Pa
     reproduces: run.reproduces === null ? null : store.runs.get(run.reproduces) ?? null,
     reproductions: store.runs.reproductionsOf(run.id).map((r) => ({ run: r, verdict: store.runs.tags(r.id)['runlens.reproduced'] ?? null })),
   };
+}
+
+/** The packages people look for first, in this order, when a set has them. */
+const NOTABLE = ['torch', 'tensorflow', 'jax', 'keras', 'transformers', 'lightning', 'pytorch-lightning', 'scikit-learn',
+  'xgboost', 'lightgbm', 'numpy', 'pandas', 'scipy'];
+
+/** The notable packages of a set (torch, numpy, scikit-learn…) as [name, version], in NOTABLE's order. */
+export function notablePackages(p: Packages): [string, string][] {
+  const byName = new Map(p.list.map(([name, version]) => [normalizeName(name), [name, version] as [string, string]]));
+  return NOTABLE.flatMap((n) => (byName.has(n) ? [byName.get(n)!] : []));
+}
+
+/** Every package that differs, by name: changed, added and removed together. */
+export function packageChanges(d: PackagesDiff): PackageChange[] {
+  return [...d.changed, ...d.added, ...d.removed].sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name)));
 }
 
 /** How one dataset differs between two runs, file by file (by the stored per-file hashes). */

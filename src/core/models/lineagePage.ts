@@ -1,4 +1,5 @@
-import type { Lineage, DatasetDiff } from './lineage.ts';
+import { type Lineage, type DatasetDiff, notablePackages, packageChanges } from './lineage.ts';
+import type { PackagesDiff } from '../provenance/packages.ts';
 import { bytes, dateTime, metricValue, shortSha, interpreterText } from '../format.ts';
 
 /**
@@ -9,7 +10,12 @@ export interface LineagePageOptions {
   cspSource: string;
   style: string;
   /** Per-file data changes against another version of the same model, when there is one. */
-  against?: { version: number; diff: DatasetDiff[] };
+  against?: {
+    version: number;
+    diff: DatasetDiff[];
+    /** From that version's packages to this one's; null when that run recorded none; absent: not compared. */
+    packages?: PackagesDiff | null;
+  };
 }
 
 const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -19,7 +25,7 @@ const link = (label: string, id: string, ...args: unknown[]) => `<a href="${cmd(
 /** The commands a lineage page links to (the panel's enableCommandUris list). */
 export const LINEAGE_COMMANDS = [
   'runlens.showCommit', 'runlens.showPatch', 'runlens.openRun', 'runlens.compareRuns', 'runlens.exportModelCard',
-  'runlens.reproduceModelVersion', 'runlens.setModelAlias', 'runlens.compareModelVersions',
+  'runlens.reproduceModelVersion', 'runlens.setModelAlias', 'runlens.compareModelVersions', 'runlens.showNotebookSnapshot',
 ];
 
 function card(kind: string, title: string, body: string, actions = ''): string {
@@ -30,6 +36,28 @@ function table(head: string[], rows: string[][], cls = ''): string {
   if (!rows.length) return '';
   return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
     rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** What differs from `from` to `to`, as a table of versions ("—": not installed). */
+function packagesDiffer(d: PackagesDiff, from: string, to: string, what: string): string {
+  const changes = packageChanges(d);
+  if (!changes.length && !d.conda) return `<p class="same">same packages as ${esc(from)}</p>`;
+  const rows = changes.map((c) => [`<code>${esc(c.name)}</code>`, esc(c.from ?? '—'), esc(c.to ?? '—')]);
+  if (d.conda) rows.unshift(['conda environment', esc(d.conda.from ?? '—'), esc(d.conda.to ?? '—')]);
+  return `<h3>${esc(what)} <span class="changed">${changes.length} package(s) differ from ${esc(from)}</span></h3>${table(['Package', from, to], rows, 'files')}`;
+}
+
+function packagesCard(l: Lineage, against: LineagePageOptions['against']): string {
+  const p = l.packages;
+  if (!p) return card('packages', 'Packages', '<p>No packages were recorded for this run.</p>');
+  const notable = notablePackages(p);
+  const body = [
+    notable.length ? `<p>${notable.map(([n, v]) => `<code>${esc(n)}</code> ${esc(v)}`).join(' · ')}</p>` : '',
+    against?.packages === null ? `<p>v${against.version} recorded no packages to compare with.</p>` : '',
+    against?.packages ? packagesDiffer(against.packages, `v${against.version}`, `v${l.version.version}`, `Against v${against.version}`) : '',
+    l.packagesDiff ? packagesDiffer(l.packagesDiff, 'recorded', 'now', 'Against the current interpreter') : '',
+  ].join('');
+  return card('packages', `${p.list.length} package(s)${p.conda ? ` in conda <code>${esc(p.conda)}</code>` : ''}`, body);
 }
 
 export function lineagePage(l: Lineage, o: LineagePageOptions): string {
@@ -51,7 +79,8 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
     ...l.reproductions.map((r) => `<p>Reproduced by <a href="${cmd('runlens.openRun', r.run.id)}">${esc(r.run.name)}</a>: <span class="verdict">${esc(r.verdict ?? r.run.status)}</span></p>`),
   ].join('');
   parts.push(card('run', esc(run.name), `<dl><dt>Experiment</dt><dd>${esc(run.experiment)}</dd><dt>Status</dt><dd>${esc(run.status)}</dd>
-    <dt>Command</dt><dd><code>${esc(l.environment.commandLine ?? '')}</code></dd>
+    <dt>Command</dt><dd><code>${esc(l.environment.commandLine ?? '')}</code></dd>${l.notebook ? `
+    <dt>Notebook</dt><dd><code>${esc(l.notebook.path)}</code> · ${l.notebook.snapshot ? link('Open snapshot', 'runlens.showNotebookSnapshot', run.uid) : 'no snapshot was kept'}</dd>` : ''}
     <dt>Environment</dt><dd>${esc([l.environment.interpreterVersion && interpreterText(l.environment.interpreterVersion), l.environment.os, l.environment.hostname].filter(Boolean).join(' · '))}</dd>
     <dt>Run id</dt><dd><code>${esc(run.uid)}</code></dd></dl>${repro}`,
   [link('Open in Compare', 'runlens.openRun', run.id)].join('')));
@@ -66,6 +95,8 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
       `${c.remote ? `<p>${esc(c.remote)}</p>` : ''}${patch}`,
       [link('Show commit', 'runlens.showCommit', run.id), c.patchSha256 ? link('Show patch', 'runlens.showPatch', run.id) : ''].join('')));
   }
+
+  parts.push(packagesCard(l, o.against));
 
   const diffs = new Map((o.against?.diff ?? []).map((d) => [d.path, d]));
   const dataBody = l.datasets.length ? l.datasets.map((d) => {

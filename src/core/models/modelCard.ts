@@ -1,4 +1,4 @@
-import type { Lineage } from './lineage.ts';
+import { type Lineage, notablePackages } from './lineage.ts';
 import { bytes, dateTime, metricValue, shortSha, interpreterText } from '../format.ts';
 
 const cell = (v: unknown) => String(v ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\r?\n/g, ' ');
@@ -30,6 +30,21 @@ export function modelCard(l: Lineage): string {
   const env = [l.environment.interpreterVersion && interpreterText(l.environment.interpreterVersion), l.environment.os, l.environment.hostname,
     l.environment.gpu.length ? l.environment.gpu.join(', ') : 'no GPU'].filter(Boolean);
   out.push(`Environment: ${env.map(cell).join(' · ')}`, '');
+  if (l.notebook) out.push(`Notebook: ${code(l.notebook.path)}${l.notebook.snapshot ? `, snapshot sha256 ${code(l.notebook.snapshot.digest)}` : ' (no snapshot was kept)'}`, '');
+
+  out.push('## Packages', '');
+  if (!l.packages) out.push('No packages were recorded for this run.', '');
+  else {
+    const p = l.packages;
+    const notable = notablePackages(p);
+    out.push(`${p.list.length} installed package(s)${p.conda ? ` in the conda environment ${code(p.conda)}` : ''}.${
+      notable.length ? ` Notable: ${notable.map(([n, v]) => `${cell(n)} ${cell(v)}`).join(', ')}.` : ''}`, '');
+    if (p.list.length) {
+      out.push('<details><summary>All packages</summary>', '', row(['Package', 'Version']), '|---|---|');
+      for (const [name, version] of p.list) out.push(row([name, version]));
+      out.push('', '</details>', '');
+    }
+  }
 
   out.push('## Data', '');
   if (!l.datasets.length) out.push('No datasets were declared for this run.', '');

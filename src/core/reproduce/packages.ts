@@ -1,6 +1,8 @@
 // Reproduce's package check: the interpreter's installed packages now, against the recorded set.
 import { execFile } from 'node:child_process';
-import { type Packages, type PackagesDiff, diffPackages, parsePackages, samePackages } from '../provenance/packages.ts';
+import { basename } from 'node:path';
+import { type PackageChange, type Packages, type PackagesDiff, diffPackages, parsePackages, samePackages } from '../provenance/packages.ts';
+import { packageChanges } from '../models/lineage.ts';
 
 export interface PackageCheck {
   /** False when the run recorded no packages (nothing to compare). */
@@ -37,4 +39,48 @@ export function currentPackages(interpreter: string, helperDir: string, options:
       }
     });
   });
+}
+
+/** What the reproduction report says about packages. */
+export interface PackagesReport {
+  /** differs and same: compared; not-recorded: the run recorded none; unknown: the current ones could not be listed. */
+  state: 'same' | 'differs' | 'not-recorded' | 'unknown';
+  /** From the recorded version to the current one, by name. */
+  changes: PackageChange[];
+  conda: { from: string | null; to: string | null } | null;
+  /** Why the current packages are unknown. */
+  error?: string;
+}
+
+/** The report's packages part, from the check (or the error listing the current packages). */
+export function packagesReport(check: PackageCheck | Error): PackagesReport {
+  if (check instanceof Error) return { state: 'unknown', changes: [], conda: null, error: check.message };
+  if (!check.recorded || !check.diff) return { state: 'not-recorded', changes: [], conda: null };
+  return { state: check.same ? 'same' : 'differs', changes: packageChanges(check.diff), conda: check.diff.conda ?? null };
+}
+
+/** "torch 2.3.0 → 2.4.1"; "—" stands for not installed. */
+export function changeText(c: { name: string; from: string | null; to: string | null }): string {
+  return `${c.name} ${c.from ?? '—'} → ${c.to ?? '—'}`;
+}
+
+/** One line for a warning: "3 packages differ from the recorded run: torch 2.3.0 → 2.4.1, …"; null when none differ. */
+export function packagesWarning(r: PackagesReport, shown = 3): string | null {
+  if (r.state !== 'differs') return null;
+  const n = r.changes.length;
+  const items = [...(r.conda ? [changeText({ name: 'conda environment', ...r.conda })] : []), ...r.changes.map(changeText)];
+  const head = n ? `${n} package${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''} from the recorded run` : 'The conda environment differs from the recorded run';
+  return `${head}: ${items.slice(0, shown).join(', ')}${items.length > shown ? ', …' : ''}`;
+}
+
+const PYTHON = /^python(\d+(\.\d+)*)?(\.exe)?$/i;
+
+/**
+ * The interpreter a reproduction runs: the command's program when it is a Python, else the one the
+ * run recorded; null when there is none to ask (a shell command and no recorded interpreter).
+ */
+export function reproductionInterpreter(command: readonly string[] | string, recorded: string | null): string | null {
+  const program = typeof command === 'string' ? undefined : command[0];
+  if (program && PYTHON.test(basename(program))) return program;
+  return recorded;
 }

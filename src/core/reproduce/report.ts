@@ -1,6 +1,7 @@
 // The reproducibility report: params, data and final metrics of a run and its reproduction.
 import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { ParamValue, Run } from '../types.ts';
+import { type PackagesReport, changeText } from './packages.ts';
 
 export interface ReproReport {
   original: { id: number; name: string; uid: string };
@@ -15,6 +16,8 @@ export interface ReproReport {
   };
   /** Artifacts both runs kept at the same path, by content digest (informational: files may hold timestamps). */
   artifacts: { path: string; original: string; reproduced: string | null; same: boolean }[];
+  /** The packages now against the recorded ones (informational: they do not change the verdict); null: not checked. */
+  packages: PackagesReport | null;
   verdict: 'identical' | 'within-tolerance' | 'differs';
 }
 
@@ -34,7 +37,7 @@ export type ReportRun = Pick<Run, 'id' | 'name' | 'uid' | 'status'> & {
  * NaN equal to NaN, within `tolerance` when |a-b| <= tolerance*max(|a|,|b|). The verdict needs
  * identical params and data, and the reproduction ending in the original's status.
  */
-export function buildReport(input: { original: ReportRun; reproduction: ReportRun; tolerance: number }): ReproReport {
+export function buildReport(input: { original: ReportRun; reproduction: ReportRun; tolerance: number; packages?: PackagesReport }): ReproReport {
   const { original: a, reproduction: b } = input;
   const tolerance = Math.max(0, input.tolerance);
 
@@ -69,7 +72,7 @@ export function buildReport(input: { original: ReportRun; reproduction: ReportRu
   return {
     original: { id: a.id, name: a.name, uid: a.uid },
     reproduction: { id: b.id, name: b.name, uid: b.uid, status: b.status },
-    params, data, metrics, artifacts,
+    params, data, metrics, artifacts, packages: input.packages ?? null,
     verdict: !inputsSame ? 'differs' : metrics.identical ? 'identical' : metrics.withinTolerance ? 'within-tolerance' : 'differs',
   };
 }
@@ -122,6 +125,8 @@ export function reportMarkdown(r: ReproReport): string {
     if (d.changedFiles.length > shown.length) lines.push(`  - and ${d.changedFiles.length - shown.length} more`);
   }
 
+  if (r.packages) lines.push('', '## Packages', '', ...packagesLines(r.packages));
+
   lines.push('', '## Metrics', '');
   if (r.metrics.rows.length === 0) lines.push('The original logged no metrics.');
   else {
@@ -138,6 +143,18 @@ export function reportMarkdown(r: ReproReport): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+function packagesLines(p: PackagesReport): string[] {
+  if (p.state === 'not-recorded') return ['No packages were recorded for this run.'];
+  if (p.state === 'unknown') return [`The current packages could not be listed: ${esc(p.error ?? 'unknown error')}`];
+  if (p.state === 'same') return ['The current interpreter has the packages the run recorded.'];
+  const n = p.changes.length;
+  return [
+    `⚠ ${n ? `${n} package${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''}` : 'The conda environment differs'} from the recorded run (recorded → now; — is not installed):`, '',
+    ...(p.conda ? [`- ${esc(changeText({ name: 'conda environment', ...p.conda }))}`] : []),
+    ...p.changes.map((c) => `- ${esc(changeText(c))}`),
+  ];
 }
 
 function formatTolerance(t: number): string {

@@ -18,6 +18,7 @@ function model(n: number): CompareModel {
     ],
     metrics: [{ key: 'val_loss', last: loss, min: loss, max: loss, atBest: loss, count: loss.map((v) => (v === null ? 0 : 5)) }],
     provenance: runs.map(() => ({ commit: null, branch: null, dirty: false, hasPatch: false, interpreter: null, durationMs: 1, datasets: [] })),
+    packages: { runs: runs.map(() => null), sets: [], names: [] },
   };
 }
 
