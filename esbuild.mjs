@@ -40,6 +40,18 @@ const ingestWorker = {
   mainFields: ['module', 'main'],
 };
 
+/** The `runlens` command line (package.json `bin`): Node only, on the same store. */
+const cli = {
+  ...common,
+  entryPoints: { cli: 'src/cli/runlens.ts' },
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  external: ['better-sqlite3'],
+  mainFields: ['module', 'main'],
+};
+
 /** One browser bundle per folder in webview/ that has an index.ts. */
 const webviewEntries = Object.fromEntries(
   (existsSync('webview') ? readdirSync('webview', { withFileTypes: true }) : [])
@@ -58,7 +70,7 @@ const webviews = {
 /** The integration suite that runs inside the extension host (not shipped). */
 const integration = {
   ...common,
-  entryPoints: { 'test/integration': 'test/integration/index.ts', 'test/untrusted': 'test/integration/untrusted.ts', 'test/reload': 'test/integration/reload.ts', 'test/multiroot': 'test/integration/multiRoot.ts' },
+  entryPoints: { 'test/integration': 'test/integration/index.ts', 'test/untrusted': 'test/integration/untrusted.ts', 'test/reload': 'test/integration/reload.ts', 'test/multiroot': 'test/integration/multiRoot.ts', 'test/slurm': 'test/integration/slurm.ts' },
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',
@@ -67,7 +79,7 @@ const integration = {
   mainFields: ['module', 'main'],
 };
 
-const configs = [extension, ingestWorker];
+const configs = [extension, ingestWorker, cli];
 if (Object.keys(webviewEntries).length) configs.push(webviews);
 if (withTests && existsSync('test/integration/index.ts')) configs.push(integration);
 

@@ -5,11 +5,12 @@ import { type FolderScopes, scopedCommands } from './folders.ts';
 import type { RunsNode, RunsTreeProvider } from './views/runsTree.ts';
 import { runPickItem } from './format.ts';
 import type { RunController } from './runs/runController.ts';
-import { configCommands, pickAndStart, rememberLaunch } from './runs/startRun.ts';
+import { configCommands, pickAndStart, readProjectConfig, rememberLaunch } from './runs/startRun.ts';
 import { restoreRedacted } from './core/provenance/redact.ts';
 import { parseOverrides } from './core/config/overrides.ts';
 import { openRunTerminal } from './runs/runTerminal.ts';
 import { namesNoRun, resolveRuns } from './core/runs/runRefs.ts';
+import { JOB_TAG } from './core/slurm/slurmRuns.ts';
 
 /**
  * How a command names its run(s): a Runs view node (with the view's multi-selection),
@@ -41,9 +42,11 @@ export function guardedCommands(log: vscode.LogOutputChannel) {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { scopes, tree, log, state } = deps;
-  const showOutput = (runs: RunController, run: Run) => {
+  const showOutput = (store: WorkspaceStore, runs: RunController, run: Run) => {
     const file = runs.logFile(run);
-    if (file) openRunTerminal(run.name, file, () => runs.running.includes(run.id));
+    // a queued Slurm job has no process yet, but its output is still to come
+    const going = () => runs.running.includes(run.id) || ['queued', 'running'].includes(store.get()?.runs.get(run.id)?.status ?? '');
+    if (file) openRunTerminal(run.name, file, going);
   };
   const register = guardedCommands(log);
   const scoped = scopedCommands(scopes, register);
@@ -56,20 +59,26 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
     scoped('runlens.startRun', async (scope, preset?: string) => {
       const run = await pickAndStart(scope, state, typeof preset === 'string' ? preset : undefined);
-      if (run) showOutput(scope.runs, run);
+      if (run) showOutput(scope.store, scope.runs, run);
       return run?.id;
     }),
 
     scoped('runlens.startRunWithOverrides', async (scope, preset?: string, overrides?: string) => {
       const run = await pickAndStart(scope, state, typeof preset === 'string' ? preset : undefined, typeof overrides === 'string' ? overrides : true);
-      if (run) showOutput(scope.runs, run);
+      if (run) showOutput(scope.store, scope.runs, run);
       return run?.id;
     }),
 
     scoped('runlens.stopRun', async ({ store, runs }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Stop which run?');
       if (!run) return;
-      if (run.status !== 'running') throw new Error(`Run ${run.name} is not running (${run.status}).`);
+      const waitingJob = run.status === 'queued' && store.require().runs.tags(run.id)[JOB_TAG] !== undefined;
+      if (run.status === 'queued' && !waitingJob) {
+        // a trial waiting for its turn in a sweep: it never starts
+        store.write(['runs'], (s) => s.runs.update(run.id, { status: 'stopped', endedAt: Date.now() }));
+        return;
+      }
+      if (run.status !== 'running' && !waitingJob) throw new Error(`Run ${run.name} is not running (${run.status}).`);
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Stopping ${run.name}…` }, () => runs.stop(run));
     }),
 
@@ -81,15 +90,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const real = restoreRedacted(run.command, configCommands(folder));
       const [command, ...args] = Array.isArray(real) ? real : [real];
       const params = store.require().runs.params(run.id);
+      // a Slurm job runs again on the cluster, with its run configuration's executor
+      const project = readProjectConfig(folder);
+      const executor = store.require().runs.tags(run.id)[JOB_TAG] === undefined ? undefined
+        : project?.runs.find((r) => JSON.stringify(r.command) === JSON.stringify(real))?.executor ?? project?.executor;
       const again = await runs.start({
         experiment: run.experiment, params, tags: { 'runlens.rerun_of': run.uid },
-        spec: { command: command!, args, shell: !Array.isArray(real), cwd: run.cwd },
+        spec: { command: command!, args, shell: !Array.isArray(real), cwd: run.cwd }, executor,
       });
       await rememberLaunch(state, folder, {
         label: run.name, command: command!, args, shell: !Array.isArray(real), cwd: run.cwd, env: {}, experiment: run.experiment,
         params, overrideStyle: 'argparse', datasets: [], paramsFiles: [],
       });
-      showOutput(runs, again);
+      showOutput(store, runs, again);
       return again.id;
     }),
 
@@ -107,7 +120,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
     scoped('runlens.showOutput', async ({ store, runs }, ref: RunRef) => {
       const run = await resolveRun(store, ref, 'Show the output of which run?');
-      if (run) showOutput(runs, run);
+      if (run) showOutput(store, runs, run);
     }),
 
     scoped('runlens.openLog', async ({ store, runs }, ref: RunRef) => {

@@ -23,6 +23,7 @@ import { registerHparamCommands } from './hparams/hparamCommands.ts';
 import { registerCompactCommand } from './store/compactCommand.ts';
 import { registerCreateConfig } from './runs/createConfig.ts';
 import { HelperEnvironment, registerInstallHelper } from './runs/pythonHelper.ts';
+import { registerGateCommand } from './models/gateCommand.ts';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface RunLensApi {
@@ -94,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerCompareCommands({ scopes, selection, log }),
     ...registerFilterCommands(scopes, filter, guarded),
     ...registerModelCommands({ scopes, log }),
+    registerGateCommand({ scopes, log }),
     ...registerSweepCommands({ scopes, log }),
     ...registerImportCommands({ scopes, log }),
     ...registerExportCommands({ scopes, selection, filter, log }),

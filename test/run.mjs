@@ -2,6 +2,8 @@
 //   unit         node:test over src/core, on real SQLite files
 //   fault        node:test: the core under faults (second writer, kill -9, busy/full disk, huge input)
 //   integration  mocha inside the real VS Code extension host (code-server + headless Chromium)
+//   slurmcore    node:test: the Slurm core on a one-node cluster (skipped where one cannot start)
+//   slurm        the extension host on a one-node Slurm cluster (skipped where one cannot start)
 //   e2e          the workbench UI in headless Chromium, with screenshots in test-results/images/
 //                (`npm run images` writes them to docs/images/ instead, for the README)
 // A run that changes a tracked file counts as a failure: tests write only to test-results/ and temp folders.
@@ -13,10 +15,11 @@ import { join } from 'node:path';
 import { runExtensionTests } from './harness/extensionTests.mjs';
 import { prepareDemoWorkspace } from './harness/demoWorkspace.mjs';
 import { seedDemoRuns } from './fixtures/seedDemoRuns.ts';
+import { startSlurm } from './harness/slurm.mjs';
 
 const root = join(import.meta.dirname, '..');
 const results = join(root, 'test-results');
-const tiers = (process.env.RUNLENS_TIERS ?? 'unit,fault,integration,untrusted,multiroot,reload,e2e').split(',');
+const tiers = (process.env.RUNLENS_TIERS ?? 'unit,fault,integration,untrusted,multiroot,slurmcore,slurm,reload,e2e').split(',');
 const counts = {};
 const started = Date.now();
 rmSync(results, { recursive: true, force: true });
@@ -129,6 +132,33 @@ if (!fatal) {
     });
     printResults(r);
     return { passed: r.passed, failed: r.failed };
+  });
+
+  // The Slurm core on a real one-node cluster of its own: job states, TIMEOUT, cancel, arrays, one squeue per interval.
+  await tier('slurmcore', nodeTests('slurmcore', 'test/slurm/*.test.ts'));
+
+  await tier('slurm', async () => {
+    // Runs and sweeps as jobs on a real one-node cluster; the extension host finds it by SLURM_CONF.
+    const cluster = await startSlurm({ log: (m) => console.log(`  ${m}`) });
+    if (!cluster.ok) {
+      console.log(`  skipped: ${cluster.skipped}`);
+      return { passed: 0, failed: 0 };
+    }
+    try {
+      const r = await runExtensionTests({
+        extensionDevelopmentPath: root,
+        extensionTestsPath: join(root, 'dist', 'test', 'slurm.js'),
+        workspace: prepareDemoWorkspace(),
+        env: cluster.env,
+        resultsFile: join(results, 'slurm.json'),
+        artifactsDir: results,
+        label: 'slurm',
+      });
+      printResults(r);
+      return { passed: r.passed, failed: r.failed };
+    } finally {
+      await cluster.stop();
+    }
   });
 
   await tier('reload', async () => {

@@ -4,11 +4,13 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ParamValue, Run } from '../core/types.ts';
 import { type ProjectConfig, type RunConfig, parseRunConfig } from '../core/config/runConfig.ts';
-import type { RunController } from './runController.ts';
+import type { RunController, StartRequest } from './runController.ts';
+import type { ExecutorConfig } from '../core/slurm/executorConfig.ts';
 import type { Scope } from '../folders.ts';
 import { applyOverrides, overrideArgs, parseOverrides } from '../core/config/overrides.ts';
 import { writeParamsCopies } from '../core/config/paramsCopy.ts';
 import { flatten } from '../core/flatten.ts';
+import { CONFIG_TAG } from '../core/ingest/healthRules.ts';
 import { randomUUID } from 'node:crypto';
 
 /** What "Run last again" repeats. */
@@ -28,6 +30,10 @@ export interface LaunchPlan {
   outputs?: string[];
   /** Other tools' log files or folders to follow (runlens.yaml `capture`). */
   capture?: string[];
+  /** The run configuration it comes from (absent: a file, or a plan saved by an older version). */
+  config?: string;
+  /** Where it runs (runlens.yaml `executor`); absent: a local process. */
+  executor?: ExecutorConfig;
 }
 
 /** The last launch is kept per folder (the first folder keeps the key older versions used). */
@@ -87,7 +93,8 @@ export async function planFromConfig(folder: vscode.WorkspaceFolder, project: Pr
   return {
     label: run.name, command: command!, args, shell: !Array.isArray(run.command), cwd, env: run.env,
     experiment: run.experiment ?? project.experiment, params: readParams(run.params, cwd), overrideStyle: run.overrideStyle,
-    datasets: run.datasets, paramsFiles: run.params, outputs: run.outputs, capture: run.capture,
+    datasets: run.datasets, paramsFiles: run.params, outputs: run.outputs, capture: run.capture, executor: run.executor,
+    config: run.name,
   };
 }
 
@@ -95,6 +102,7 @@ export async function planForFile(folder: vscode.WorkspaceFolder, file: string, 
   return {
     label: relative(folder.uri.fsPath, file), command: await interpreter(folder), args: [file], shell: false,
     cwd: dirname(file), env: {}, experiment: project?.experiment, params: {}, overrideStyle: 'argparse', datasets: [], paramsFiles: [],
+    executor: project?.executor, // the workspace default
   };
 }
 
@@ -178,15 +186,22 @@ export function withOverrides(plan: LaunchPlan, text: string, storeDir: string |
 /** The run's `capture` paths, kept with it so a reloaded window follows them too. */
 export const CAPTURE_TAG = 'runlens.capture';
 
-/** Starts a plan, as it is or with overrides applied: a new run, or the queued run `queued` in place. */
-export function startPlan(controller: RunController, plan: LaunchPlan, run?: Overridden, queued?: number): Promise<Run> {
-  return controller.start({
+/** What starting a plan asks for, as it is or with overrides applied: a new run, or the queued run `queued` in place. */
+export function planRequest(plan: LaunchPlan, run?: Overridden, queued?: number): StartRequest {
+  return {
     experiment: plan.experiment,
     params: run?.params ?? plan.params,
-    tags: plan.capture?.length ? { ...run?.tags, [CAPTURE_TAG]: JSON.stringify(plan.capture) } : run?.tags,
+    // the run configuration's name: its `alerts:` apply to the run
+    tags: { ...run?.tags, ...(plan.capture?.length && { [CAPTURE_TAG]: JSON.stringify(plan.capture) }), ...(plan.config && { [CONFIG_TAG]: plan.config }) },
     datasets: plan.datasets ?? [],
     outputs: plan.outputs ?? [],
     spec: { command: plan.command, args: run?.args ?? plan.args, shell: plan.shell, cwd: plan.cwd, env: run?.env ?? plan.env },
     queued,
-  });
+    executor: plan.executor,
+  };
+}
+
+/** Starts a plan (see planRequest): a local process, or a Slurm job when its executor says so. */
+export function startPlan(controller: RunController, plan: LaunchPlan, run?: Overridden, queued?: number): Promise<Run> {
+  return controller.start(planRequest(plan, run, queued));
 }

@@ -9,6 +9,9 @@ import { primaryMetric } from '../core/compare/compareData.ts';
 import { middleEllipsis } from '../core/format.ts';
 import type { SweepSummary } from '../core/store/runRepository.ts';
 import type { RunFault } from '../core/runs/runMonitor.ts';
+import type { AlertSummary, StoredAlert } from '../core/store/alertRepository.ts';
+import { NOTEBOOK_TAG, SOURCE_TAG } from '../core/runs/inboxFormat.ts';
+import { JOB_TAG, NODE_TAG, REASON_TAG, STATE_TAG } from '../core/slurm/slurmRuns.ts';
 
 /** Every node knows its folder's scope (a multi-root workspace shows one section per folder). */
 export type RunsNode = { scope: Scope } & (
@@ -16,8 +19,8 @@ export type RunsNode = { scope: Scope } & (
   | { kind: 'folder' }
   /** matching: runs that pass the view's filter, when one is set. */
   | { kind: 'experiment'; experiment: Experiment; matching?: number }
-  /** metric: the primary metric's last value, shown first in the description; reproductions: its children. */
-  | { kind: 'run'; run: Run; metric?: { key: string; value: number }; reproductions?: number }
+  /** metric: the primary metric's last value, shown first in the description; reproductions: its children; alerts: its run-health alerts. */
+  | { kind: 'run'; run: Run; metric?: { key: string; value: number }; reproductions?: number; alerts?: AlertSummary }
   /** A sweep's trials, inside their experiment; metric: the key its `best` is of. */
   | { kind: 'sweep'; sweep: SweepSummary; metric?: string }
   | { kind: 'more'; experimentId: number; sweep?: string; after: Run; remaining: number });
@@ -188,17 +191,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return children;
   }
 
-  /** Run nodes with their metric values and reproduction counts, two queries for all. */
+  /** Run nodes with their metric values, reproduction counts and alerts, three queries for all. */
   private runNodes(scope: Scope, runs: Run[], key: string | undefined): RunsNode[] {
     const store = scope.store.get()!;
     const ids = runs.map((r) => r.id);
     const values = key ? store.runs.lastMetric(ids, key) : undefined;
     const repros = store.runs.reproductionCounts(ids);
+    const alerts = store.alerts.summaries(ids);
     return runs.map((run): RunsNode => {
       const value = values?.get(run.id);
       return {
         kind: 'run', run, scope, ...(value === undefined ? {} : { metric: { key: key!, value } }),
         ...(repros.has(run.id) ? { reproductions: repros.get(run.id)! } : {}),
+        ...(alerts.has(run.id) ? { alerts: alerts.get(run.id)! } : {}),
       };
     });
   }
@@ -246,7 +251,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
       case 'run': {
-        const item = runItem(node.run, node.metric, node.scope.runs.faults.get(node.run.id));
+        const item = runItem(node.run, node.metric, node.scope.runs.faults.get(node.run.id), node.alerts);
         if (node.reproductions) item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
         item.checkboxState = {
           state: this.selection.has(node.run.uid) ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
@@ -284,10 +289,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
     const fault = scope.runs.faults.get(run.id);
     if (fault) md.appendMarkdown(`\n\n$(warning) Points are not being stored since ${new Date(fault.since).toLocaleTimeString()}: ${escape(fault.message)}`);
+    const alerts = store?.alerts.list(run.id) ?? [];
+    for (const a of alerts.slice(-MAX_ALERT_LINES)) md.appendMarkdown(`\n\n${alertLine(a)}`);
+    if (alerts.length > MAX_ALERT_LINES) md.appendMarkdown(`\n\n… and ${alerts.length - MAX_ALERT_LINES} earlier alerts`);
+    const tags = store?.runs.tags(run.id) ?? {};
     md.appendMarkdown(`\n\n$(beaker) ${escape(run.experiment)}`);
     if (run.startedAt !== null) md.appendMarkdown(` · started ${new Date(run.startedAt).toLocaleString()}`);
     const d = runDuration(run);
     if (d !== undefined) md.appendMarkdown(` · ${duration(d)}`);
+    const source = sourceLine(tags);
+    if (source) md.appendMarkdown(`\n\n${source}`);
+    const slurm = slurmLine(tags);
+    if (slurm) md.appendMarkdown(`\n\n${slurm}`);
     md.appendMarkdown('\n\n');
     md.appendMarkdown(run.git
       ? `$(git-commit) \`${run.git.commit.slice(0, 8)}\`${run.git.branch ? ` on ${escape(run.git.branch)}` : ''}${run.git.dirty ? ' · **uncommitted changes**' : ''}`
@@ -315,10 +328,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         }
       }
     }
-    if (store) {
-      const tags = Object.entries(store.runs.tags(run.id));
-      if (tags.length) md.appendMarkdown(`\n\n$(tag) ${tags.map(([k, v]) => `${escape(k)}=${escape(v)}`).join(' · ')}`);
-    }
+    const tagList = Object.entries(tags);
+    if (tagList.length) md.appendMarkdown(`\n\n$(tag) ${tagList.map(([k, v]) => `${escape(k)}=${escape(v)}`).join(' · ')}`);
     if (run.notes) md.appendMarkdown(`\n\n$(note) ${escape(run.notes)}`);
     return md;
   }
@@ -333,24 +344,79 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 /** Longer run names are cut in the middle, so the description (the metric first) stays in a default-width sidebar. */
 const MAX_NAME = 28;
 
-function runItem(run: Run, metric?: { key: string; value: number }, fault?: RunFault): vscode.TreeItem {
+function runItem(run: Run, metric?: { key: string; value: number }, fault?: RunFault, alerts?: AlertSummary): vscode.TreeItem {
   const item = new vscode.TreeItem(middleEllipsis(run.name, MAX_NAME), vscode.TreeItemCollapsibleState.None);
   item.id = `run:${run.uid}`;
-  const [icon, color] = fault ? ['warning', 'list.warningForeground'] : STATUS_ICON[run.status];
+  // A store fault first; then an alert (info ones, plateau and slow, leave the status icon).
+  const [icon, color] = fault ? ['warning', 'list.warningForeground']
+    : alerts && alerts.severity !== 'info' ? ['warning', alerts.severity === 'error' ? 'list.errorForeground' : 'list.warningForeground']
+      : STATUS_ICON[run.status];
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
   // The metric first: it is what people scan for, and the end is cut off in a narrow sidebar.
   // The status is in the icon and the tooltip.
   const parts: string[] = [];
   if (metric) parts.push(`${metric.key} ${metricValue(metric.value)}`);
   if (fault) parts.push(`not stored: ${fault.kind === 'full' ? 'disk full' : fault.kind}`);
+  if (alerts) parts.push(`${alertLabel(alerts.latest)}${alerts.count > 1 ? ` +${alerts.count - 1}` : ''}`);
   if (run.starred) parts.push('★');
   const d = runDuration(run);
   if (d !== undefined) parts.push(duration(d));
   parts.push(ago(run.startedAt ?? run.createdAt));
   item.description = parts.join(' · ');
-  item.contextValue = `run ${run.status}${run.starred ? ' starred' : ''}`;
+  item.contextValue = `run ${run.status}${run.starred ? ' starred' : ''}${alerts ? ' alerts' : ''}`;
   item.accessibilityInformation = { label: `Run ${run.name}, ${STATUS_LABEL[run.status].toLowerCase()}, ${item.description}` };
   return item;
+}
+
+/** Alert lines in a run's tooltip, the newest. */
+const MAX_ALERT_LINES = 10;
+
+/** An alert in a few words, for the run's description: `loss NaN`, `loss diverging`, `stalled`. */
+function alertLabel(a: StoredAlert): string {
+  switch (a.rule) {
+    case 'nan': return `${a.key} ${a.value === null ? 'NaN' : metricValue(a.value)}`;
+    case 'divergence': return `${a.key} diverging`;
+    case 'plateau': return `${a.key} flat`;
+    case 'stall': return 'stalled';
+    case 'slow': return 'slow';
+  }
+}
+
+/** An alert in the tooltip: rule, key, step, value and what it means. */
+function alertLine(a: StoredAlert): string {
+  const icon = a.severity === 'error' ? '$(error)' : a.severity === 'warning' ? '$(warning)' : '$(info)';
+  const value = a.value === null ? (a.rule === 'nan' ? 'NaN' : undefined) : a.rule === 'stall' ? duration(a.value * 1000) : metricValue(a.value);
+  const facts = [a.key === null ? undefined : escape(a.key), a.step === null ? undefined : `step ${a.step}`, value].filter((x) => x !== undefined);
+  return `${icon} **${a.rule}**${facts.length ? ` · ${facts.join(' · ')}` : ''}: ${escape(a.message)}`;
+}
+
+const SOURCES: { [source: string]: [icon: string, text: string] } = {
+  terminal: ['terminal', 'Started in a terminal'],
+  debug: ['debug-alt', 'Started under the debugger'],
+  notebook: ['notebook', 'Started in a notebook'],
+  script: ['file-code', 'Started as a script'],
+  ci: ['server-process', 'Started in CI'],
+};
+
+/** How a run the helper recorded by itself started (its runlens.source tag); nothing for runs RunLens launched. */
+function sourceLine(tags: { [k: string]: string }): string | undefined {
+  const source = tags[SOURCE_TAG];
+  if (source === undefined) return undefined;
+  const [icon, text] = SOURCES[source] ?? ['question', `Started from ${source}`];
+  const notebook = source === 'notebook' && tags[NOTEBOOK_TAG] ? ` ${escape(tags[NOTEBOOK_TAG])}` : '';
+  return `$(${icon}) ${text}${notebook}`;
+}
+
+/** A Slurm run: `Slurm job 123 · PENDING (Priority)` while it waits, `Slurm job 123 · RUNNING on node1`. */
+function slurmLine(tags: { [k: string]: string }): string | undefined {
+  const job = tags[JOB_TAG];
+  if (job === undefined) return undefined;
+  const state = tags[STATE_TAG], reason = tags[REASON_TAG], node = tags[NODE_TAG];
+  let text = `$(server) Slurm job ${escape(job)}`;
+  if (state) text += ` · ${escape(state)}`;
+  if (state === 'PENDING' && reason) text += ` (${escape(reason)})`;
+  if (node && state !== 'PENDING') text += ` on ${escape(node)}`;
+  return text;
 }
 
 /**

@@ -16,6 +16,7 @@ import { registerFaultTests } from './faults.test.ts';
 import { registerAnywhereTests } from './anywhere.test.ts';
 import { registerMigratedStoreTests } from './migratedStore.test.ts';
 import { registerResponsivenessTests } from './responsiveness.test.ts';
+import { registerHealthTests } from './health.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -32,6 +33,7 @@ export function run(): Promise<void> {
     registerImportExportTests();
     registerSweepTests();
     registerModelTests();
+    registerHealthTests();
     registerMigratedStoreTests();
     registerResponsivenessTests();
     registerScaleTests();

@@ -294,12 +294,13 @@ test('Slurm runs on a one-node cluster', { concurrency: true }, async (t) => {
   tests.push(t.test('a window reload while a job runs: the job is found again by its id, nothing lost or read twice', async () => {
     const w = workspace();
     try {
-      const run = await w.slurm.submit(await w.request(['python3', 'train.py', '--epochs', '10']));
+      // long enough (a few seconds) to be still running after the poll that saw it start
+      const run = await w.slurm.submit(await w.request(['python3', 'train.py', '--epochs', '100']));
       await w.until(run.id, 'running');
       while (!w.store.metrics.summaries(run.id).length) await sleep(100);
       assert.equal(w.reload(), 1, 'the running job is followed again');
       await w.until(run.id, 'finished');
-      assert.equal(w.store.metrics.summaries(run.id).find((s) => s.key === 'val_acc')?.count, 10, 'every epoch once');
+      assert.equal(w.store.metrics.summaries(run.id).find((s) => s.key === 'val_acc')?.count, 100, 'every epoch once');
     } finally {
       w.close();
     }

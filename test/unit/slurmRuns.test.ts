@@ -1,6 +1,6 @@
 // SlurmRuns on a real store with a fake Slurm: what the runs go through as their jobs change state.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
@@ -173,7 +173,7 @@ test('after a reload: queued and running Slurm runs are found again by their job
   again.dispose();
 });
 
-test('Slurm trials behind the sweep scheduler\'s port: one job per trial as slots free up, or every trial as one array', async () => {
+test('Slurm trials behind the sweep scheduler\'s port: every trial as one array (Slurm keeps the concurrency), cancelled with one scancel per array; a single trial is one job', async () => {
   const t = setup();
   const trials = new SlurmTrials<string>(t.runs, {
     prepare: async (run) => ({ plan: run, cwd: t.dir, params: { lr: 0.5 } }),
@@ -181,27 +181,66 @@ test('Slurm trials behind the sweep scheduler\'s port: one job per trial as slot
   });
   const scheduler = new SweepScheduler<string>({
     store: t.access, executor: trials, trusted: () => true, primaryMetric: () => undefined, every: () => () => {},
-    log: { info: () => {}, warn: () => {}, error: (m) => assert.fail(m) },
+    log: { info: () => {}, warn: (m) => assert.fail(m), error: (m) => assert.fail(m) },
   });
-  const { runIds } = await scheduler.start({ name: 'lr', run: 'train', trials: [{ lr: 0.1 }, { lr: 0.2 }, { lr: 0.3 }], concurrency: 2 });
-  const sbatch = () => t.slurm.calls.filter((c) => c[0] === 'sbatch').length;
-  const submitted = () => runIds.filter((id) => t.store.runs.tags(id)[JOB_TAG]).length;
-  for (let i = 0; i < 50 && submitted() < 2; i++) await new Promise((r) => setImmediate(r));
-  assert.equal(sbatch(), 2, 'two trials submitted, the third waits for a slot');
-  assert.deepEqual(runIds.map((id) => t.store.runs.get(id)!.status), ['queued', 'queued', 'queued']);
-  assert.equal(t.store.runs.tags(runIds[0]!)[JOB_TAG], '100');
-  t.access.write(['runs'], (s) => s.runs.update(runIds[0]!, { status: 'finished', endedAt: 1 }));
-  scheduler.runsChanged([runIds[0]!]);
-  for (let i = 0; i < 50 && submitted() < 3; i++) await new Promise((r) => setImmediate(r));
-  assert.equal(sbatch(), 3);
-  await trials.stop(t.store.runs.get(runIds[2]!)!);
-  assert.deepEqual(t.slurm.calls.filter((c) => c[0] === 'scancel'), [['scancel', '102']], 'a waiting trial is cancelled at once');
-  scheduler.dispose();
+  const { sweepId, runIds } = await scheduler.start({ name: 'lr', run: 'train', trials: [{ lr: 0.1 }, { lr: 0.2 }, { lr: 0.3 }], concurrency: 2 });
+  const calls = (cmd: string) => t.slurm.calls.filter((c) => c[0] === cmd);
+  assert.equal(calls('sbatch').length, 1, 'one sbatch for the whole sweep');
+  assert.deepEqual(runIds.map((id) => [t.store.runs.get(id)!.status, t.store.runs.tags(id)[JOB_TAG]]), [['queued', '100_0'], ['queued', '100_1'], ['queued', '100_2']]);
+  assert.match(readFileSync(join(t.store.dir, 'slurm', t.store.runs.get(runIds[0]!)!.uid, 'array.sh'), 'utf8'), /^#SBATCH --array=0-2%2$/m);
+  assert.match(readFileSync(join(runFolder(t.store.dir, t.store.runs.get(runIds[2]!)!.uid).dir, 'job.sh'), 'utf8'), /train\.py lr=0\.3$/m, 'each task with its overrides');
+  assert.deepEqual(scheduler.active, [sweepId], 'the sweep goes until its trials end');
 
-  const more = t.access.write(['runs'], (s) => [1, 2].map((i) => s.runs.create({ name: `t${i}`, status: 'queued' }).id));
-  const job = await trials.startAll('more', 'train', more.map((runId) => ({ runId, overrides: '--lr 0.1' })), 5);
-  assert.equal(job, '103');
-  assert.equal(sbatch(), 4, 'one sbatch for the whole array');
-  assert.match(readFileSync(join(t.store.dir, 'slurm', t.store.runs.get(more[0]!)!.uid, 'array.sh'), 'utf8'), /^#SBATCH --array=0-1%2$/m);
+  // two run, one waits for Slurm's slot; cancelling the sweep cancels the array once, nothing per task
+  t.slurm.queue = '100_0|100|0|RUNNING|n1|None\n100_1|100|1|RUNNING|n1|None\n100_2|100|2|PENDING||JobArrayTaskLimit';
+  for (const id of runIds.slice(0, 2)) t.record(t.store.runs.get(id)!, 'process', { pid: 1, startTicks: 1, host: 'n1' });
+  await t.runs.tick();
+  assert.deepEqual(runIds.map((id) => t.store.runs.get(id)!.status), ['running', 'running', 'queued']);
+  assert.deepEqual(await scheduler.cancel(sweepId), { stopped: 2, neverStarted: 1 });
+  assert.equal(t.store.runs.get(runIds[2]!)!.status, 'stopped');
+  await t.runs.tick();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(calls('scancel'), [['scancel', '--state=PENDING', '100'], ['scancel', '--signal=INT', '--full', '100'], ['scancel', '100']]);
+  // the script records the SIGINT; the monitor says stopped, and the job's end does not change it
+  t.access.write(['runs'], (s) => { for (const id of runIds.slice(0, 2)) s.runs.update(id, { status: 'stopped', endedAt: 1 }); });
+  t.slurm.queue = '';
+  for (const i of [0, 1, 2]) t.slurm.records.set('100', `JobId=10${i} ArrayJobId=100 ArrayTaskId=${i} JobName=r\n   JobState=CANCELLED Reason=None\n   ExitCode=0:2\n`);
+  await t.runs.tick();
+  assert.deepEqual(runIds.map((id) => t.store.runs.get(id)!.status), ['stopped', 'stopped', 'stopped']);
+  scheduler.runsChanged(runIds);
+  assert.deepEqual(scheduler.active, []);
+
+  // start() still submits one job (a trial by itself); stopping it while it waits cancels it at once
+  const [one] = t.access.write(['runs'], (s) => [s.runs.create({ name: 'one', status: 'queued' }).id]);
+  const run = await trials.start('train', one!, 'lr=0.9');
+  assert.equal(t.store.runs.tags(run.id)[JOB_TAG], '101');
+  await trials.stop(run);
+  assert.deepEqual(calls('scancel').at(-1), ['scancel', '101']);
+  scheduler.dispose();
+  t.noStrays();
+});
+
+test('a run adopted from the inbox with a job tag (sbatch from a shell, the helper inside) is followed by the same poller; a run stopped here stays stopped', async () => {
+  const t = setup();
+  const run = t.access.write(['runs'], (s) => s.runs.create({ name: 'outside', status: 'running', tags: { [JOB_TAG]: '555_3' } }));
+  const local = t.access.write(['runs'], (s) => s.runs.create({ name: 'local', status: 'running' }));
+  t.runs.runsChanged([run.id, local.id]);
+  assert.deepEqual(t.runs.poller.watching, ['555_3']);
+  t.slurm.queue = '555_3|555|3|RUNNING|n4|None';
+  await t.runs.tick();
+  assert.equal(t.store.runs.tags(run.id)[STATE_TAG], 'RUNNING');
+  assert.equal(t.store.runs.tags(run.id)[NODE_TAG], 'n4');
+  assert.deepEqual(t.followed, [], 'already followed: the inbox handed it to the monitor');
+  // Stop: scancel; its own script records no SIGINT, Slurm may say FAILED: the stop the user asked for stands
+  mkdirSync(runFolder(t.store.dir, run.uid).dir, { recursive: true }); // the helper's run folder
+  t.record(run, 'process', { pid: 1, startTicks: 1, host: 'n4' });
+  t.record(run, 'exit', { code: 1, signal: null, signalled: null, endedAt: 1 });
+  await t.runs.cancel(t.store.runs.get(run.id)!);
+  t.access.write(['runs'], (s) => s.runs.update(run.id, { status: 'stopped', exitCode: 1, endedAt: 1 }));
+  t.slurm.queue = '';
+  t.slurm.records.set('555', 'JobId=560 ArrayJobId=555 ArrayTaskId=3 JobName=x\n   JobState=FAILED Reason=NonZeroExitCode\n   ExitCode=1:0\n');
+  await t.runs.tick();
+  assert.equal(t.store.runs.tags(run.id)[STATE_TAG], 'FAILED');
+  assert.equal(t.store.runs.get(run.id)!.status, 'stopped');
   t.noStrays();
 });

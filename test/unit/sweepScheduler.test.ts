@@ -7,6 +7,7 @@ import { type StoreAccess, StoreWrites } from '../../src/core/store/storeWrites.
 import { STOPPED_TAG, SweepScheduler, TRIAL_TAG, ownerFile } from '../../src/core/runs/sweepScheduler.ts';
 import { startTicks } from '../../src/core/runs/runProcess.ts';
 import { type Run, SWEEP_TAG, isFinal } from '../../src/core/types.ts';
+import { JOB_TAG } from '../../src/core/slurm/slurmRuns.ts';
 import { series, tempDir } from './helpers.ts';
 
 /** A real store behind the write path, a fake clock and timer, and an executor that only marks runs (no processes). */
@@ -193,4 +194,67 @@ test('in an untrusted workspace a sweep records nothing and prepares nothing; a 
   const trusted = setup();
   await assert.rejects(trusted.scheduler.start({ name: 'none', run: 'train', trials: [] }), /The sweep has no trials/);
   assert.equal(trusted.store.runs.count(), 0);
+});
+
+test('an executor that keeps the concurrency itself (a Slurm job array) gets every trial at once; cancelling hands it the sweep first, the rest are stopped one by one', async () => {
+  const t = setup();
+  const batch = { calls: [] as { name: string; plan: string; trials: { runId: number; overrides: string }[]; concurrency: number }[], cancelled: [] as string[], refuse: '', alone: -1 };
+  const array = {
+    ...t.trials,
+    prepare: t.trials.prepare,
+    start: () => assert.fail('start() is not used when the executor starts every trial at once'),
+    async startAll(name: string, plan: string, list: { runId: number; overrides: string }[], concurrency: number) {
+      if (batch.refuse) throw new Error(batch.refuse);
+      batch.calls.push({ name, plan, trials: list, concurrency });
+      return '100';
+    },
+    /** Stops the array's trials (not run 0, which another window started by itself). */
+    async cancelAll(id: string): Promise<number[]> {
+      batch.cancelled.push(id);
+      const ids = t.store.runs.list({ sweep: id, status: ['queued', 'running'] }).map((r) => r.id).filter((i) => i !== batch.alone);
+      t.access.write(['runs'], (s) => { for (const i of ids) s.runs.update(i, { status: 'stopped', endedAt: t.clock.now }); });
+      return ids;
+    },
+  };
+  const scheduler = new SweepScheduler<string>({
+    store: t.access, executor: { ...t.trials, prepare: async (run: string) => ({ ...(await t.trials.prepare(run)), executor: array }) },
+    trusted: () => true, primaryMetric: () => undefined, every: () => () => {},
+    log: { info: (m) => t.logs.push(m), warn: (m) => t.logs.push(`warn: ${m}`), error: (m) => t.logs.push(`error: ${m}`) },
+  });
+  const { sweepId, runIds } = await scheduler.start({ name: 'a', run: 'train', trials: trials(0.1, 0.2, 0.3), concurrency: 2 });
+  assert.equal(batch.calls.length, 1);
+  assert.deepEqual(batch.calls[0], {
+    name: sweepId, plan: 'the plan of train', concurrency: 2,
+    trials: runIds.map((runId, i) => ({ runId, overrides: `lr=${[0.1, 0.2, 0.3][i]}` })),
+  });
+  assert.deepEqual(t.status(runIds), ['queued', 'queued', 'queued'], 'they wait in the executor\'s queue');
+  assert.deepEqual(scheduler.active, [sweepId]);
+  batch.alone = runIds[0]!;
+  t.access.write(['runs'], (s) => { s.runs.update(runIds[0]!, { status: 'running' }); s.runs.update(runIds[1]!, { status: 'running' }); });
+  assert.deepEqual(await scheduler.cancel(sweepId), { stopped: 2, neverStarted: 1 });
+  assert.deepEqual(batch.cancelled, [sweepId]);
+  assert.deepEqual(t.trials.stopped, [runIds[0]], 'what cancelAll did not stop is stopped by itself');
+  assert.deepEqual(t.status(runIds), ['stopped', 'stopped', 'stopped']);
+  assert.deepEqual(scheduler.active, []);
+
+  // the array refused: the trials fail, the sweep ends, and the start says why
+  batch.refuse = 'sbatch refused: invalid partition';
+  await assert.rejects(scheduler.start({ name: 'b', run: 'train', trials: trials(0.1, 0.2) }), /invalid partition/);
+  const failed = t.store.runs.list({ status: ['failed'] });
+  assert.equal(failed.length, 2);
+  assert.deepEqual(scheduler.active, []);
+  assert.ok(t.logs.some((m) => /^error: Sweep b .*: its trials could not start \(2 marked failed\): sbatch refused/.test(m)), t.logs.join('\n'));
+  scheduler.dispose();
+  t.noStrays();
+});
+
+test('recover: queued trials with a Slurm job wait in Slurm\'s queue, not the closed window\'s: they are left queued', async () => {
+  const t = setup();
+  const ids = t.access.write(['runs'], (s) => [0, 1, 2].map((i) => s.runs.create({
+    name: `t${i}`, status: 'queued', tags: { [SWEEP_TAG]: 'array', [TRIAL_TAG]: String(i), ...(i < 2 && { [JOB_TAG]: `100_${i}` }) },
+  }).id));
+  t.scheduler.recover();
+  assert.deepEqual(t.status(ids), ['queued', 'queued', 'stopped'], 'the one never submitted will not start');
+  assert.equal(t.store.runs.tags(ids[2]!)[STOPPED_TAG], 'the window closed before it started');
+  t.noStrays();
 });

@@ -83,6 +83,16 @@ def environment():
     return redact_env(dict(os.environ))
 
 
+def slurm_tags():
+    """Inside a Slurm job: its id as the extension's tag `runlens.slurm.job` (`<array>_<task>` for an
+    array task), so the window follows the job's state; else no tags."""
+    job = os.environ.get("SLURM_JOB_ID", "").strip()
+    if not job:
+        return {}
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID", "").strip(), os.environ.get("SLURM_ARRAY_TASK_ID", "").strip()
+    return {"runlens.slurm.job": "%s_%s" % (array, task) if array and task else job}
+
+
 _ARCH = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "i686": "ia32", "i386": "ia32", "armv7l": "arm"}
 
 

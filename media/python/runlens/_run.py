@@ -285,7 +285,10 @@ def _describe(run, cwd, folder, shell, started, name, experiment, params, config
         "interpreter": _provenance.interpreter(),
         "env": _step("env", "the environment", _provenance.environment, {}),
         "params": flat,
-        "tags": _step("tags", "tags", lambda: {str(k): str(v) for k, v in _provenance.as_mapping(tags).items()}, {}),
+        "tags": {
+            **_step("tags", "tags", lambda: {str(k): str(v) for k, v in _provenance.as_mapping(tags).items()}, {}),
+            **_provenance.slurm_tags(),
+        },
         "git": {"commit": git["commit"], "branch": git["branch"], "dirty": git["dirty"]} if git else None,
         "patch": patch,
         "datasets": hashed,

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Run } from '../types.ts';
 import type { RunFault } from '../runs/runMonitor.ts';
+import type { HealthRules } from '../health/rules.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './ingestProtocol.ts';
 
 export interface WorkerOptions {
@@ -26,6 +27,8 @@ export interface WorkerEvents {
 export interface Followed {
   run: Run;
   stopping: boolean;
+  /** Its run-health rules (none: not watched). */
+  rules?: HealthRules;
 }
 
 /**
@@ -72,10 +75,15 @@ export class WorkerIngest {
     return this.runs.has(runId);
   }
 
-  track(run: Run): void {
+  /** The runs handed to the worker that it still follows. */
+  get followed(): Followed[] {
+    return [...this.runs.values()];
+  }
+
+  track(run: Run, rules?: HealthRules): void {
     if (this.runs.has(run.id)) return;
-    this.runs.set(run.id, { run, stopping: false });
-    this.send({ type: 'track', run });
+    this.runs.set(run.id, { run, stopping: false, ...(rules && { rules }) });
+    this.send({ type: 'track', run, ...(rules && { rules }) });
   }
 
   markStopping(runId: number): void {

@@ -3,6 +3,7 @@
 import type { Run } from '../types.ts';
 import type { LeaseOwner } from '../store/leaseRepository.ts';
 import type { RunFault } from '../runs/runMonitor.ts';
+import type { HealthRules } from '../health/rules.ts';
 
 /** What the worker needs to follow runs the way the window would. */
 export interface WorkerSetup {
@@ -25,7 +26,8 @@ export interface WorkerSetup {
 
 export type ToWorker =
   | { type: 'start'; setup: WorkerSetup }
-  | { type: 'track'; run: Run }
+  /** `rules`: the run-health rules it is watched with (runlens.yaml, read by the window); none: not watched. */
+  | { type: 'track'; run: Run; rules?: HealthRules }
   | { type: 'stopping'; runId: number }
   | { type: 'dispose' };
 

@@ -47,7 +47,7 @@ export function serveIngest(port: MessagePort, hooks: ServeHooks = {}): void {
       return;
     }
     if (!follower) return;
-    if (m.type === 'track') follower.track(m.run);
+    if (m.type === 'track') follower.track(m.run, m.rules);
     else if (m.type === 'stopping') follower.monitor.markStopping(m.runId);
     else if (m.type === 'dispose') {
       follower.dispose();
@@ -94,8 +94,8 @@ class Follower {
     });
   }
 
-  track(run: Parameters<RunMonitor['track']>[0]): void {
-    this.monitor.track(run);
+  track(...args: Parameters<RunMonitor['track']>): void {
+    this.monitor.track(...args);
     this.schedule(0);
   }
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
 import type { Run, RunStatus } from '../types.ts';
@@ -10,6 +10,9 @@ import { type ProcessInfo, isAlive, readExit, readProcess, runFolder } from './r
 import { type LeaseOwner, LeaseLost, newOwner } from '../store/leaseRepository.ts';
 import { type FaultKind, describeFault, faultKind } from '../store/faults.ts';
 import { type Followed, type WorkerOptions, WorkerIngest } from '../ingest/ingestClient.ts';
+import { HealthMonitor } from '../health/healthMonitor.ts';
+import type { HealthRules } from '../health/rules.ts';
+import type { StoredAlert } from '../store/alertRepository.ts';
 
 interface Active {
   run: Run;
@@ -27,6 +30,11 @@ interface Active {
   /** The fault going on, since when, and whether the user was told. */
   fault: RunFault | undefined;
   failures: number;
+  /** The run-health rules it is watched with (none: not watched), and their evaluator on this connection. */
+  rules: HealthRules | undefined;
+  health: HealthMonitor | undefined;
+  /** Bytes of its metrics file and output log at the last look (-1 before it): growth is a sign of life. */
+  seen: number;
 }
 
 /** A fault that keeps a run's points from being stored (see faults.ts). Ingest retries by itself. */
@@ -61,6 +69,11 @@ export interface MonitorOptions {
   owner?: LeaseOwner;
   /** True once the window lets go: no lease is taken and nothing more is stored (the slice in progress rolls back). */
   stopped?: () => boolean;
+  /**
+   * The run-health rules of a run (runlens.yaml), asked on the thread that calls track(); with a worker
+   * they travel with the run. Absent or undefined: the run is not watched.
+   */
+  rules?: (run: Run) => HealthRules | undefined;
 }
 
 /** Retries of a busy or failing store back off to at most this (each costs at most busyWaitMs). */
@@ -136,11 +149,15 @@ export class RunMonitor {
     return out;
   }
 
-  track(run: Run): void {
-    if (this.remote) return this.remote.track(run);
+  /** Follows a run; `rules`: its run-health rules (default: the `rules` option's). */
+  track(run: Run, rules?: HealthRules): void {
+    if (this.remote) {
+      if (!this.remote.has(run.id)) this.remote.track(run, rules ?? this.options.rules?.(run));
+      return;
+    }
     if (this.active.has(run.id)) return;
     const a = { run, info: readProcess(this.storeDir, run.uid), stopRequested: false, owned: false, beat: 0, nextTry: 0,
-      fault: undefined, failures: 0 } as Partial<Active> as Active;
+      fault: undefined, failures: 0, rules: rules ?? this.options.rules?.(run), seen: -1 } as Partial<Active> as Active;
     this.readers(a);
     this.active.set(run.id, a);
   }
@@ -155,11 +172,51 @@ export class RunMonitor {
       this.store.leases.renew(run.id, this.owner);
       a.beat = this.now();
     };
-    a.metrics = new JsonlIngestor(filtered(this.store, (b) => keys.record(b)), run.id, f.metrics, { guard });
-    a.output = new StdoutIngestor(this.store, run.id, f.log, this.options.parse, { guard });
+    a.health = a.rules && new HealthMonitor(this.store, run, a.rules, this.now);
+    const evaluate = (batch: [string, Columns][]) => this.evaluate(a, batch);
+    a.metrics = new JsonlIngestor(filtered(this.store, (b) => keys.record(b), evaluate), run.id, f.metrics, { guard });
+    a.output = new StdoutIngestor(a.health ? filtered(this.store, (b) => b, evaluate) : this.store, run.id, f.log, this.options.parse, { guard });
     a.capture = run.cwd
-      ? new FileCapture(filtered(this.store, (b) => keys.skip(b)), run.id, [run.cwd, ...this.capturePaths(run)], { guard })
+      ? new FileCapture(filtered(this.store, (b) => keys.skip(b), evaluate), run.id, [run.cwd, ...this.capturePaths(run)], { guard })
       : undefined;
+  }
+
+  /**
+   * The run-health rules on points just appended, in the same transaction (a savepoint: a bug in a rule
+   * undoes only its own writes, is logged, and stops the rules for that run; the points are stored).
+   */
+  private evaluate(a: Active, batch: [string, Columns][]): void {
+    const health = a.health;
+    if (!health || !batch.length) return;
+    try {
+      this.store.transaction(() => health.ingest(batch)); // the window tells about the alerts (store.alerts.since)
+    } catch (err) {
+      if (faultKind(err)) throw err;
+      a.health = undefined;
+      this.options.log?.(`run ${a.run.name}: the run-health rules stopped: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    }
+  }
+
+  /**
+   * The stall rule for every run followed, called every few seconds on the window's thread: alive but
+   * silent for too long. `paused`: whether a debugger holds the run at a breakpoint (it is not stalled).
+   * One small transaction per watched run; returns the alerts raised. A store fault skips the run this time.
+   */
+  checkStalls(paused: (run: Run, pid: number | undefined) => boolean): StoredAlert[] {
+    const runs = this.remote ? this.remote.followed : [...this.active.values()];
+    const raised: StoredAlert[] = [];
+    for (const { run, rules } of runs) {
+      if (!rules?.stall.enabled) continue;
+      try {
+        const info = readProcess(this.storeDir, run.uid);
+        const alive = info !== undefined && isAlive(info) && !readExit(this.storeDir, run.uid);
+        const signals = { alive, paused: alive && paused(run, info.pid), since: run.startedAt ?? undefined };
+        raised.push(...this.store.withBusyTimeout(this.options.busyWaitMs ?? 100, () => new HealthMonitor(this.store, run, rules, this.now).check(signals)));
+      } catch (err) {
+        if (!faultKind(err)) this.options.log?.(`run ${run.name}: checking for a stall: ${String(err)}`);
+      }
+    }
+    return raised;
   }
 
   /**
@@ -172,7 +229,7 @@ export class RunMonitor {
       if (run.origin || this.active.has(run.id)) continue;
       if (this.remote) {
         if (this.remote.has(run.id)) continue;
-        this.remote.track(run); // the worker finishes the ones that ended
+        this.remote.track(run, this.options.rules?.(run)); // the worker finishes the ones that ended
         if (processEnded(this.storeDir, run)) ended++;
         else reattached++;
         continue;
@@ -247,7 +304,7 @@ export class RunMonitor {
     this.remote = undefined;
     this.options.log?.(`ingesting runs on this thread: ${why}`);
     for (const f of runs) {
-      this.track(f.run);
+      this.track(f.run, f.rules);
       if (f.stopping) this.markStopping(f.run.id);
     }
     this.options.worker?.onNotice?.();
@@ -338,7 +395,11 @@ export class RunMonitor {
     let added = a.metrics.poll(budget);
     // A script that writes the metrics file is instrumented: its printed numbers are not metrics too.
     const f = runFolder(this.storeDir, a.run.uid);
-    a.output.enabled = !(existsSync(f.metrics) && statSync(f.metrics).size > 0);
+    const metricsBytes = fileSize(f.metrics);
+    a.output.enabled = metricsBytes === 0;
+    const seen = metricsBytes + fileSize(f.log);
+    if (seen !== a.seen && a.seen >= 0) a.health?.activity(this.now()); // output (or a record) is a sign of life too
+    a.seen = seen;
     try {
       added += a.output.poll(Date.now(), budget);
     } catch (err) {
@@ -376,6 +437,10 @@ export class RunMonitor {
     this.active.delete(a.run.id);
     return true;
   }
+}
+
+function fileSize(file: string): number {
+  return statSync(file, { throwIfNoEntry: false })?.size ?? 0;
 }
 
 /** Whether a run's process is over (what recover() counts as ended while no window watched). */
@@ -420,15 +485,22 @@ class JsonlKeys {
   }
 }
 
-/** The store as one ingestor sees it: each metric batch passes through `filter` before it is appended. */
-function filtered(store: Store, filter: (batch: [string, Columns][]) => [string, Columns][]): Store {
+/**
+ * The store as one ingestor sees it: each metric batch passes through `filter` before it is appended,
+ * and `appended` sees what was appended, in the same transaction.
+ */
+function filtered(store: Store, filter: (batch: [string, Columns][]) => [string, Columns][], appended?: (batch: [string, Columns][]) => void): Store {
   const bound = (t: object, p: string | symbol) => {
     const v = Reflect.get(t, p, t);
     return typeof v === 'function' ? v.bind(t) : v;
   };
   const metrics = new Proxy(store.metrics, {
     get: (t, p) => (p === 'appendMany'
-      ? (runId: number, series: Iterable<[string, Columns]>) => t.appendMany(runId, filter([...series]))
+      ? (runId: number, series: Iterable<[string, Columns]>) => {
+        const kept = filter([...series]);
+        t.appendMany(runId, kept);
+        appended?.(kept);
+      }
       : bound(t, p)),
   });
   return new Proxy(store, { get: (t, p) => (p === 'metrics' ? metrics : bound(t, p)) });

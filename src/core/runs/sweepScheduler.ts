@@ -8,6 +8,7 @@ import { type Trial, overridesText, sweepId, trialName } from '../hparams/sweepT
 import { type CurvePoint, medianStop } from '../hparams/sweep.ts';
 import { primaryMetric } from '../compare/compareData.ts';
 import { isAlive, startTicks } from './runProcess.ts';
+import { JOB_TAG } from '../slurm/slurmRuns.ts';
 
 /** The trial's index in its sweep. */
 export const TRIAL_TAG = 'runlens.sweep.trial';
@@ -56,6 +57,8 @@ export interface PreparedSweep<Plan> {
   cwd: string;
   /** Each trial's params are these with the trial's on top. */
   params: { [key: string]: ParamValue };
+  /** Who runs these trials, when not the scheduler's own executor (a run configuration on Slurm). */
+  executor?: TrialExecutor<Plan>;
 }
 
 /**
@@ -70,6 +73,13 @@ export interface TrialExecutor<Plan> {
   start(plan: Plan, runId: number, overrides: string): Promise<Run>;
   /** Stops a trial that is going (also one that another window started). */
   stop(run: Run): Promise<void>;
+  /**
+   * Starts every trial at once, when the executor keeps `concurrency` itself (a Slurm job array, which
+   * also outlives the window); then start() is not used. Resolves with what it submitted (the array's id).
+   */
+  startAll?(name: string, plan: Plan, trials: { runId: number; overrides: string }[], concurrency: number): Promise<string>;
+  /** Stops a sweep's trials at once (one scancel per array); resolves with the runs it stopped: the others are stopped one by one. */
+  cancelAll?(sweepId: string): Promise<number[]>;
 }
 
 export interface SchedulerLog {
@@ -95,6 +105,7 @@ export interface SchedulerPorts<Plan> {
 interface Queue<Plan> {
   id: string;
   plan: Plan;
+  executor: TrialExecutor<Plan>;
   /** Queued run ids, in trial order. */
   waiting: number[];
   /** Started (or starting) and not ended yet. */
@@ -146,32 +157,70 @@ export class SweepScheduler<Plan> {
       return { id, runIds, dir: store.dir };
     });
     const concurrency = Math.max(1, Math.floor(req.concurrency ?? 1));
-    const q: Queue<Plan> = { id, plan: prepared.plan, waiting: [...runIds], going: new Set(), concurrency, earlyStop: req.earlyStop, cancelled: false, stopping: new Set(), lastEarlyStop: 0 };
+    const executor = prepared.executor ?? this.ports.executor;
+    const q: Queue<Plan> = { id, plan: prepared.plan, executor, waiting: [...runIds], going: new Set(), concurrency, earlyStop: req.earlyStop, cancelled: false, stopping: new Set(), lastEarlyStop: 0 };
     this.queues.set(id, q);
     this.own(dir, id);
     this.ports.log.info(`Sweep ${id}: ${runIds.length} trial(s) of ${req.run}, ${concurrency} at a time`
       + (req.earlyStop ? `, median stopping (patience ${req.earlyStop.patience}, min steps ${req.earlyStop.minSteps})` : ''));
-    this.pump(q);
     this.schedule();
+    if (executor.startAll) await this.startAll(q, executor.startAll.bind(executor));
+    else this.pump(q);
     return { sweepId: id, runIds };
+  }
+
+  /** Hands every trial to the executor at once (it keeps the concurrency); they all count as going until they end. */
+  private async startAll(q: Queue<Plan>, startAll: NonNullable<TrialExecutor<Plan>['startAll']>): Promise<void> {
+    const ids = q.waiting;
+    q.waiting = [];
+    ids.forEach((id) => q.going.add(id));
+    try {
+      const store = this.ports.store.get();
+      const trials = ids.map((runId) => ({ runId, overrides: store?.runs.tags(runId)[OVERRIDES_TAG] ?? '' }));
+      const submitted = await startAll(q.id, q.plan, trials, q.concurrency);
+      this.ports.log.info(`Sweep ${q.id}: submitted as ${submitted}`);
+    } catch (err) {
+      const failed = this.ports.store.write(['runs'], (store) => ids.filter((id) => store.runs.get(id)?.status === 'queued')
+        .map((id) => store.runs.update(id, { status: 'failed', endedAt: this.now() })));
+      this.ports.log.error(`Sweep ${q.id}: its trials could not start${failed.length ? ` (${failed.length} marked failed)` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+      this.settle(q);
+      throw err;
+    }
+    this.settle(q);
   }
 
   /** Stops a sweep's running trials and marks its queued ones stopped. Works for sweeps of other windows too. */
   async cancel(id: string): Promise<{ stopped: number; neverStarted: number }> {
     const q = this.queues.get(id);
     if (q) { q.cancelled = true; q.waiting = []; }
-    const { running, neverStarted } = this.ports.store.write(['runs'], (store) => {
+    const executor = q?.executor ?? this.ports.executor;
+    const before = this.ports.store.get()?.runs.list({ sweep: id, limit: ALL }) ?? [];
+    if (!before.length) throw new Error(`There is no sweep "${id}".`);
+    // what the executor stops at once (a job array), before the queued trials are marked
+    const atOnce = await this.cancelAll(executor, id);
+    const { running, marked } = this.ports.store.write(['runs'], (store) => {
       const members = store.runs.list({ sweep: id, limit: ALL });
-      if (!members.length) throw new Error(`There is no sweep "${id}".`);
       return {
-        neverStarted: store.runs.stopQueued(members.filter((r) => r.status === 'queued').map((r) => r.id)),
-        running: members.filter((r) => r.status === 'running'),
+        marked: store.runs.stopQueued(members.filter((r) => r.status === 'queued').map((r) => r.id)),
+        running: members.filter((r) => r.status === 'running' && !atOnce.has(r.id)),
       };
     });
-    this.ports.log.info(`Cancelling sweep ${id}: stopping ${running.length} running trial(s); ${neverStarted.length} queued trial(s) will not start`);
-    await Promise.all(running.map((r) => this.stopRun(r)));
+    const neverStarted = new Set([...marked, ...before.filter((r) => r.status === 'queued' && atOnce.has(r.id)).map((r) => r.id)]).size;
+    const stopped = running.length + before.filter((r) => r.status === 'running' && atOnce.has(r.id)).length;
+    this.ports.log.info(`Cancelling sweep ${id}: stopping ${stopped} running trial(s); ${neverStarted} queued trial(s) will not start`);
+    await Promise.all(running.map((r) => this.stopRun(r, executor)));
     if (q) this.settle(q);
-    return { stopped: running.length, neverStarted: neverStarted.length };
+    return { stopped, neverStarted };
+  }
+
+  /** The runs the executor's cancelAll stopped at once (none when it has none, or it failed: they are stopped one by one). */
+  private async cancelAll(executor: TrialExecutor<Plan>, id: string): Promise<Set<number>> {
+    try {
+      return new Set(await executor.cancelAll?.(id));
+    } catch (err) {
+      this.ports.log.warn(`Could not cancel sweep ${id} at once: ${err instanceof Error ? err.message : String(err)}`);
+      return new Set();
+    }
   }
 
   /**
@@ -185,10 +234,12 @@ export class SweepScheduler<Plan> {
       const orphans = store.runs.sweeps({ status: ['queued'] }).map((s) => s.id)
         .filter((id) => !this.queues.has(id) && !this.ownedElsewhere(store.dir, id));
       if (!orphans.length) return;
+      // queued trials with a Slurm job wait in Slurm's queue, not this window's: they still start
       const stopped = this.ports.store.write(['runs'], (s) => orphans.map((id) => s.runs.stopQueued(
-        s.runs.list({ sweep: id, status: ['queued'], limit: ALL }).map((r) => r.id), { [STOPPED_TAG]: 'the window closed before it started' })));
+        s.runs.list({ sweep: id, status: ['queued'], limit: ALL }).filter((r) => s.runs.tags(r.id)[JOB_TAG] === undefined).map((r) => r.id),
+        { [STOPPED_TAG]: 'the window closed before it started' })));
       orphans.forEach((id, i) => {
-        this.ports.log.info(`Sweep ${id}: ${stopped[i]!.length} queued trial(s) marked stopped; the window running the sweep closed before they started`);
+        if (stopped[i]!.length) this.ports.log.info(`Sweep ${id}: ${stopped[i]!.length} queued trial(s) marked stopped; the window running the sweep closed before they started`);
         this.disown(store.dir, id);
       });
     } catch (err) {
@@ -214,8 +265,8 @@ export class SweepScheduler<Plan> {
   private async startTrial(q: Queue<Plan>, runId: number): Promise<void> {
     try {
       const text = this.ports.store.get()?.runs.tags(runId)[OVERRIDES_TAG] ?? '';
-      const run = await this.ports.executor.start(q.plan, runId, text);
-      if (q.cancelled) await this.stopRun(run); // cancelled while it was starting
+      const run = await q.executor.start(q.plan, runId, text);
+      if (q.cancelled) await this.stopRun(run, q.executor); // cancelled while it was starting
     } catch (err) {
       const run = this.ports.store.write(['runs'], (store) => {
         const r = store.runs.get(runId);
@@ -302,7 +353,7 @@ export class SweepScheduler<Plan> {
       this.ports.store.write(['runs'], (s) => s.runs.setTags(run.id, { [STOPPED_TAG]: `median rule at step ${step}` }));
       this.ports.log.info(`Sweep ${q.id}: stopping ${run.name} at step ${step}: its best ${metric.key} so far is worse than the median`
         + ` of the other trials' running averages at its last ${rule.patience} evaluation(s)`);
-      await this.stopRun(run);
+      await this.stopRun(run, q.executor);
     }
   }
 
@@ -315,9 +366,9 @@ export class SweepScheduler<Plan> {
     return guess ? { key: guess.key, goal: guess.goal } : undefined;
   }
 
-  private async stopRun(run: Run): Promise<void> {
+  private async stopRun(run: Run, executor: TrialExecutor<Plan>): Promise<void> {
     try {
-      await this.ports.executor.stop(run);
+      await executor.stop(run);
     } catch (err) {
       this.ports.log.warn(`Could not stop ${run.name}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -76,8 +76,12 @@ export class SlurmRuns {
   private readonly starting = new Map<number, JobState>();
   /** Runs whose job ended while the monitor still follows them: settled once it finished them. */
   private readonly ending = new Map<number, JobState>();
-  /** Jobs cancelled because their run was stopped before it started. */
+  /** Jobs cancelled because their run was stopped before it started, or with their sweep. */
   private readonly cancelled = new Set<string>();
+  /** Runs stopped here: they stay stopped whatever state their job ends in (a job not RunLens's own records no SIGINT). */
+  private readonly stopped = new Set<number>();
+  /** Runs runsChanged() has looked at for a job tag. */
+  private readonly looked = new Set<number>();
 
   constructor(ports: SlurmRunsPorts) {
     this.ports = ports;
@@ -132,6 +136,7 @@ export class SlurmRuns {
     if (!job) throw new Error(`Run ${run.name} is not a Slurm job.`);
     const f = runFolder(this.storeDir(), run.uid);
     const state = this.poller.state(job);
+    this.stopped.add(run.id);
     await cancel(this.exec, job, {
       pending: (state?.phase ?? (run.status === 'queued' ? 'queued' : 'running')) === 'queued' && !existsSync(f.process),
       graceMs: this.ports.graceMs,
@@ -141,17 +146,33 @@ export class SlurmRuns {
     await this.poller.tick();
   }
 
-  /** Cancels every job of a sweep: each array once (its waiting tasks never start), single jobs one by one. */
-  async cancelSweep(sweepId: string): Promise<void> {
+  /**
+   * Cancels every job of a sweep: each array once (its waiting tasks never start), single jobs one by
+   * one. Resolves with the ids of the runs it stopped (the queued and running ones with a job).
+   */
+  async cancelSweep(sweepId: string): Promise<number[]> {
     const store = this.ports.store.get();
-    if (!store) return;
-    const jobs = new Set<string>();
+    if (!store) return [];
+    const jobs = new Map<string, Run[]>();
     for (const r of store.runs.list({ sweep: sweepId, status: ['queued', 'running'], limit: 100_000 })) {
       const job = store.runs.tags(r.id)[JOB_TAG];
-      if (job) jobs.add(job.split('_')[0]!);
+      if (!job) continue;
+      const id = job.split('_')[0]!;
+      jobs.set(id, [...jobs.get(id) ?? [], r]);
+      this.cancelled.add(job);
+      this.stopped.add(r.id);
     }
-    await Promise.all([...jobs].map((job) => cancel(this.exec, job, { graceMs: this.ports.graceMs })));
-    if (jobs.size) await this.poller.tick();
+    // the grace period ends early once every started task wrote its exit
+    const over = (runs: Run[]) => () => runs.every((r) => {
+      const f = runFolder(store.dir, r.uid);
+      return !existsSync(f.process) || existsSync(f.exit);
+    });
+    await Promise.all([...jobs].map(([job, runs]) => cancel(this.exec, job, { graceMs: this.ports.graceMs, gone: over(runs) })));
+    if (jobs.size) {
+      this.ports.log?.(`Cancelled Slurm job${jobs.size > 1 ? 's' : ''} ${[...jobs.keys()].join(', ')} (sweep ${sweepId})`);
+      await this.poller.tick();
+    }
+    return [...jobs.values()].flat().map((r) => r.id);
   }
 
   /** After a window (re)loads: follows the jobs of queued and running Slurm runs again. Returns how many. */
@@ -160,18 +181,38 @@ export class SlurmRuns {
     if (!store) return 0;
     let n = 0;
     for (const run of store.runs.list({ status: ['queued', 'running'], limit: 100_000 })) {
-      const job = store.runs.tags(run.id)[JOB_TAG];
-      if (!job || this.runs.has(job)) continue;
-      this.runs.set(job, run.id);
-      this.poller.watch(job);
-      n++;
+      if (this.watch(run.id, store.runs.tags(run.id)[JOB_TAG])) n++;
     }
     return n;
   }
 
-  /** The run monitor's news (runs that got points or ended): runs whose job ended get Slurm's word on how. */
+  /**
+   * The run monitor's news (runs that got points, ended, or were adopted from the inbox): a run with
+   * a job tag not followed yet (a job started outside RunLens, its helper recording `$SLURM_JOB_ID`)
+   * is followed from now on; runs whose job ended get Slurm's word on how.
+   */
   runsChanged(ids: number[]): void {
+    const store = this.ports.store.get();
+    for (const id of store ? ids : []) {
+      if (this.looked.has(id)) continue;
+      this.looked.add(id);
+      const run = store!.runs.get(id);
+      if (run && !isFinal(run.status)) this.watch(id, store!.runs.tags(id)[JOB_TAG]);
+    }
     if (ids.some((id) => this.ending.has(id) || this.starting.has(id))) this.settle();
+  }
+
+  /** Follows run `id`'s job, when it has one not followed yet. */
+  private watch(id: number, job: string | undefined): boolean {
+    if (!job || this.runs.has(job)) return false;
+    try {
+      this.poller.watch(job);
+    } catch (err) {
+      this.ports.log?.(`Run ${id}: ${String(err)}`); // a tag someone wrote by hand
+      return false;
+    }
+    this.runs.set(job, id);
+    return true;
   }
 
   /** The run's job id, from its tag. */
@@ -261,10 +302,7 @@ export class SlurmRuns {
       store.runs.setTags(run.id, { [JOB_TAG]: job, [STATE_TAG]: 'PENDING' });
       return store.runs.get(run.id)!;
     }));
-    for (const [run, job] of pairs) {
-      this.runs.set(job, run.id);
-      this.poller.watch(job);
-    }
+    for (const [run, job] of pairs) this.watch(run.id, job);
     this.ports.log?.(`Submitted ${pairs.length > 1 ? `job array ${pairs[0]![1].split('_')[0]} (${pairs.length} tasks)` : `job ${pairs[0]![1]}`} for ${pairs.map(([r]) => r.name).join(', ')}`);
     return runs;
   }
@@ -352,7 +390,7 @@ export class SlurmRuns {
       const run = store.runs.get(id);
       if (run && !isFinal(run.status)) continue; // the monitor finishes it first
       this.ending.delete(id);
-      if (!run) continue;
+      if (!run || (run.status === 'stopped' && this.stopped.has(id))) continue;
       const o = outcome(s, readExit(store.dir, run.uid));
       if (o.status === run.status && (o.exitCode === run.exitCode || o.exitCode === null)) continue;
       store.runs.update(id, { status: o.status, exitCode: o.exitCode ?? run.exitCode });

@@ -44,4 +44,9 @@ export class SlurmTrials<Plan> implements TrialExecutor<Plan> {
   stop(run: Run): Promise<void> {
     return this.runs.cancel(run);
   }
+
+  /** Every trial of a sweep at once: one scancel per array. Resolves with the runs it stopped. */
+  cancelAll(sweepId: string): Promise<number[]> {
+    return this.runs.cancelSweep(sweepId);
+  }
 }
