@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { maskedCrc32c } from '../../src/core/formats/crc32c.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { importTensorBoard } from '../../src/core/importers/importTensorBoard.ts';
@@ -65,20 +66,21 @@ function writeEventFile(file: string): void {
   closeSync(fd);
 }
 
-/** Baseline: read the file in 8 MB slices and check every record's two CRCs; no decoding. */
+/** Baseline: read the file in 8 MB slices and check every record's two CRCs, the fastest way; no decoding. */
 function readAndCheck(file: string): number {
   const fd = openSync(file, 'r');
   const size = fstatSync(fd).size;
   const buf = Buffer.allocUnsafe(8 << 20);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let offset = 0, records = 0;
   while (offset < size) {
     const n = readSync(fd, buf, 0, buf.length, offset);
     let pos = 0;
     while (n - pos >= 12) {
-      const len = buf.readUInt32LE(pos);
+      const len = view.getUint32(pos, true);
       if (n - pos < 12 + len + 4) break;
-      if (buf.readUInt32LE(pos + 8) !== maskedCrc32c(buf, pos, pos + 8)) throw new Error('bad length CRC');
-      if (buf.readUInt32LE(pos + 12 + len) !== maskedCrc32c(buf, pos + 12, pos + 12 + len)) throw new Error('bad data CRC');
+      if (view.getUint32(pos + 8, true) !== maskedCrc32c(buf, pos, pos + 8, view)) throw new Error('bad length CRC');
+      if (view.getUint32(pos + 12 + len, true) !== maskedCrc32c(buf, pos + 12, pos + 12 + len, view)) throw new Error('bad data CRC');
       pos += 12 + len + 4;
       records++;
     }
@@ -96,7 +98,7 @@ export async function benchImport(report: Report): Promise<void> {
   writeEventFile(file);
 
   let records = 0;
-  const crcMs = timeIt(() => { records = readAndCheck(file); });
+  const crcMs = Math.min(...[0, 1, 2].map(() => timeIt(() => { records = readAndCheck(file); }))); // best of 3
   if (records !== POINTS + 1) throw new Error(`read ${records} records, expected ${POINTS + 1}`);
 
   const db = new Database(join(dir, 'naive.db'));
@@ -113,9 +115,10 @@ export async function benchImport(report: Report): Promise<void> {
   db.close();
 
   const store = Store.open(join(dir, 'store'));
-  const t = process.hrtime.bigint();
+  const t = process.hrtime.bigint(), cpu = process.cpuUsage();
   const r = await importTensorBoard(store, join(dir, 'logs'));
   const importMs = Number(process.hrtime.bigint() - t) / 1e6;
+  const spent = process.cpuUsage(cpu), importCpuMs = (spent.user + spent.system) / 1000;
   if (r.points !== POINTS || r.runs !== 1) throw new Error(`imported ${r.points} points in ${r.runs} runs, expected ${POINTS} in 1`);
   const run = store.runs.list({})[0]!;
   const loss = store.metrics.summaries(run.id).find((m) => m.key === 'loss');
@@ -126,5 +129,6 @@ export async function benchImport(report: Report): Promise<void> {
   report(`import a ${POINTS.toLocaleString('en')}-point TensorBoard event file -> store`, rate(importMs), 'points/s', [
     ['reading the file + checking both CRCs of every record (no decoding, no store)', rate(crcMs)],
     ['raw better-sqlite3 inserts, one row per point (values already in memory)', rate(sqlMs)],
-  ], { higherIsBetter: true, target: '>= 2x raw inserts' });
+  ], { higherIsBetter: true, target: '>= 5,000,000 points/s, >= 0.3x reading + checking the CRCs alone, >= 2x raw inserts' });
+  console.log(`  CPU time of the import: ${importCpuMs.toFixed(0)} ms (${(rate(importCpuMs) / 1e6).toFixed(2)} M points/s of CPU time); wall ${importMs.toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 }

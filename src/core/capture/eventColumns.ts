@@ -42,7 +42,20 @@ class Series {
   }
 }
 
-interface Key { bytes: Uint8Array; name: string; series: Series; plugin: string | undefined }
+interface Key {
+  bytes: Uint8Array; name: string; series: Series; plugin: string | undefined;
+  /**
+   * A summary of this tag's value alone as a simple_value, as writers lay it out, up to the float:
+   * 2a L+2 0a L 0a n <tag> 15 (L = n + 7); undefined for a tag too long for one-byte lengths.
+   */
+  simple: Uint8Array | undefined;
+}
+
+function simpleSummary(tag: Uint8Array): Uint8Array | undefined {
+  const n = tag.length;
+  if (n > 110) return undefined;
+  return Uint8Array.of(0x2a, n + 9, 0x0a, n + 7, 0x0a, n, ...tag, 0x15);
+}
 
 /** Finds a tag's series by its bytes, without decoding the text again (writers repeat a few tags). */
 class Keys {
@@ -68,11 +81,25 @@ class Keys {
   named(name: string, bytes = new TextEncoder().encode(name)): Key {
     let key = this.byName.get(name);
     if (!key) {
-      key = { bytes, name, series: new Series(), plugin: undefined };
+      key = { bytes, name, series: new Series(), plugin: undefined, simple: simpleSummary(bytes) };
       this.byName.set(name, key);
       this.list.push(key);
     }
     return key;
+  }
+
+  /** The key whose simple summary b[s..e) is, byte for byte (the last one found is tried first). */
+  simple(b: Uint8Array, s: number, e: number): Key | undefined {
+    const n = this.list.length, len = e - s;
+    for (let k = 0; k < n && k < 16; k++) {
+      const i = (this.last + k) % n;
+      const t = this.list[i]!.simple;
+      if (t === undefined || t.length !== len) continue;
+      let j = 0;
+      while (j < len && t[j] === b[s + j]) j++;
+      if (j === len) { this.last = i; return this.list[i]!; }
+    }
+    return undefined;
   }
 
   /** The points gathered since the last take, per key; the buffers are kept for the next decode. */
@@ -111,8 +138,9 @@ export class EventDecoder {
 /** decode() of a one-off EventDecoder. */
 export const decodeEventColumns = (bytes: Uint8Array, prefix = '') => new EventDecoder(prefix).decode(bytes);
 
-// The time range of the points added by fastEvent since the last decode() began.
-let timeLo = Infinity, timeHi = -Infinity;
+// The time range of the points added by fastEvent since the last decode() began (a typed array: a number
+// kept in a module variable would be boxed anew at each change).
+const timeRange = new Float64Array(2);
 
 function decode(bytes: Uint8Array, keys: Keys, prefix: string): EventColumns {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -120,33 +148,57 @@ function decode(bytes: Uint8Array, keys: Keys, prefix: string): EventColumns {
   const n = bytes.length;
   let pos = 0, broken = false;
   let params: { [key: string]: ParamValue } | undefined;
-  timeLo = Infinity; timeHi = -Infinity;
+  timeRange[0] = Infinity; timeRange[1] = -Infinity;
   while (n - pos >= 12) {
-    if (view.getUint32(pos + 8, true) !== maskedCrc32c(bytes, pos, pos + 8)) { broken = true; break; }
+    if (view.getUint32(pos + 8, true) !== maskedCrc32c(bytes, pos, pos + 8, view)) { broken = true; break; }
     const len = view.getUint32(pos + 4, true) * 2 ** 32 + view.getUint32(pos, true);
     const start = pos + 12;
     if (n - start < len + 4) break; // torn: wait for the rest
     const end = start + len;
-    if (view.getUint32(end, true) !== maskedCrc32c(bytes, start, end)) {
+    if (view.getUint32(end, true) !== maskedCrc32c(bytes, start, end, view)) {
       problems.push(`bad data checksum in the record at byte ${pos}; skipped it`);
-    } else if (!fastEvent(bytes, view, start, end, keys)) {
+    } else if (!simpleEvent(bytes, view, start, end, keys) && !fastEvent(bytes, view, start, end, keys)) {
       const r = readTfEvents(bytes.subarray(0, end + 4), pos); // this record alone, at its real offsets
       for (const p of r.points) {
         keys.named(p.key).series.push(p.step, p.time, p.value);
-        if (p.time < timeLo) timeLo = p.time;
-        if (p.time > timeHi) timeHi = p.time;
+        if (p.time < timeRange[0]!) timeRange[0] = p.time;
+        if (p.time > timeRange[1]!) timeRange[1] = p.time;
       }
       problems.push(...r.problems);
       if (r.params) params = { ...params, ...r.params };
     }
     pos = end + 4;
   }
-  return { batch: keys.take(prefix), consumed: pos, problems, broken, timeLo, timeHi, ...(params && { params }) };
+  return { batch: keys.take(prefix), consumed: pos, problems, broken, timeLo: timeRange[0]!, timeHi: timeRange[1]!, ...(params && { params }) };
 }
 
 // Pending values of one record: added only when the whole record decoded.
 const pendKeys: Key[] = [];
-const pendValues: number[] = [];
+const pendValues = new Float64Array(64);
+
+/**
+ * The commonest record, checked byte for byte: wall_time, step, then a summary of one known tag's
+ * simple_value laid out as writers do (PyTorch's add_scalar, tf.summary v1). Adds what fastEvent would;
+ * false for any other record.
+ */
+function simpleEvent(b: Uint8Array, view: DataView, start: number, end: number, keys: Keys): boolean {
+  if (b[start] !== 0x09 || b[start + 9] !== 0x10) return false;
+  let p = start + 10, step = 0, mul = 1, c: number;
+  do {
+    if (p >= end || mul > 2 ** 42) return false;
+    c = b[p++]!;
+    step += (c & 0x7f) * mul;
+    mul *= 128;
+  } while (c >= 0x80);
+  if (b[p] !== 0x2a || end - p < 9) return false;
+  const key = keys.simple(b, p, end - 4);
+  if (!key) return false;
+  const time = view.getFloat64(start + 1, true) * 1000;
+  key.series.push(step, time, view.getFloat32(end - 4, true));
+  if (time < timeRange[0]!) timeRange[0] = time;
+  if (time > timeRange[1]!) timeRange[1] = time;
+  return true;
+}
 
 /** One Event (event.proto) on the fast path; false sends the record to readTfEvents. */
 function fastEvent(b: Uint8Array, view: DataView, start: number, end: number, keys: Keys): boolean {
@@ -214,12 +266,16 @@ function fastEvent(b: Uint8Array, view: DataView, start: number, end: number, ke
     let value: number | undefined | typeof FALLBACK = simple;
     if (value === undefined && tS >= 0 && (plugin === undefined || plugin === '' || plugin === 'scalars')) value = tensorValue(b, view, tS, tE);
     if (value === FALLBACK) return false;
-    if (value !== undefined) { pendKeys[count] = key; pendValues[count++] = value; }
+    if (value !== undefined) {
+      if (count === pendValues.length) return false; // more values than a record usually has
+      pendKeys[count] = key;
+      pendValues[count++] = value;
+    }
   }
   for (let i = 0; i < count; i++) pendKeys[i]!.series.push(step, time, pendValues[i]!);
   if (count) {
-    if (time < timeLo) timeLo = time;
-    if (time > timeHi) timeHi = time;
+    if (time < timeRange[0]!) timeRange[0] = time;
+    if (time > timeRange[1]!) timeRange[1] = time;
   }
   return true;
 }

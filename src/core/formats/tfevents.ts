@@ -31,7 +31,7 @@ export function readTfEvents(bytes: Uint8Array, offset = 0): TfEventsResult {
   let pos = offset;
   while (bytes.length - pos >= HEADER) {
     const lenLo = view.getUint32(pos, true), lenHi = view.getUint32(pos + 4, true);
-    if (view.getUint32(pos + 8, true) !== maskedCrc32c(bytes, pos, pos + 8)) {
+    if (view.getUint32(pos + 8, true) !== maskedCrc32c(bytes, pos, pos + 8, view)) {
       out.problems.push(`bad length checksum at byte ${pos}; stopped reading`);
       break;
     }
@@ -39,7 +39,7 @@ export function readTfEvents(bytes: Uint8Array, offset = 0): TfEventsResult {
     const start = pos + HEADER;
     if (bytes.length - start < len + FOOTER) break; // torn: wait for the rest
     const end = start + len;
-    if (view.getUint32(end, true) !== maskedCrc32c(bytes, start, end)) {
+    if (view.getUint32(end, true) !== maskedCrc32c(bytes, start, end, view)) {
       out.problems.push(`bad data checksum in the record at byte ${pos}; skipped it`);
     } else {
       try {

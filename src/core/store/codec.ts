@@ -53,8 +53,12 @@ export function encodeChunk(c: Columns, again = false): Buffer {
   return out;
 }
 
-/** Decodes a chunk blob of either format; with `skip`, leaves that column out (empty) when it can. */
-export function decodeChunk(b: Uint8Array, skip?: 'steps' | 'times'): Columns {
+/**
+ * Decodes a chunk blob of either format; with `skip`, leaves that column out (empty) when it can, or both
+ * ('x'). The columns are views into `into` when it is big enough (the caller's to reuse), else into memory
+ * of their own.
+ */
+export function decodeChunk(b: Uint8Array, skip?: 'steps' | 'times' | 'x', into?: Float64Array): Columns {
   if (isRaw(b)) return decodeRaw(b);
   const r = new Reader(b, b.length);
   const version = r.byte();
@@ -62,15 +66,17 @@ export function decodeChunk(b: Uint8Array, skip?: 'steps' | 'times'): Columns {
   const n = r.varint();
   if (n > 1 << 24) throw new RangeError('chunk blob has a bad point count');
   const stepsLength = r.varint(), timesLength = r.varint();
-  const all = alloc((skip ? 2 : 3) * n);
-  const out = skip === 'steps' ? { steps: NONE, times: all.subarray(0, n), values: all.subarray(n) }
+  const need = (skip === 'x' ? 1 : skip ? 2 : 3) * n;
+  const all = into && into.length >= need ? into.subarray(0, need) : alloc(need);
+  const out = skip === 'x' ? { steps: NONE, times: NONE, values: all }
+    : skip === 'steps' ? { steps: NONE, times: all.subarray(0, n), values: all.subarray(n) }
     : skip === 'times' ? { steps: all.subarray(0, n), times: NONE, values: all.subarray(n) }
     : { steps: all.subarray(0, n), times: all.subarray(n, 2 * n), values: all.subarray(2 * n) };
   const start = r.at;
-  if (skip === 'steps') r.skip(stepsLength);
+  if (skip === 'steps' || skip === 'x') r.skip(stepsLength);
   else decodeColumn(r, out.steps, n);
   if (r.at !== start + stepsLength) throw new RangeError('chunk blob has a bad column length');
-  if (skip === 'times') r.skip(timesLength);
+  if (skip === 'times' || skip === 'x') r.skip(timesLength);
   else decodeColumn(r, out.times, n);
   if (r.at !== start + stepsLength + timesLength) throw new RangeError('chunk blob has a bad column length');
   decodeColumn(r, out.values, n);
@@ -79,6 +85,24 @@ export function decodeChunk(b: Uint8Array, skip?: 'steps' | 'times'): Columns {
 }
 
 const NONE = new Float64Array(0);
+
+/**
+ * The steps of a blob of two points or more that are `first + i * d` (regular steps: what progression()
+ * writes, or any column coded the same way), read from its header without decoding; else undefined.
+ */
+export function stepProgression(b: Uint8Array): [first: number, d: number] | undefined {
+  if (isRaw(b)) return undefined;
+  const r = new Reader(b, b.length);
+  if (r.byte() !== FORMAT) return undefined;
+  const n = r.varint();
+  r.varint();
+  r.varint();
+  // binary at scale 0, no exceptions, differences of order 1 bit packed: the first step, then the smallest
+  // difference, and a widest block of 0 bits (every difference is the smallest)
+  if (n < 2 || r.byte() !== (BINARY | (1 << 2)) || r.svarint() !== 0 || r.varint() !== 0) return undefined;
+  const first = r.svarint(), d = r.svarint();
+  return r.byte() === 0 ? [first, d] : undefined;
+}
 
 /** The old layout. Copies only when the blob is not 8-byte aligned. */
 export function decodeRaw(b: Uint8Array): Columns {

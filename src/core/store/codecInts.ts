@@ -157,22 +157,47 @@ export function writeInts(w: Writer, n: number, plan: IntPlan): void {
 /** Reads n integers written by writeInts into x, each stored as integer * mul / div (the column's scale). */
 export function readInts(r: Reader, x: Float64Array, n: number, order: number, rice: boolean, mul = 1, div = 1): void {
   for (let j = 0; j < order && j < n; j++) x[j] = r.svarint();
+  if (order === 0 && rice && div === 1 && n > 0) {
+    readRice(r, x, 0, n, mul); // scaled as read: (x * mul) / 1 is x * mul
+    return;
+  }
   if (order < n) {
     if (rice) readRice(r, x, order, n);
     else readPacked(r, x, n, order);
   }
-  // x[j] holds the j-th difference at j (j < order), then order-th differences. Undone in one pass: sums[L]
-  // is the difference of order L at the point before (what the pass of level L leaves there).
-  let s0 = 0, s1 = 0, s2 = 0;
-  for (let i = 0; i < n; i++) {
-    let v = x[i]!;
-    if (order > 2 && i > 2) v += s2;
-    s2 = v;
-    if (order > 1 && i > 1) v += s1;
-    s1 = v;
-    if (order > 0 && i > 0) v += s0;
-    s0 = v;
-    x[i] = (v * mul) / div; // the integer itself when the scale is 1
+  undoDifferences(x, n, order);
+  if (div !== 1) for (let i = 0; i < n; i++) x[i] = (x[i]! * mul) / div;
+  else if (mul !== 1) for (let i = 0; i < n; i++) x[i] = x[i]! * mul; // the same as (x * mul) / 1
+}
+
+/**
+ * x[j] holds the j-th difference at j (j < order), then order-th differences: undone in one pass, where
+ * s<L> is the difference of order L at the point before (what the pass of level L leaves there).
+ */
+function undoDifferences(x: Float64Array, n: number, order: number): void {
+  if (order === 1) {
+    let s0 = x[0]!;
+    for (let i = 1; i < n; i++) x[i] = s0 += x[i]!;
+  } else if (order === 2 && n > 1) {
+    let s0 = x[0]!, s1 = x[1]!;
+    x[1] = s0 += s1;
+    for (let i = 2; i < n; i++) {
+      s1 += x[i]!;
+      x[i] = s0 += s1;
+    }
+  } else if (order === 3 && n > 1) {
+    let s0 = x[0]!, s1 = x[1]!, s2 = s1;
+    x[1] = s0 += s1;
+    if (n > 2) {
+      s2 = x[2]!;
+      s1 += s2;
+      x[2] = s0 += s1;
+    }
+    for (let i = 3; i < n; i++) {
+      s2 += x[i]!;
+      s1 += s2;
+      x[i] = s0 += s1;
+    }
   }
 }
 
@@ -191,11 +216,17 @@ function readPacked(r: Reader, x: Float64Array, n: number, order: number): void 
     }
     const bytes = r.bytes, len = r.length, start = r.at;
     r.skip(Math.ceil(total / 8));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, len);
     let bit = start * 8;
     for (let b = order, k = first; b < n; b += BLOCK, k++) {
       const end = Math.min(n, b + BLOCK), width = bytes[k]!;
       if (width === 0) { x.fill(min, b, end); continue; }
       const mask = width >= 32 ? -1 : (1 << width) - 1;
+      if (width <= 25 && ((bit + width * (end - b - 1)) >>> 3) + 4 <= len) {
+        // the block's bits read in place, 32 at a time (from any bit of a byte, 25 are whole)
+        for (let i = b; i < end; i++, bit += width) x[i] = min + ((view.getUint32(bit >>> 3, true) >>> (bit & 7)) & mask);
+        continue;
+      }
       for (let i = b; i < end; i++) {
         const v = peek32(bytes, len, bit);
         if (width <= 32) {

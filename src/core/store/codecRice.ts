@@ -88,39 +88,52 @@ export function writeRice(w: Writer, m: number): void {
   w.endBits();
 }
 
-/** Reads residuals written by writeRice into x[from..to). */
-export function readRice(r: Reader, x: Float64Array, from: number, to: number): void {
+/** Reads residuals written by writeRice into x[from..to), each times `mul` (exact: a power of two, or 1). */
+export function readRice(r: Reader, x: Float64Array, from: number, to: number, mul = 1): void {
   const center = r.svarint(), k = r.byte(), width = r.byte();
   if (k > 31 || width > 53) throw new RangeError('chunk blob has a bad Rice header');
   const div = 2 ** k, b = r.bytes, len = r.length, start = r.at, mask = k === 0 ? 0 : (1 << k) - 1;
-  let bit = start * 8;
+  let bit = start * 8, i = from;
   if (width <= 31 && len - start > 8) {
-    // all z below 2^31: int arithmetic, and the stream's bytes read in place while 5 are left
-    const end = (len - 5) * 8;
-    for (let i = from; i < to; i++) {
-      let v: number;
-      if (bit < end) {
-        const p = bit >>> 3, sh = bit & 7;
-        v = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> sh;
-        if (sh !== 0) v |= b[p + 4]! << (32 - sh);
-      } else v = peek32(b, len, bit);
-      const zeros = ~v;
+    // all z below 2^31: int arithmetic, and the stream read in place, 32 bits at a time, while 4 bytes are left
+    const view = new DataView(b.buffer, b.byteOffset, len);
+    const end = (len - 4) * 8, wmask = (1 << width) - 1, most = Math.max(ESCAPE + k, ESCAPE + width); // bits a value takes at most
+    for (let stop = Math.min(to, i + Math.floor((end - bit) / most)); i < stop; stop = Math.min(to, i + Math.floor((end - bit) / most))) {
+      for (; i < stop; i++) {
+        const sh = bit & 7;
+        const v = view.getUint32(bit >>> 3, true) >>> sh; // 32 - sh >= 25 bits, ESCAPE ones and more
+        const zeros = ~v | 0x80000000; // a zero at the top: 31 ones at most, an escape all the same
+        const ones = 31 - Math.clz32(zeros & -zeros); // v's trailing ones
+        let z: number;
+        if (ones < ESCAPE) {
+          const used = ones + 1 + k;
+          z = ((used <= 32 - sh ? v >>> (ones + 1) : peek32(b, len, bit + ones + 1)) & mask) | (ones << k);
+          bit += used;
+        } else {
+          bit += ESCAPE;
+          z = peek32(b, len, bit) & wmask;
+          bit += width;
+        }
+        x[i] = (center + ((z >>> 1) ^ -(z & 1))) * mul;
+      }
+    }
+    for (; i < to; i++) {
+      const zeros = ~peek32(b, len, bit);
       const ones = zeros === 0 ? 32 : 31 - Math.clz32(zeros & -zeros);
       let z: number;
       if (ones < ESCAPE) {
         bit += ones + 1;
-        z = ones + 1 + k <= 32 ? (v >>> (ones + 1)) & mask : peek32(b, len, bit) & mask;
-        z |= ones << k;
+        z = (peek32(b, len, bit) & mask) | (ones << k);
         bit += k;
       } else {
         bit += ESCAPE;
-        z = peek32(b, len, bit) & ((1 << width) - 1);
+        z = peek32(b, len, bit) & wmask;
         bit += width;
       }
-      x[i] = center + ((z >>> 1) ^ -(z & 1));
+      x[i] = (center + ((z >>> 1) ^ -(z & 1))) * mul;
     }
   } else {
-    for (let i = from; i < to; i++) {
+    for (; i < to; i++) {
       const v = peek32(b, len, bit);
       const zeros = ~v;
       const ones = zeros === 0 ? 32 : 31 - Math.clz32(zeros & -zeros);
@@ -136,7 +149,7 @@ export function readRice(r: Reader, x: Float64Array, from: number, to: number): 
         else z = (lo >>> 0) + (peek32(b, len, bit + 32) & ((1 << (width - 32)) - 1)) * TWO32;
         bit += width;
       }
-      x[i] = center + (z & 1 ? -(z + 1) / 2 : z / 2); // & 1: the parity, also above 2^32
+      x[i] = (center + (z & 1 ? -(z + 1) / 2 : z / 2)) * mul; // & 1: the parity, also above 2^32
     }
   }
   bit -= start * 8;

@@ -68,6 +68,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
       db.pragma('page_size = 8192'); // only takes effect on a new file; chunk blobs fit one page
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      db.pragma('cache_size = -65536'); // 64 MB: zoomed charts re-read the same chunk pages
       migrate(db);
     }
     return tracked(db, key);

@@ -2,35 +2,10 @@ import type { Db } from './database.ts';
 import type { MetricSummary } from '../types.ts';
 import { type ChunkLayout, type Columns, compressedLayout, concat, slice, summarize, unpack } from './chunks.ts';
 import { type ConversionProgress, conversionProgress, convertBatch } from './codecMigration.ts';
+import { ChunkIndexes } from './chunkIndex.ts';
+import { type Axis, type DownsampleRequest, type Downsampled, StaleRead, downsampleSeries } from './downsample.ts';
 
-export type Axis = 'step' | 'time';
-
-export interface DownsampleRequest {
-  axis: Axis;
-  /** Inclusive x range. */
-  lo: number;
-  hi: number;
-  /** Usually the chart's width in pixels. */
-  buckets: number;
-  /** Leave out points at exactly lo (live updates ask for what came after the last point sent). */
-  afterLo?: boolean;
-}
-
-/**
- * Non-empty buckets only, in x order. Each bucket reports the real x range of the points it holds
- * (xFirst..x), the x and value of its last point, and the min and max of all its points.
- */
-export interface Downsampled {
-  xFirst: Float64Array;
-  x: Float64Array;
-  last: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
-  count: Uint32Array;
-}
-
-type ChunkRow = [seq: number, n: number, xLo: number, xHi: number, xLast: number,
-  vMin: number | null, vMax: number | null, vLast: number | null];
+export type { Axis, DownsampleRequest, Downsampled } from './downsample.ts';
 
 const nanIfNull = (v: number | null) => (v === null ? NaN : v);
 const EMPTY: Columns = { steps: new Float64Array(), times: new Float64Array(), values: new Float64Array() };
@@ -41,14 +16,17 @@ export class MetricRepository {
   layout: ChunkLayout;
   private readonly db: Db;
   private readonly keyIds = new Map<string, number>();
+  private readonly indexes: ChunkIndexes;
+  /** Runs fn in a read transaction: what it reads is one state of the store. */
+  private readonly snapshot: <T>(fn: () => T) => T;
   private readonly q;
 
   constructor(db: Db) {
     this.db = db;
     this.layout = compressedLayout(db.pragma('page_size', { simple: true }) as number);
-    const chunkRange = (lo: string, hi: string, last: string) => db.prepare(
-      `SELECT seq, n, ${lo}, ${hi}, ${last}, v_min, v_max, v_last FROM metric_chunks
-       WHERE run_id = ? AND key_id = ? AND ${hi} >= ? AND ${lo} <= ? ORDER BY seq`).raw();
+    this.indexes = new ChunkIndexes(db);
+    const tx = db.transaction((fn: () => unknown) => fn());
+    this.snapshot = <T>(fn: () => T) => tx(fn) as T;
     this.q = {
       keyId: db.prepare<[string], { id: number }>('SELECT id FROM metric_keys WHERE name = ?'),
       addKey: db.prepare('INSERT OR IGNORE INTO metric_keys (name) VALUES (?)'),
@@ -77,10 +55,6 @@ export class MetricRepository {
       newest: db.prepare('SELECT seq, n FROM metric_chunks WHERE run_id = ? AND key_id = ? ORDER BY seq DESC').raw(),
       points: db.prepare<[number, number, number, number]>(
         'SELECT data FROM metric_chunk_points WHERE run_id = ? AND key_id = ? AND seq BETWEEN ? AND ? ORDER BY seq').pluck(),
-      extent: {
-        step: db.prepare('SELECT min(step_lo), max(step_hi) FROM metric_chunks WHERE run_id = ? AND key_id = ?').raw(),
-        time: db.prepare('SELECT min(time_lo), max(time_hi) FROM metric_chunks WHERE run_id = ? AND key_id = ?').raw(),
-      },
       bestChunk: {
         min: db.prepare(`SELECT seq FROM metric_chunks WHERE run_id = ? AND key_id = ? AND v_min IS NOT NULL
           ORDER BY v_min, seq LIMIT 1`).pluck(),
@@ -93,11 +67,9 @@ export class MetricRepository {
       // chunks that may hold the step itself, newest first (more than one after a restart from a checkpoint)
       chunksHolding: db.prepare(`SELECT seq FROM metric_chunks WHERE run_id = ? AND key_id = ? AND step_lo <= ? AND step_hi >= ?
         ORDER BY seq DESC`).pluck(),
-      range: {
-        step: chunkRange('step_lo', 'step_hi', 'step_last'),
-        // times are non-decreasing in practice, so the newest time stands for the last point's
-        time: chunkRange('time_lo', 'time_hi', 'time_hi'),
-      },
+      // contiguous chunks' blobs as one (a row each costs more than reading them), with each one's seq and length
+      blobs: db.prepare(`SELECT CAST(group_concat(data, X'') AS BLOB), group_concat(seq || ',' || length(data))
+        FROM metric_chunk_points WHERE run_id = ? AND key_id = ? AND seq BETWEEN ? AND ?`).raw(),
     };
   }
 
@@ -155,48 +127,50 @@ export class MetricRepository {
     }));
   }
 
-  /**
-   * Per-bucket min / max / last over [lo, hi]; every point in range counts exactly once, so a
-   * one-step spike always shows in its bucket's max. A chunk narrower than a bucket is answered
-   * from its stored summary and goes whole to the bucket where it starts (the bucket's reported
-   * x range says where its points really are); wider chunks, and chunks at the range ends, are decoded.
-   */
+  /** Per-bucket min / max / last over [lo, hi] (downsample.ts). */
   downsample(runId: number, key: string, req: DownsampleRequest): Downsampled {
-    const { lo, hi } = req;
-    const buckets = Math.max(1, Math.floor(req.buckets));
+    return this.downsampleMany(key, [[runId, req]])[0]!;
+  }
+
+  /**
+   * downsample() for many runs' series of one key: one statement checks the chunk summaries kept in memory
+   * (chunkIndex.ts) for every run, then only the chunks a summary cannot answer are read. Should another
+   * connection write in between (a chunk read is not the one summed up), it is all read again in a transaction.
+   */
+  downsampleMany(key: string, asks: readonly [runId: number, req: DownsampleRequest][]): Downsampled[] {
     const keyId = this.findKey(key);
-    const out = new Buckets(buckets);
-    if (keyId === undefined || !(hi >= lo)) return out.compact();
-    const width = hi > lo ? (hi - lo) / buckets : 1;
-    const bucketOf = (v: number) => Math.min(buckets - 1, Math.floor((v - lo) / width));
-    const after = req.afterLo === true;
-    const rows = (this.q.range[req.axis].all(runId, keyId, lo, hi) as ChunkRow[]).filter((r) => !after || r[3] > lo);
-    const whole = (r: ChunkRow) => (after ? r[2] > lo : r[2] >= lo) && r[3] <= hi && r[3] - r[2] <= width;
-    const decoded = this.decode(runId, keyId, rows.filter((r) => !whole(r)).map((r) => r[0]), req.axis === 'time' ? 'steps' : 'times');
-    const useTime = req.axis === 'time';
-    for (const r of rows) {
-      const [seq, n, xLo, , xLast, vMin, vMax, vLast] = r;
-      const points = decoded.get(seq);
-      if (!points) {
-        out.add(bucketOf(xLo), xLo, xLast, nanIfNull(vMin), nanIfNull(vMax), nanIfNull(vLast), n);
-        continue;
-      }
-      const xs = useTime ? points.times : points.steps;
-      const vs = points.values;
-      for (let i = 0; i < vs.length; i++) {
-        const xv = xs[i]!;
-        if ((after ? xv > lo : xv >= lo) && xv <= hi) out.add(bucketOf(xv), xv, xv, vs[i]!, vs[i]!, vs[i]!, 1);
-      }
+    const answer = () => {
+      const indexes = keyId === undefined ? [] : this.indexes.get(asks.map((a) => a[0]), keyId);
+      return asks.map(([runId, req], i) => downsampleSeries(indexes[i], req, (seqs) => this.blobs(runId, keyId!, seqs)));
+    };
+    try {
+      return answer();
+    } catch (err) {
+      if (!(err instanceof StaleRead) || this.db.inTransaction) throw err;
+      return this.snapshot(answer);
     }
-    return out.compact();
+  }
+
+  /** extent() of many runs' series of one key (undefined for a run without it), from the summaries kept in memory. */
+  extents(runIds: readonly number[], key: string, axis: Axis): ([number, number] | undefined)[] {
+    const keyId = this.findKey(key);
+    if (keyId === undefined) return runIds.map(() => undefined);
+    const indexes = this.indexes.get(runIds, keyId);
+    return indexes.map((index) => {
+      if (!index?.length) return undefined;
+      const los = axis === 'step' ? index.stepLo : index.timeLo, his = axis === 'step' ? index.stepHi : index.timeHi;
+      let lo = Infinity, hi = -Infinity;
+      for (let c = 0; c < index.length; c++) {
+        if (los[c]! < lo) lo = los[c]!;
+        if (his[c]! > hi) hi = his[c]!;
+      }
+      return [lo, hi];
+    });
   }
 
   /** The smallest and largest x of one series on an axis, or undefined when it has no points. */
   extent(runId: number, key: string, axis: Axis): [number, number] | undefined {
-    const keyId = this.findKey(key);
-    if (keyId === undefined) return undefined;
-    const row = this.q.extent[axis].get(runId, keyId) as [number | null, number | null];
-    return row[0] === null || row[1] === null ? undefined : [row[0], row[1]];
+    return this.extents([runId], key, axis)[0];
   }
 
   /**
@@ -253,6 +227,31 @@ export class MetricRepository {
       while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
       let seq = seqs[i]!;
       for (const data of this.q.points.iterate(runId, keyId, seqs[i]!, seqs[j]!)) out.set(seq++, unpack(data as Buffer, skip));
+      i = j + 1;
+    }
+    return out;
+  }
+
+  /** The blobs of the given chunks, in order: each run of consecutive sequence numbers read as one blob. */
+  private blobs(runId: number, keyId: number, seqs: number[]): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < seqs.length;) {
+      let j = i;
+      while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1 && j - i < 4095) j++;
+      const [data, list] = this.q.blobs.get(runId, keyId, seqs[i], seqs[j]) as [Buffer | null, string | null];
+      const parts = list ? list.split(',') : [];
+      if (parts.length !== 2 * (j - i + 1)) throw new StaleRead(`chunks ${seqs[i]}..${seqs[j]} of run ${runId} are gone`);
+      const from = out.length;
+      let at = 0;
+      for (let k = 0; k < parts.length; k += 2) {
+        if (Number(parts[k]) !== seqs[i + k / 2]) break; // not in seq order (SQLite does not promise it): a row each
+        out.push(data!.subarray(at, (at += Number(parts[k + 1]))));
+      }
+      if (out.length - from !== j - i + 1) {
+        out.length = from;
+        for (const blob of this.q.points.iterate(runId, keyId, seqs[i], seqs[j])) out.push(blob as Buffer);
+        if (out.length - from !== j - i + 1) throw new StaleRead(`chunks ${seqs[i]}..${seqs[j]} of run ${runId} are gone`);
+      }
       i = j + 1;
     }
     return out;
@@ -347,42 +346,4 @@ function joinChunks(chunks: Columns[]): Columns {
 interface SummaryRow {
   key: string; count: number; first_step: number; last_step: number; last_value: number | null;
   min_value: number | null; max_value: number | null; last_time: number;
-}
-
-/** Accumulates min / max / last per bucket. NaN never wins min or max; an empty bucket stays NaN. */
-class Buckets {
-  readonly xFirst: Float64Array;
-  readonly x: Float64Array;
-  readonly last: Float64Array;
-  readonly min: Float64Array;
-  readonly max: Float64Array;
-  readonly count: Uint32Array;
-
-  constructor(n: number) {
-    this.xFirst = new Float64Array(n).fill(NaN);
-    this.x = new Float64Array(n).fill(NaN);
-    this.last = new Float64Array(n).fill(NaN);
-    this.min = new Float64Array(n).fill(NaN);
-    this.max = new Float64Array(n).fill(NaN);
-    this.count = new Uint32Array(n);
-  }
-
-  add(b: number, xFirst: number, xLast: number, vMin: number, vMax: number, vLast: number, n: number): void {
-    if (vMin === vMin && !(vMin >= this.min[b]!)) this.min[b] = vMin;
-    if (vMax === vMax && !(vMax <= this.max[b]!)) this.max[b] = vMax;
-    if (!(xFirst >= this.xFirst[b]!)) this.xFirst[b] = xFirst;
-    this.last[b] = vLast;
-    this.x[b] = xLast;
-    this.count[b]! += n;
-  }
-
-  compact(): Downsampled {
-    const keep: number[] = [];
-    for (let i = 0; i < this.count.length; i++) if (this.count[i]! > 0) keep.push(i);
-    const pick = (a: Float64Array) => Float64Array.from(keep, (k) => a[k]!);
-    return {
-      xFirst: pick(this.xFirst), x: pick(this.x), last: pick(this.last), min: pick(this.min), max: pick(this.max),
-      count: Uint32Array.from(keep, (k) => this.count[k]!),
-    };
-  }
 }

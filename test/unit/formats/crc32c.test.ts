@@ -30,6 +30,19 @@ test('the 8-byte path and the byte path agree with a bitwise CRC at every length
   assert.equal(crc32c(data), reference(data));
 });
 
+test('with and without a DataView, in a buffer at an odd offset, the 16-, 8- and 4-byte steps agree with a bitwise CRC', () => {
+  const whole = Uint8Array.from({ length: 400 }, (_, i) => (i * 197 + 11) & 0xff);
+  const data = whole.subarray(3, 390); // byteOffset 3: no word is aligned
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let start = 0; start < 20; start++) {
+    for (let end = start; end <= 200; end++) {
+      const want = reference(data.subarray(start, end));
+      assert.equal(crc32c(data, start, end, view), want, `[${start}, ${end}) with a view`);
+      assert.equal(crc32c(data, start, end), want, `[${start}, ${end})`);
+    }
+  }
+});
+
 test('the masked CRC of a length 24 is the one real event files start with', () => {
   // Every events.out.tfevents file begins 18 00 00 00 00 00 00 00 a3 7f 4b 22 (the file_version record).
   assert.equal(maskedCrc32c(Uint8Array.of(0x18, 0, 0, 0, 0, 0, 0, 0)), 0x224b7fa3);

@@ -1,0 +1,223 @@
+/**
+ * Per-bucket min / max / last of one series over [lo, hi], from its chunk summaries (chunkIndex.ts). Every
+ * point in range counts exactly once, so a one-step spike always shows in its bucket's max. A chunk narrower
+ * than a bucket is answered from its summary and goes whole to the bucket where it starts (the bucket's
+ * reported x range says where its points really are); wider chunks, and chunks at the range ends, are decoded.
+ */
+import type { ChunkIndex } from './chunkIndex.ts';
+import { decodeChunk, stepProgression } from './codec.ts';
+
+export type Axis = 'step' | 'time';
+
+export interface DownsampleRequest {
+  axis: Axis;
+  /** Inclusive x range. */
+  lo: number;
+  hi: number;
+  /** Usually the chart's width in pixels. */
+  buckets: number;
+  /** Leave out points at exactly lo (live updates ask for what came after the last point sent). */
+  afterLo?: boolean;
+}
+
+/**
+ * Non-empty buckets only, in x order. Each bucket reports the real x range of the points it holds
+ * (xFirst..x), the x and value of its last point, and the min and max of all its points.
+ */
+export interface Downsampled {
+  xFirst: Float64Array;
+  x: Float64Array;
+  last: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  count: Uint32Array;
+}
+
+/** The blobs of the chunks with these sequence numbers, in the same order. */
+export type ReadBlobs = (seqs: number[]) => Uint8Array[];
+
+/** A chunk read is not the one its summary describes: another connection wrote in between. Read again in a transaction. */
+export class StaleRead extends Error {}
+
+// Scratch, reused (queries are synchronous): chunks in range, whether each is decoded, decoded columns.
+let inRange = new Int32Array(1024);
+let decoded = new Uint8Array(1024);
+let columns = new Float64Array(2 * 1024);
+
+export function downsampleSeries(index: ChunkIndex | undefined, req: DownsampleRequest, read: ReadBlobs): Downsampled {
+  const { lo, hi } = req;
+  const buckets = Math.max(1, Math.floor(req.buckets));
+  const out = Buckets.reset(buckets);
+  if (!index || !(hi >= lo)) return out.compact();
+  const width = hi > lo ? (hi - lo) / buckets : 1;
+  const after = req.afterLo === true, byStep = req.axis === 'step';
+  // times are non-decreasing in practice, so the newest time stands for the last point's
+  const xLo = byStep ? index.stepLo : index.timeLo, xHi = byStep ? index.stepHi : index.timeHi;
+  const xLast = byStep ? index.stepLast : index.timeHi;
+  if (inRange.length < index.length) {
+    inRange = new Int32Array(index.length);
+    decoded = new Uint8Array(index.length);
+  }
+  const seqs: number[] = [];
+  let m = 0;
+  for (let c = 0; c < index.length; c++) {
+    const a = xLo[c]!, z = xHi[c]!;
+    if (!(z >= lo && a <= hi) || (after && !(z > lo))) continue;
+    const whole = (after ? a > lo : a >= lo) && z <= hi && z - a <= width;
+    inRange[m] = c;
+    decoded[m++] = whole ? 0 : 1;
+    if (!whole) seqs.push(index.seq[c]!);
+  }
+  const blobs = seqs.length ? read(seqs) : [];
+  for (let j = 0, d = 0; j < m; j++) {
+    const c = inRange[j]!;
+    if (!decoded[j]) {
+      out.add(Math.min(buckets - 1, Math.floor((xLo[c]! - lo) / width)), xLo[c]!, xLast[c]!, index.vMin[c]!, index.vMax[c]!, index.vLast[c]!, index.n[c]!);
+      continue;
+    }
+    const blob = blobs[d++]!;
+    const n = index.n[c]!;
+    if (columns.length < 2 * n) columns = new Float64Array(2 * n);
+    const steps = byStep ? stepProgression(blob) : undefined;
+    // regular steps, first + i * d exactly (integers below 2^53): computed, not decoded
+    const regular = steps !== undefined && steps[1] > 0 && Math.abs(steps[0]) + n * steps[1] <= 2 ** 53;
+    const points = decodeChunk(blob, regular ? 'x' : byStep ? 'times' : 'steps', columns);
+    if (points.values.length !== n) throw new StaleRead(`chunk ${index.seq[c]} holds ${points.values.length} points, its summary ${n}`);
+    if (regular) out.addRegular(steps[0], steps[1], points.values, lo, hi, after, width);
+    else out.addPoints(byStep ? points.steps : points.times, points.values, lo, hi, after, width);
+  }
+  return out.compact();
+}
+
+/** Accumulates min / max / last per bucket. NaN never wins min or max; an empty bucket stays NaN. */
+class Buckets {
+  private static scratch = new Buckets(0);
+  n = 0;
+  xFirst: Float64Array;
+  x: Float64Array;
+  last: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  count: Float64Array;
+
+  private constructor(n: number) {
+    [this.xFirst, this.x, this.last, this.min, this.max, this.count] = [0, 1, 2, 3, 4, 5].map(() => new Float64Array(n));
+  }
+
+  /** The shared accumulator, emptied, for n buckets. */
+  static reset(n: number): Buckets {
+    let b = Buckets.scratch;
+    if (b.xFirst.length < n) b = Buckets.scratch = new Buckets(n);
+    b.n = n;
+    for (const a of [b.xFirst, b.x, b.last, b.min, b.max]) a.fill(NaN, 0, n);
+    b.count.fill(0, 0, n);
+    return b;
+  }
+
+  add(b: number, xFirst: number, xLast: number, vMin: number, vMax: number, vLast: number, n: number): void {
+    if (vMin === vMin && !(vMin >= this.min[b]!)) this.min[b] = vMin;
+    if (vMax === vMax && !(vMax <= this.max[b]!)) this.max[b] = vMax;
+    if (!(xFirst >= this.xFirst[b]!)) this.xFirst[b] = xFirst;
+    this.last[b] = vLast;
+    this.x[b] = xLast;
+    this.count[b]! += n;
+  }
+
+  /**
+   * Adds the points with x in range one by one, as add() would, but folds each run of points that fall in
+   * the same bucket first (the same comparisons in the same order: the same answer, bit for bit).
+   */
+  addPoints(xs: Float64Array, vs: Float64Array, lo: number, hi: number, after: boolean, width: number): void {
+    const top = this.n - 1;
+    let b = -1, first = NaN, x = NaN, last = NaN, min = NaN, max = NaN, count = 0;
+    for (let i = 0; i < vs.length; i++) {
+      const xi = xs[i]!;
+      if (!((after ? xi > lo : xi >= lo) && xi <= hi)) continue;
+      const k = Math.min(top, Math.floor((xi - lo) / width));
+      if (k !== b) {
+        if (count > 0) this.add(b, first, x, min, max, last, count);
+        b = k; first = xi; min = NaN; max = NaN; count = 0;
+      }
+      const v = vs[i]!;
+      if (v === v) {
+        if (!(v >= min)) min = v;
+        if (!(v <= max)) max = v;
+      }
+      if (!(xi >= first)) first = xi;
+      x = xi;
+      last = v;
+      count++;
+    }
+    if (count > 0) this.add(b, first, x, min, max, last, count);
+  }
+
+  /**
+   * addPoints() for points at x = first + i * d (d > 0, every x exact): x goes up, so the points in range,
+   * and those of each bucket, are runs of i. A run's end is found from where x crosses the bucket's edge,
+   * checked with the bucket formula itself; then only the values are read.
+   */
+  addRegular(first: number, d: number, vs: Float64Array, lo: number, hi: number, after: boolean, width: number): void {
+    const top = this.n - 1;
+    const bucket = (i: number) => Math.min(top, Math.floor((first + i * d - lo) / width));
+    let s = 0, end = vs.length;
+    while (s < end && !(after ? first + s * d > lo : first + s * d >= lo)) s++;
+    while (end > s && !(first + (end - 1) * d <= hi)) end--;
+    if (s >= end) return;
+    const mins = this.min, maxs = this.max, firsts = this.xFirst;
+    let k = bucket(s), next = k;
+    while (s < end) {
+      let e = end;
+      if (k < top) {
+        e = Math.ceil((lo + (k + 1) * width - first) / d);
+        if (!(e > s)) e = s + 1;
+        else if (e > end) e = end;
+        while (e > s + 1 && bucket(e - 1) !== k) e--;
+        while (e < end && (next = bucket(e)) === k) e++;
+      }
+      let min = NaN, max = NaN, odd = 1;
+      if (e - s >= 32) { // long runs without branches; they find the same values when no NaN or zero (±0 ties) is among them
+        let lo = Infinity, hi = -Infinity;
+        odd = 0;
+        for (let i = s; i < e; i++) {
+          const v = vs[i]!;
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+          odd |= +(v !== v) | +(v === 0);
+        }
+        if (!odd) [min, max] = [lo, hi];
+      }
+      for (let i = s; odd && i < e; i++) {
+        const v = vs[i]!;
+        if (v === v) {
+          if (!(v >= min)) min = v;
+          if (!(v <= max)) max = v;
+        }
+      }
+      // add(k, ...) by hand
+      if (min === min && !(min >= mins[k]!)) mins[k] = min;
+      if (max === max && !(max <= maxs[k]!)) maxs[k] = max;
+      const x0 = first + s * d;
+      if (!(x0 >= firsts[k]!)) firsts[k] = x0;
+      this.last[k] = vs[e - 1]!;
+      this.x[k] = first + (e - 1) * d;
+      this.count[k]! += e - s;
+      s = e;
+      k = next; // the bucket of the point at e, found above
+    }
+  }
+
+  /** The non-empty buckets, in arrays of their own (one buffer). */
+  compact(): Downsampled {
+    let k = 0;
+    for (let i = 0; i < this.n; i++) if (this.count[i]! > 0) k++;
+    const buffer = new ArrayBuffer(44 * k);
+    const [xFirst, x, last, min, max] = [0, 1, 2, 3, 4].map((j) => new Float64Array(buffer, 8 * k * j, k));
+    const count = new Uint32Array(buffer, 40 * k, k);
+    for (let i = 0, j = 0; i < this.n; i++) {
+      if (!(this.count[i]! > 0)) continue;
+      xFirst![j] = this.xFirst[i]!; x![j] = this.x[i]!; last![j] = this.last[i]!; min![j] = this.min[i]!; max![j] = this.max[i]!;
+      count[j++] = this.count[i]!;
+    }
+    return { xFirst: xFirst!, x: x!, last: last!, min: min!, max: max!, count };
+  }
+}
