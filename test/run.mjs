@@ -144,18 +144,22 @@ if (!fatal) {
       console.log(`  skipped: ${cluster.skipped}`);
       return { passed: 0, failed: 0 };
     }
+    // The main suite, and the reload suite (two windows one after the other, on a workspace of its
+    // own), at the same time: both mostly wait for Slurm. A session that could not run is one failure.
+    const session = (label, file, workspace, env = {}) => runExtensionTests({
+      extensionDevelopmentPath: root, extensionTestsPath: join(root, 'dist', 'test', `${file}.js`), workspace,
+      env: { ...cluster.env, ...env }, resultsFile: join(results, `${label}.json`), artifactsDir: results, label,
+    }).catch((err) => ({ passed: 0, failed: 1, tests: [{ title: `${label}: the session`, state: 'failed', durationMs: 0, error: String(err.stack ?? err) }] }));
+    const reload = async (workspace) => {
+      const out = [];
+      for (const phase of ['start', 'resume']) out.push(await session(`slurm-reload-${phase}`, 'slurmReload', workspace, { RUNLENS_RELOAD_PHASE: phase }));
+      return out;
+    };
     try {
-      const r = await runExtensionTests({
-        extensionDevelopmentPath: root,
-        extensionTestsPath: join(root, 'dist', 'test', 'slurm.js'),
-        workspace: prepareDemoWorkspace(),
-        env: cluster.env,
-        resultsFile: join(results, 'slurm.json'),
-        artifactsDir: results,
-        label: 'slurm',
-      });
-      printResults(r);
-      return { passed: r.passed, failed: r.failed };
+      const [main, phases] = await Promise.all([session('slurm', 'slurm', prepareDemoWorkspace()), reload(prepareDemoWorkspace())]);
+      const all = [main, ...phases];
+      all.forEach(printResults);
+      return { passed: all.reduce((n, r) => n + r.passed, 0), failed: all.reduce((n, r) => n + r.failed, 0) };
     } finally {
       await cluster.stop();
     }
@@ -185,6 +189,13 @@ if (!fatal) {
       printResults(r);
       passed += r.passed;
       failed += r.failed;
+      if (phase === 'start') {
+        // no window is open now: a plain script with the helper records a run, for the next window to adopt
+        const script = 'import runlens\nrunlens.init(name="while-no-window")\nfor i in range(100): runlens.log({"loss": 1 / (i + 1)}, step=i)\n';
+        const env = { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: join(root, 'media', 'python') };
+        const w = spawnSync('python3', ['-c', script], { cwd: workspace, env, encoding: 'utf8' });
+        if (w.status !== 0) throw new Error(`the script with the helper failed: ${w.stderr}`);
+      }
     }
     return { passed, failed };
   });
