@@ -70,7 +70,7 @@ const webviews = {
 /** The integration suite that runs inside the extension host (not shipped). */
 const integration = {
   ...common,
-  entryPoints: { 'test/integration': 'test/integration/index.ts', 'test/untrusted': 'test/integration/untrusted.ts', 'test/reload': 'test/integration/reload.ts', 'test/multiroot': 'test/integration/multiRoot.ts', 'test/slurm': 'test/integration/slurm.ts' },
+  entryPoints: { 'test/integration': 'test/integration/index.ts', 'test/untrusted': 'test/integration/untrusted.ts', 'test/reload': 'test/integration/reload.ts', 'test/multiroot': 'test/integration/multiRoot.ts', 'test/slurm': 'test/integration/slurm.ts', 'test/slurmReload': 'test/integration/slurmReload.ts' },
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',

@@ -76,7 +76,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     for (const d of this.perScope) d.dispose();
     this.perScope = this.scopes.all.flatMap((scope) => [
       scope.runs.onDidChangeFaults(() => this.refresh()),
-      scope.store.onChange(['runs', 'metrics'], () => this.refresh()),
+      // new points change only the metric in a description: redrawn at most once a second, so a
+      // tooltip stays open while runs stream; run changes (status, name, new runs) redraw at once
+      scope.store.onChange(['runs', 'metrics'], (c) => (c.kinds.has('runs') || c.external ? this.refresh() : this.refreshSoon())),
       scope.store.onDidChangeError(() => this.showErrors()),
     ]);
   }
@@ -115,7 +117,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   refresh(): void {
+    clearTimeout(this.soon);
+    this.soon = undefined;
     this.changed.fire(undefined);
+  }
+
+  private soon: NodeJS.Timeout | undefined;
+
+  /** One redraw within a second, however many changes come meanwhile. */
+  private refreshSoon(): void {
+    this.soon ??= setTimeout(() => this.refresh(), 1000);
   }
 
   showMore(experimentId: number, sweep?: string, folder?: string): void {
@@ -336,6 +347,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     clearTimeout(this.settle);
+    clearTimeout(this.soon);
     for (const s of [...this.subscriptions, ...this.perScope]) s.dispose();
     this.changed.dispose();
   }

@@ -1,6 +1,8 @@
 // The suite for runs on a Slurm cluster (extensionTestsPath: dist/test/slurm.js). test/run.mjs starts a
 // one-node cluster (test/harness/slurm.mjs) and passes SLURM_CONF to the extension host, as Remote-SSH on
 // a login node would find it. The jobs are polled at the default interval (10 s), as for a user.
+// A job that fails and one that runs into its time limit (Slurm checks limits every 30 s, so it ends
+// 60 to 90 s after it starts) are submitted first and checked last: the other tests run meanwhile.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import type { RunStatus } from '../../src/core/types.ts';
 import type { StartedSweep } from '../../src/runs/sweeps.ts';
 import type { SweepPreset } from '../../src/runs/sweepCommands.ts';
 import { readExit, runFolder } from '../../src/core/runs/runProcess.ts';
-import { JOB_TAG, STATE_TAG } from '../../src/core/slurm/slurmRuns.ts';
+import { JOB_TAG, NODE_TAG, STATE_TAG } from '../../src/core/slurm/slurmRuns.ts';
 import { TRIAL_TAG } from '../../src/core/runs/sweepScheduler.ts';
 import { runSuites } from './mochaRunner.ts';
 import { EXTENSION_ID, activate, eventually, git, row, workspaceDir } from './util.ts';
@@ -28,6 +30,12 @@ const CONFIG = `  train-slurm:
     datasets: [data]
     outputs: [outputs]
     executor: { type: slurm, partition: debug, time: "0:10:00" }
+  exit-slurm:
+    command: [python3, -c, "import runlens\\nrunlens.log({'loss': 0.5}, step=0); runlens.flush()\\nraise SystemExit(3)"]
+    executor: { type: slurm, partition: debug, time: "0:10:00" }
+  limit-slurm:
+    command: [python3, -c, "import runlens, time\\nfor i in range(600):\\n    runlens.log({'loss': 1 / (i + 1)}, step=i); runlens.flush(); time.sleep(1)"]
+    executor: { type: slurm, partition: debug, time: 1 }
 `;
 
 const startRun = (name: string, overrides?: string) => (overrides === undefined
@@ -61,6 +69,16 @@ async function inQueue(job: string): Promise<boolean> {
 
 const tagOf = (store: Store, id: number, tag: string) => store.runs.tags(id)[tag];
 
+/** A run's tooltip in the Runs view as text (Markdown escapes removed), once the view lists the run with `status`. */
+function tooltipOf(api: RunLensApi, id: number, status: RunStatus): string | undefined {
+  const tree = api.runsTree;
+  const experiment = tree.getChildren().find((e) => e.kind === 'experiment' && e.experiment.name === 'demo');
+  const node = experiment && tree.getChildren(experiment).find((c) => c.kind === 'run' && c.run.id === id);
+  if (node?.kind !== 'run' || node.run.status !== status) return undefined;
+  const tip = tree.resolveTreeItem(tree.getTreeItem(node), node).tooltip;
+  return (tip instanceof vscode.MarkdownString ? tip.value : String(tip)).replace(/\\(.)/g, '$1');
+}
+
 /** Waits until an async check holds. */
 async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
   for (const end = Date.now() + timeoutMs; !(await check());) {
@@ -74,6 +92,8 @@ export function run(): Promise<void> {
     describe('Slurm', () => {
       let api: RunLensApi;
       let ws: string;
+      let exitRun: number, limitRun: number;
+      let exitWatch: ReturnType<typeof statuses>, limitWatch: ReturnType<typeof statuses>;
 
       before(async () => {
         api = await activate();
@@ -82,6 +102,15 @@ export function run(): Promise<void> {
         const file = join(ws, 'runlens.yaml');
         writeFileSync(file, readFileSync(file, 'utf8').replace(/^runs:\n/m, `runs:\n${CONFIG}`));
         git(ws, 'commit', '-qam', 'train on the cluster');
+        limitRun = await startRun('limit-slurm');
+        limitWatch = statuses(api, limitRun);
+        exitRun = await startRun('exit-slurm');
+        exitWatch = statuses(api, exitRun);
+      });
+
+      after(() => {
+        exitWatch?.stop();
+        limitWatch?.stop();
       });
 
       it('runs the demo training as a job: queued, then running, then finished, with every point and the provenance of a local run', async function () {
@@ -216,6 +245,48 @@ for i in range(8):
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
+      });
+
+      it('a job that exits non-zero ends failed, with its exit code and Slurm\'s FAILED state', async function () {
+        this.timeout(60_000);
+        const store = api.store.get()!;
+        const job = tagOf(store, exitRun, JOB_TAG)!;
+        const done = await api.runs.settled(exitRun);
+        assert.equal(done.status, 'failed');
+        assert.equal(done.exitCode, 3);
+        await eventually(() => tagOf(store, exitRun, STATE_TAG) === 'FAILED', 'Slurm\'s FAILED state', 25_000);
+        exitWatch.stop();
+        assert.equal(exitWatch.seen[0], 'queued');
+        assert.equal(exitWatch.seen.at(-1), 'failed');
+        assert.ok(!exitWatch.seen.includes('finished'), exitWatch.seen.join(' → '));
+        assert.deepEqual(Array.from(store.metrics.points(exitRun, 'loss').values), [0.5], 'its point before the exit');
+        const tip = await eventually(() => tooltipOf(api, exitRun, 'failed'), 'the failed run in the Runs view');
+        assert.match(tip, /\(exit 3\)/);
+        assert.ok(tip.includes(`Slurm job ${job} · FAILED on ${tagOf(store, exitRun, NODE_TAG)}`), tip);
+        assert.equal(await inQueue(job), false);
+      });
+
+      it('a job that runs into its time limit ends failed, with TIMEOUT in its tag and tooltip', async function () {
+        this.timeout(150_000);
+        const store = api.store.get()!;
+        const job = tagOf(store, limitRun, JOB_TAG)!;
+        assert.match(readFileSync(join(runFolder(store.dir, store.runs.get(limitRun)!.uid).dir, 'job.sh'), 'utf8'), /^#SBATCH --time=1$/m);
+        const done = await api.runs.settled(limitRun);
+        assert.equal(done.status, 'failed');
+        assert.equal(done.exitCode, 143, 'the script recorded SIGTERM ending the training');
+        await eventually(() => tagOf(store, limitRun, STATE_TAG) === 'TIMEOUT', 'Slurm\'s TIMEOUT state', 25_000);
+        limitWatch.stop();
+        assert.deepEqual(limitWatch.seen, ['queued', 'running', 'failed']);
+        const node = tagOf(store, limitRun, NODE_TAG);
+        assert.ok(node, 'the node it ran on');
+        const tip = await eventually(() => tooltipOf(api, limitRun, 'failed'), 'the failed run in the Runs view');
+        assert.match(tip, /\(exit 143\)/);
+        assert.ok(tip.includes(`Slurm job ${job} · TIMEOUT on ${node}`), tip);
+        assert.match(readFileSync(api.runs.logFile(done)!, 'utf8'), /DUE TO TIME LIMIT/);
+        // about a minute of points, one a second, every one stored once
+        const steps = Array.from(store.metrics.points(limitRun, 'loss').steps);
+        assert.ok(steps.length >= 30 && steps.length < 120, `${steps.length} points`);
+        assert.deepEqual(steps, Array.from({ length: steps.length }, (_, i) => i));
       });
     });
   });
