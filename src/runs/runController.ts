@@ -44,6 +44,8 @@ export class RunController implements vscode.Disposable {
   private readonly extensionPath: string;
   private readonly log: vscode.LogOutputChannel;
   private monitor: RunMonitor | undefined;
+  /** Runs asked to stop, kept across monitor rebuilds (a config change while a trial stops). */
+  private readonly stopRequests = new Set<number>();
   /** The store the monitor follows: a reopened store (another storeDir) gets a new monitor. */
   private monitored: Store | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -237,12 +239,14 @@ export class RunController implements vscode.Disposable {
   async stop(run: Run): Promise<void> {
     const store = this.store.require();
     if (this.slurm.jobOf(run)) { // scancel: SIGINT, then the default signal after a grace period
+      this.stopRequests.add(run.id);
       this.monitor?.markStopping(run.id);
       await this.slurm.cancel(run);
       this.tick();
       return;
     }
     const info = readProcess(store.dir, run.uid);
+    this.stopRequests.add(run.id);
     this.monitor?.markStopping(run.id);
     if (!info) throw new Error(`Run ${run.name} has no process to stop.`);
     const refused = stopRefusal(info); // a run on another machine (a cluster node, another workstation)
@@ -297,7 +301,7 @@ export class RunController implements vscode.Disposable {
     // Ingest runs in a worker thread; this thread only takes its notices (inline when it cannot start).
     const worker = process.env.RUNLENS_INGEST_INLINE === '1' ? undefined : { script: join(this.extensionPath, 'dist', 'ingestWorker.js'), patterns: this.metricPatterns, onNotice: () => this.tick() };
     this.monitor = new RunMonitor(store, store.dir, {
-      parse: (l) => parser.parse(l), log: (m) => this.log.warn(m), onFault: (run, fault) => this.faultChanged(run, fault), worker,
+      parse: (l) => parser.parse(l), stopRequests: this.stopRequests, log: (m) => this.log.warn(m), onFault: (run, fault) => this.faultChanged(run, fault), worker,
       rules: (run) => this.rulesFor(run),
     });
     this.monitored = store;

@@ -117,6 +117,22 @@ test('stopping sends SIGINT to the group and the run is marked stopped', async (
   store.close();
 });
 
+test('a stop asked before a monitor follows the run (a trial stopped as it starts, a monitor rebuilt meanwhile) still ends it as stopped', async () => {
+  const { store, storeDir, start } = setup();
+  const run = start('import time\ntime.sleep(30)');
+  const stopRequests = new Set<number>();
+  const first = new RunMonitor(store, storeDir, { parse, stopRequests });
+  first.markStopping(run.id); // not followed yet
+  first.dispose();
+  const info = readProcess(storeDir, run.uid)!;
+  process.kill(-info.pid, 'SIGKILL'); // no exit record: without the request this reads as a crash
+  await new Promise((r) => setTimeout(r, 200));
+  const second = new RunMonitor(store, storeDir, { parse, stopRequests });
+  assert.deepEqual(second.recover(), { reattached: 0, ended: 1 });
+  assert.equal(store.runs.get(run.id)!.status, 'stopped');
+  store.close();
+});
+
 test('a run whose processes vanish without an exit record is marked crashed on the next look', async () => {
   const { store, storeDir, start } = setup();
   const run = start('import time\ntime.sleep(30)');

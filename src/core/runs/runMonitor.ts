@@ -47,6 +47,8 @@ export interface RunFault {
 
 export interface MonitorOptions {
   parse: LineParser;
+  /** Runs asked to stop; shared with the monitor that replaces this one (a stop survives a rebuild). */
+  stopRequests?: Set<number>;
   log?: (message: string) => void;
   /** Bytes each file may contribute per tick while the run is going (default 8 MB). */
   budget?: number;
@@ -106,6 +108,7 @@ export class RunMonitor {
   private readonly leaseMs: number;
   /** The ingest worker, while it runs. */
   private remote: WorkerIngest | undefined;
+  private readonly stopRequests: Set<number>;
   /**
    * With a worker: whether the notices taken by the last tick said that other connections (another
    * window or process, or this thread's own) committed since the worker's previous look.
@@ -116,6 +119,7 @@ export class RunMonitor {
     this.store = store;
     this.storeDir = storeDir;
     this.options = options;
+    this.stopRequests = options.stopRequests ?? new Set();
     this.now = options.now ?? Date.now;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.owner = options.owner ?? newOwner();
@@ -153,10 +157,11 @@ export class RunMonitor {
   track(run: Run, rules?: HealthRules): void {
     if (this.remote) {
       if (!this.remote.has(run.id)) this.remote.track(run, rules ?? this.options.rules?.(run));
+      if (this.stopRequests.has(run.id)) this.remote.markStopping(run.id);
       return;
     }
     if (this.active.has(run.id)) return;
-    const a = { run, info: readProcess(this.storeDir, run.uid), stopRequested: false, owned: false, beat: 0, nextTry: 0,
+    const a = { run, info: readProcess(this.storeDir, run.uid), stopRequested: this.stopRequests.has(run.id), owned: false, beat: 0, nextTry: 0,
       fault: undefined, failures: 0, rules: rules ?? this.options.rules?.(run), seen: -1 } as Partial<Active> as Active;
     this.readers(a);
     this.active.set(run.id, a);
@@ -253,6 +258,7 @@ export class RunMonitor {
   }
 
   markStopping(runId: number): void {
+    this.stopRequests.add(runId); // also for a run not followed yet (a trial stopped as it starts)
     this.remote?.markStopping(runId);
     const a = this.active.get(runId);
     if (a) a.stopRequested = true;
