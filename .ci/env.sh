@@ -45,9 +45,10 @@ else
 fi
 say "using Node $(node --version) at $(command -v node)"
 
-# 2. Debian packages (code-server's native modules, headless Chromium, git, python3, a Jupyter kernel for the notebook tests)
+# 2. Debian packages (code-server's native modules, headless Chromium and an emoji font for its screenshots, git, python3,
+#    a Jupyter kernel for the notebook tests)
 if [ -f /etc/debian_version ] && command -v dpkg-query >/dev/null; then
-  want=(build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev chromium git python3 python3-ipykernel python3-nbclient)
+  want=(build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev chromium fonts-noto-color-emoji git python3 python3-ipykernel python3-nbclient)
   missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

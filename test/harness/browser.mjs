@@ -202,3 +202,68 @@ export async function hoverUntil(page, target, hover, { away, x = 80, attempts =
   }
   throw new Error(`no hover after ${attempts} attempts: ${last?.message}`);
 }
+
+/**
+ * The shown terminal's text as xterm holds it (what it paints): every line of its buffer, rows
+ * wrapped by the terminal joined again, and the rows on screen now. Undefined until there is one.
+ */
+export function terminalText(page) {
+  return page.evaluate(() => {
+    // VS Code keeps the xterm instance on its wrapper element; the shown terminal's is laid out.
+    const wrapper = [...document.querySelectorAll('.terminal-wrapper')].find((w) => w.xterm && w.getClientRects().length);
+    const term = wrapper?.xterm;
+    if (!term) return undefined;
+    const buf = term.buffer.active;
+    const lines = [];
+    const visible = [];
+    for (let i = 0; i < buf.length; i++) {
+      const line = buf.getLine(i);
+      const text = line.translateToString(true);
+      if (line.isWrapped && lines.length) lines[lines.length - 1] += text;
+      else lines.push(text);
+      if (i >= buf.viewportY && i < buf.viewportY + term.rows) visible.push(text);
+    }
+    return { lines, visible, rows: term.rows, cols: term.cols };
+  });
+}
+
+/** Polls the shown terminal until `ok(text)`; the error says what it showed instead. */
+export async function waitForTerminal(page, ok, what, timeout) {
+  const deadline = Date.now() + timeout;
+  let text;
+  for (;;) {
+    text = await terminalText(page);
+    if (text && ok(text)) return text;
+    if (Date.now() > deadline) {
+      throw new Error(`the terminal did not show ${what} within ${timeout} ms; on screen:\n` +
+        `${text ? text.visible.join('\n') : '(no terminal)'}`);
+    }
+    await page.waitForTimeout(250);
+  }
+}
+
+/**
+ * Answers the open quick pick (the one whose placeholder is `placeholder`, when given): types `filter`
+ * (default: the label) and presses Enter once the row with `label` is the focused one.
+ */
+export async function pickQuickItem(page, label, { filter = label, placeholder, timeout = 30_000 } = {}) {
+  const input = page.locator(`.quick-input-widget .quick-input-box input${placeholder ? `[placeholder="${placeholder.replace(/"/g, '\\"')}"]` : ''}`);
+  await input.waitFor({ state: 'visible', timeout });
+  await input.fill(filter);
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: label }).waitFor({ timeout });
+  await input.press('Enter');
+}
+
+/** Right-clicks `row` and picks the menu item, again if the menu dropped the click (it does when the click comes too soon). */
+export async function contextMenu(page, row, item) {
+  const entry = page.locator('.context-view .action-label', { hasText: item });
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await row.click({ button: 'right' });
+    await entry.hover({ timeout: 10_000 }).catch(() => {});
+    await page.locator('.context-view .action-item.focused', { hasText: item }).waitFor({ timeout: 5_000 }).catch(() => {});
+    await entry.click({ timeout: 5_000 }).catch(() => {});
+    if (!await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) await page.keyboard.press('Enter');
+    if (await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false) || attempt === 2) return;
+  }
+}

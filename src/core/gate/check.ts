@@ -146,7 +146,7 @@ function metricRow(g: GateMetric, base: MetricSummary[], cand: MetricSummary[]):
   const slack = g.relative ? g.tolerance * Math.abs(b) : g.tolerance;
   row.limit = g.direction === 'max' ? b - slack : b + slack;
   row.pass = g.direction === 'max' ? c >= row.limit : c <= row.limit;
-  if (!row.pass) row.reason = `${g.key}: ${metricValue(c)} is worse than ${metricValue(b)} by more than ${g.relative ? `${metricValue(g.tolerance * 100)}%` : metricValue(g.tolerance)}`;
+  if (!row.pass) row.reason = `${g.key}: ${metricValue(c)} is worse than ${metricValue(b)}${!g.tolerance ? ' (no tolerance)' : ` by more than ${g.relative ? `${metricValue(g.tolerance * 100)}%` : metricValue(g.tolerance)}`}`;
   return row;
 }
 
