@@ -5,7 +5,7 @@ import type { Run } from '../core/types.ts';
 import { type RunFault, RunMonitor } from '../core/runs/runMonitor.ts';
 import { type LaunchRequest, launch, runEnvironment } from '../core/runs/launch.ts';
 import { readProcess, runFolder, stopProcess, stopRefusal } from '../core/runs/runProcess.ts';
-import { type AdoptResult, adoptInbox, recordPackages } from '../core/runs/inbox.ts';
+import { type AdoptResult, adoptInbox } from '../core/runs/inbox.ts';
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
 import { captureProvenance } from '../core/runs/captureProvenance.ts';
@@ -331,8 +331,6 @@ export class RunController implements vscode.Disposable {
         (ids) => (this.monitor?.othersCommitted ? ALL_KINDS // the worker saw other connections commit too
           : !ids.length ? [] : before.some((id) => !this.running.includes(id)) ? ['runs', 'metrics'] : ['metrics']),
         () => this.ensureMonitor(false)?.tick() ?? []);
-      const ended = before.filter((id) => !this.running.includes(id));
-      if (ended.length) this.recordPackages(ended);
       this.checkStalls();
       if (changed.length) {
         this.changed.fire(changed);
@@ -344,20 +342,6 @@ export class RunController implements vscode.Disposable {
     if (!this.running.length && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
-    }
-  }
-
-  /** The installed packages a launched run's helper listed (packages.json in its folder), once it ended. */
-  private recordPackages(ids: number[]): void {
-    try {
-      this.store.write(['runs'], (s) => {
-        for (const id of ids) {
-          const run = s.runs.get(id);
-          if (run) recordPackages(s, s.dir, run);
-        }
-      });
-    } catch (err) {
-      this.log.warn(`Could not record the installed packages of run(s) ${ids.join(', ')}: ${String(err)}`);
     }
   }
 

@@ -103,6 +103,19 @@ test('the process survives a reload: a new window reattaches and loses or repeat
   again.close();
 });
 
+test('a launched run that uses the helper has its installed packages recorded when it ends, by the monitor that ends it', async () => {
+  const { store, storeDir, start } = setup();
+  const run = start('import runlens\nrunlens.log({"loss": 1.0}, step=0)\nrunlens.finish()');
+  const monitor = new RunMonitor(store, storeDir, { parse });
+  monitor.track(run);
+  await followUntilEnded(monitor, run.id);
+  assert.equal(store.runs.get(run.id)!.status, 'finished');
+  const packages = store.packages.get(run.id);
+  assert.ok(packages, 'packages recorded');
+  assert.ok(packages.list.length > 0, 'the packages this python has');
+  store.close();
+});
+
 test('stopping sends SIGINT to the group and the run is marked stopped', async () => {
   const { store, storeDir, start } = setup();
   const run = start('import time\nwhile True: time.sleep(0.05)');

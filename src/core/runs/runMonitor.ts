@@ -13,6 +13,7 @@ import { type Followed, type WorkerOptions, WorkerIngest } from '../ingest/inges
 import { HealthMonitor } from '../health/healthMonitor.ts';
 import type { HealthRules } from '../health/rules.ts';
 import type { StoredAlert } from '../store/alertRepository.ts';
+import { recordPackages } from './inbox.ts';
 
 interface Active {
   run: Run;
@@ -438,6 +439,12 @@ export class RunMonitor {
       this.store.leases.renew(a.run.id, this.owner);
       this.store.runs.update(a.run.id, { status, exitCode: again?.code ?? null, endedAt: again?.endedAt ?? Date.now() });
       this.store.leases.release(a.run.id, this.owner);
+      try {
+        recordPackages(this.store, this.storeDir, a.run); // what the helper listed in packages.json
+      } catch (err) {
+        if (faultKind(err)) throw err;
+        this.options.log?.(`run ${a.run.name}: its installed packages are not recorded: ${String(err)}`);
+      }
     });
     if (!again) this.options.log?.(`run ${a.run.name}: its process ended without an exit record; marked ${status}`);
     this.active.delete(a.run.id);
