@@ -67,6 +67,17 @@ function webviewErrors(consoleLines) {
     && !/open-vsx|vsda|telemetry/.test(l));
 }
 
+/** The WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)" or "rgba(...)"). */
+function contrast({ fg, bg, ...rest }) {
+  const lum = (c) => {
+    const [r, g, b] = c.match(/[\d.]+/g).slice(0, 3).map((v) => Number(v) / 255)
+      .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return { fg, bg, ...rest, value: (a + 0.05) / (b + 0.05) };
+}
+
 export const tests = {
   async 'three demo runs checked in the sidebar compare side by side: a chart per metric and the params diff (dark and light)'() {
     const workspace = prepareDemoWorkspace();
@@ -97,7 +108,30 @@ export const tests = {
         await noHovers(page, frame, { x: 1300, y: 820 }); // an empty corner of the panel, away from every hover
         await page.screenshot({ path: join(images, `compare-${theme}.png`) });
 
+        assert.ok(await frame.locator('#smoothing').isVisible(), 'the chart options show on the charts tab');
         await frame.locator('#tab-tables').click();
+        await frame.locator('#params-table').waitFor({ timeout: 15_000 });
+        assert.ok(!await frame.locator('#smoothing').isVisible(), 'no smoothing on the tables tab: it does nothing there');
+        assert.ok(!await frame.locator('#x-axis-label').isVisible(), 'no x axis on the tables tab');
+        // The "changed files" note of the provenance table, in this theme, on its cell's background.
+        const ratio = contrast(await frame.evaluate(() => {
+          const cell = document.querySelector('#provenance-table td, #provenance-table [role="cell"], #provenance-table [role="gridcell"]');
+          const probe = document.createElement('span');
+          probe.className = 'changed-files';
+          probe.textContent = 'Δ 1 file';
+          (cell ?? document.body).appendChild(probe);
+          const fg = getComputedStyle(probe).color;
+          let el = probe, bg = 'rgba(0, 0, 0, 0)';
+          while (el && /rgba\(0, 0, 0, 0\)|transparent/.test(bg)) { bg = getComputedStyle(el).backgroundColor; el = el.parentElement; }
+          if (/rgba\(0, 0, 0, 0\)|transparent/.test(bg)) { // the page is see-through: the editor's background shows
+            probe.style.background = 'var(--vscode-editor-background)';
+            bg = getComputedStyle(probe).backgroundColor;
+          }
+          probe.remove();
+          return { fg, bg, inCell: cell !== null };
+        }));
+        assert.ok(ratio.inCell, 'a provenance cell to measure in');
+        assert.ok(ratio.value >= 4.5, `${theme}: the changed-files note has ${ratio.value.toFixed(2)}:1 contrast (${ratio.fg} on ${ratio.bg}); WCAG AA wants 4.5:1`);
         const differs = await frame.locator('#params-table [data-differs="true"]').evaluateAll((els) => els.map((e) => e.dataset.key));
         assert.ok(differs.includes('train.lr'), `train.lr differs across the runs (differing rows: ${differs})`);
         const shown = await frame.locator('#params-table [data-key]').evaluateAll((els) => els.map((e) => e.dataset.key));
@@ -144,6 +178,7 @@ export const tests = {
       await frame.locator('#tab-across').click();
       // the parallel coordinates have drawn when their note says what the axes are
       await frame.locator('.across-tab').filter({ visible: true }).waitFor({ timeout: 30_000 });
+      assert.ok(!await frame.locator('.toolbar').isVisible(), 'no chart toolbar on the across-runs tab');
       await frame.waitForFunction(() => /Numeric axes/.test(document.querySelector('.across-tab')?.textContent ?? ''), null, { timeout: 30_000 });
       await noHovers(page, frame, { x: 1300, y: 820 });
       await page.screenshot({ path: join(images, 'compare-across.png') });

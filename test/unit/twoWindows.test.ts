@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/core/store/store.ts';
+import { checkStore, migrate } from '../../src/core/store/migrations.ts';
 import { tempDir } from './helpers.ts';
 
 const writer = join(import.meta.dirname, 'fixtures', 'windowWriter.ts');
+const opener = join(import.meta.dirname, 'fixtures', 'openRace.ts');
 
 function runWindow(storeDir: string, name: string, runs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -61,4 +63,46 @@ test('a reader in one window sees committed runs of another while it keeps writi
   await other;
   assert.ok(sawPartial, 'reads were not blocked until the writer finished');
   store.close();
+});
+
+test('a window that checks a new store while another commits its migration between the two reads does not refuse it', () => {
+  const file = join(tempDir(), 'runs.db');
+  const first = new Database(file);
+  first.pragma('journal_mode = WAL');
+  const second = new Database(file);
+  // The second window reads user_version, then the table list; the first window's migration commits
+  // in between (a proxy makes that moment deterministic).
+  let committed = false;
+  const between = new Proxy(second, {
+    get(target, prop) {
+      if (prop === 'prepare' && !committed) {
+        committed = true;
+        migrate(first);
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  assert.doesNotThrow(() => checkStore(between, file), 'one snapshot: empty, then ready');
+  assert.ok(committed, 'the migration ran between the reads');
+  assert.ok(checkStore(second, file) > 0, 'after it, the migrated store');
+  first.close();
+  second.close();
+});
+
+function opening(root: string, role: string, count: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', opener, root, role, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${role} exited ${code}: ${out}`))));
+  });
+}
+
+test('a second window opening each new store the moment it appears is never refused (200 stores)', async () => {
+  const root = tempDir();
+  const [a, b] = await Promise.all([opening(root, 'first', 200), opening(root, 'second', 200)]);
+  assert.match(a, /done 0/, a);
+  assert.match(b, /done 0/, b);
 });

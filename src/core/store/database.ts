@@ -46,8 +46,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     // Already open here: it was checked then, and reading it with plain file calls would drop the
     // open connection's locks. SQLite checks it again below either way.
     const openHere = options.alreadyOpen === true || (openConnections.get(key) ?? 0) > 0;
-    const found = openHere ? undefined : inspectFile(file);
-    if (found?.tables) checkSchema(file, found.userVersion, found.tables);
+    const found = openHere ? undefined : inspectSteady(file);
     if (options.readonly) {
       db = openReadOnly(file, openHere || (found?.wal ?? false), openHere);
     } else {
@@ -149,6 +148,41 @@ function pendingSideFile(file: string): boolean {
       return false;
     }
   });
+}
+
+/** The file and its WAL as they are now: size and change time (ns) of each. */
+function stamp(file: string): string {
+  return [file, `${file}-wal`].map((f) => {
+    try {
+      const st = statSync(f, { bigint: true });
+      return `${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return '-';
+    }
+  }).join('|');
+}
+
+/**
+ * inspectFile and checkSchema on a file that held still while they read it. Another window may be
+ * checkpointing its WAL into the file meanwhile (a header from before, a schema from after: tables
+ * at user_version 0); then it is read again, a few times, before anything is refused.
+ */
+function inspectSteady(file: string): FileInfo | undefined {
+  for (let attempt = 1; ; attempt++) {
+    const before = stamp(file);
+    let info: FileInfo | undefined, error: unknown;
+    try {
+      info = inspectFile(file);
+      if (info?.tables) checkSchema(file, info.userVersion, info.tables);
+    } catch (err) {
+      error = err;
+    }
+    if (stamp(file) === before || attempt === 5) {
+      if (error !== undefined) throw error;
+      return info;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
 }
 
 /** Reads the header and the schema table of `file` (format: sqlite.org/fileformat2.html). Undefined when missing or 0 bytes. */
