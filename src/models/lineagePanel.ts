@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import type { WorkspaceStore } from '../workspaceStore.ts';
-import { datasetDiff, lineage } from '../core/models/lineage.ts';
+import { type Lineage, datasetDiff, lineage } from '../core/models/lineage.ts';
 import { diffPackages } from '../core/provenance/packages.ts';
 import { LINEAGE_COMMANDS, lineagePage } from '../core/models/lineagePage.ts';
+import { type EvaluationHistory, evaluationHistory } from '../core/models/evaluations.ts';
+import { readProjectConfig } from '../runs/startRun.ts';
 
 export const LINEAGE_VIEW_TYPE = 'runlens.lineage';
 
@@ -56,7 +58,7 @@ export class LineagePanel implements vscode.Disposable {
       : store.models.version(this.shown.againstId);
     const otherPackages = other && store.packages.get(other.runId);
     const against = other && {
-      version: other.version, diff: datasetDiff(store.provenance.datasets(other.runId), l.datasets),
+      version: other.version, diff: datasetDiff(store.provenance.datasets(other.runId), l.datasets, store.profiles),
       packages: l.packages && (otherPackages ? diffPackages(otherPackages, l.packages) : null),
     };
     const webview = this.panel.webview;
@@ -65,10 +67,24 @@ export class LineagePanel implements vscode.Disposable {
       cspSource: webview.cspSource,
       style: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'lineage.css')).toString(),
       against,
+      evaluations: this.evaluations(l.version),
     });
     // The store changes several times a second while runs go; setting the same page again would
     // reload it (and lose the scroll position).
     if (webview.html !== html) webview.html = html;
+  }
+
+  /** The version's evaluations, with the metrics runlens.yaml's gates (else its primary metric) watch. */
+  private evaluations(v: Lineage['version']): EvaluationHistory | undefined {
+    const store = this.store.get();
+    if (!store) return undefined;
+    let project;
+    try {
+      project = readProjectConfig(this.store.folder);
+    } catch {
+      project = undefined; // a runlens.yaml that cannot be read: the primary metric is guessed
+    }
+    return evaluationHistory(store, v, { gates: project?.gates ?? [], primaryMetric: project?.primaryMetric });
   }
 
   dispose(): void {

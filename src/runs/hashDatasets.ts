@@ -8,19 +8,21 @@ const QUIET_MS = 500;
 const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);
 
 /**
- * Hashes the declared datasets (paths relative to `cwd`). Quick hashes stay silent; one that takes
- * longer shows a progress notification that can cancel it (then no run is started).
+ * Hashes the declared datasets (paths relative to `cwd`), profiling their CSV and TSV files as they are
+ * read. Quick hashes stay silent; one that takes longer shows a progress notification that can cancel it
+ * (then no run is started).
  */
-export async function hashDatasets(store: Store, paths: string[], cwd: string): Promise<StoredDataset[]> {
+export async function hashDatasets(store: Store, paths: string[], cwd: string, warn: (message: string) => void = console.warn): Promise<StoredDataset[]> {
   if (!paths.length) return [];
   const abort = new AbortController();
   let report: ((done: number, total: number) => void) | undefined;
   const work = (async () => {
     const cache = store.provenance.hashCache();
+    const profiles = store.profiles.sink((file, reason) => warn(`RunLens: no data profile of ${file}: ${reason}`));
     const out: StoredDataset[] = [];
     for (const path of paths) {
       const h = await hashDataset(isAbsolute(path) ? path : join(cwd, path), {
-        cache, signal: abort.signal, onProgress: (done, total) => report?.(done, total),
+        cache, profiles, signal: abort.signal, onProgress: (done, total) => report?.(done, total),
       });
       out.push({ path, kind: h.kind, digest: h.digest, fileCount: h.fileCount, bytes: h.bytes, files: h.files });
     }

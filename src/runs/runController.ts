@@ -117,7 +117,10 @@ export class RunController implements vscode.Disposable {
       try {
         const monitor = this.ensureMonitor(false);
         const result: AdoptResult = await this.store.writeSteps((r: AdoptResult) => (r.adopted.length ? ['runs'] : []),
-          (s) => adoptInbox(s, s.dir, { experiment: this.experiment() }));
+          (s) => {
+            const project = readProjectConfig(this.store.folder); // gates and primary metric: evaluations' degradation
+            return adoptInbox(s, s.dir, { experiment: this.experiment(), degradation: { gates: project?.gates ?? [], primaryMetric: project?.primaryMetric } });
+          });
         for (const run of result.adopted) {
           monitor?.track(run);
           this.log.info(`Recorded run ${run.name} (${run.uid}), started ${store.runs.tags(run.id)['runlens.source'] ?? 'outside RunLens'}`);
@@ -224,7 +227,7 @@ export class RunController implements vscode.Disposable {
   private async captured(store: Store, req: StartRequest): Promise<LaunchRequest> {
     const env = runEnvironment({ ...process.env, ...req.spec.env }, join(this.extensionPath, 'media', 'python'), delimiter);
     const spec = { ...req.spec, env };
-    const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd)]);
+    const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd, (m) => this.log.warn(m))]);
     const tags = captured.noGit ? { ...req.tags, 'runlens.git': `no git: ${captured.noGit}` } : req.tags;
     captured.provenance.launchEnv = redactEnv(req.spec.env ?? {});
     return { ...req, tags, spec, git: captured.git, provenance: captured.provenance, datasets };

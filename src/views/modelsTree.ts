@@ -2,13 +2,15 @@ import * as vscode from 'vscode';
 import type { FolderScopes, Scope } from '../folders.ts';
 import type { Model, ModelVersion } from '../core/store/modelRepository.ts';
 import { type Lineage, lineage } from '../core/models/lineage.ts';
+import { degradationSummaries } from '../core/models/evaluations.ts';
 import { primaryMetric } from '../core/compare/compareData.ts';
 import { bytes, dateTime, metricValue, shortSha } from '../core/format.ts';
 import { ago } from '../format.ts';
 import { keepAgesFresh } from './runsTree.ts';
 
 /** Every node knows its folder's scope (a multi-root workspace shows one section per folder). */
-export type ModelsNode = { scope: Scope } & ({ kind: 'folder' } | { kind: 'model'; model: Model } | { kind: 'version'; version: ModelVersion });
+export type ModelsNode = { scope: Scope } & ({ kind: 'folder' } | { kind: 'model'; model: Model }
+  | { kind: 'version'; version: ModelVersion; /** "val_acc 0.95 at registration → 0.70 (3 evaluations)" when it degraded. */ degraded?: string });
 
 export interface ModelsTreeDeps {
   scopes: FolderScopes;
@@ -57,7 +59,11 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     const store = scope?.store.get();
     if (!scope || !store) return [];
     if (!node || node.kind === 'folder') return store.models.models().map((model) => ({ kind: 'model', model, scope }));
-    if (node.kind === 'model') return store.models.versions(node.model.id).map((version) => ({ kind: 'version', version, scope }));
+    if (node.kind === 'model') {
+      const versions = store.models.versions(node.model.id);
+      const degraded = degradationSummaries(store, versions);
+      return versions.map((version) => ({ kind: 'version', version, scope, degraded: degraded.get(version.id) }));
+    }
     return [];
   }
 
@@ -89,9 +95,10 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     const v = node.version;
     const item = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
     item.id = `version:${v.id}`;
-    item.iconPath = new vscode.ThemeIcon(v.aliases.length ? 'verified' : 'package');
+    item.iconPath = node.degraded ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+      : new vscode.ThemeIcon(v.aliases.length ? 'verified' : 'package');
     item.contextValue = 'modelVersion';
-    const metric = this.metric(node.scope, v);
+    const metric = node.degraded ? `degraded: ${node.degraded}` : this.metric(node.scope, v);
     item.description = [v.aliases.map((a) => `@${a}`).join(' '), metric, ago(v.createdAt, this.now())].filter(Boolean).join(' · ');
     item.command = { command: 'runlens.showLineage', title: 'Show Lineage', arguments: [node] };
     item.accessibilityInformation = { label: `${v.model} version ${v.version}${v.aliases.length ? `, aliases ${v.aliases.join(', ')}` : ''}${metric ? `, ${metric}` : ''}` };
@@ -103,7 +110,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
     const store = node.scope.store.get();
     if (node.kind !== 'version' || !store) return item;
     try {
-      item.tooltip = lineageHover(lineage(store, node.version.id));
+      item.tooltip = lineageHover(lineage(store, node.version.id), node.degraded);
     } catch (err) {
       item.tooltip = String(err instanceof Error ? err.message : err);
     }
@@ -126,10 +133,11 @@ const cmd = (id: string, ...args: unknown[]) => `command:${id}?${encodeURICompon
 const md = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 
 /** version → run → commit (+ patch) → datasets → params → metrics, as Markdown with links. */
-export function lineageHover(l: Lineage): vscode.MarkdownString {
+export function lineageHover(l: Lineage, degraded?: string): vscode.MarkdownString {
   const v = l.version;
   const lines = [
     `**${md(v.model)} v${v.version}** ${v.aliases.map((a) => `\`@${a}\``).join(' ')}  `,
+    ...(degraded ? [`$(warning) degraded: ${md(degraded)}  `] : []),
     `${md(v.path)} · ${bytes(v.size)} · sha256 \`${shortSha(v.digest)}\` · ${dateTime(v.createdAt)}`,
     '',
     `$(play) run [${md(l.run.name)}](${cmd('runlens.openRun', l.run.uid)}) · ${l.run.status}  `,

@@ -391,6 +391,7 @@ function alertLabel(a: StoredAlert): string {
     case 'plateau': return `${a.key} flat`;
     case 'stall': return 'stalled';
     case 'slow': return 'slow';
+    case 'degradation': return `${a.key} degraded`;
   }
 }
 

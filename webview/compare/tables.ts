@@ -15,6 +15,7 @@ import type { ParamValue } from '../../src/core/types.ts';
 import { h } from './dom.ts';
 import { formatParam, formatStep, keyMatcher } from './format.ts';
 import { duration, metricValue, shortSha } from '../../src/core/format.ts';
+import { driftText } from '../../src/core/compare/driftText.ts';
 import { post } from './host.ts';
 import type { ViewState } from './state.ts';
 import { type GridKey, type GridRun, type GridSpec, infoRow, renderGrid, RUNS_AS_ROWS_ABOVE } from './grid.ts';
@@ -351,11 +352,14 @@ export class TablesTab {
         const d = digestOf(i);
         if (!d) return h('span', { class: 'missing', title: 'not recorded for this run' }, '—');
         const digest = h('span', { class: 'mono', title: d }, shortSha(d));
-        const changed = prov(i)?.datasets.find((x) => x.path === path)?.changed ?? [];
+        const ds = prov(i)?.datasets.find((x) => x.path === path);
+        const changed = ds?.changed ?? [];
         if (!changed.length) return digest;
         const shown = changed.slice(0, 3).join(', ') + (changed.length > 3 ? ` +${changed.length - 3} more` : '');
+        const drift = driftText(ds?.drift ?? []);
         return h('span', { class: 'dataset-cell' }, digest,
-          h('span', { class: 'changed-files', title: `Changed from the first run with this dataset:\n${changed.join('\n')}` }, `Δ ${shown}`));
+          h('span', { class: 'changed-files', title: `Changed from the first run with this dataset:\n${changed.join('\n')}` }, `Δ ${shown}`),
+          drift ? h('span', { class: 'changed-files drift', title: drift.title }, drift.text) : null);
       });
     }
     const table = this.grid(this.provenance, {

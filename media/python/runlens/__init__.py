@@ -6,6 +6,7 @@ however it starts: launched by RunLens, in a terminal, under a debugger, in a no
     for step in range(1000):
         runlens.log({"loss": loss, "acc": acc}, step=step)
     runlens.log_model("clf", "outputs/model.pt", {"framework": "torch"})
+    runlens.log_eval("clf", "production", {"val_acc": 0.91}, dataset="data/2024-06")  # an evaluation run
 
 Inside a RunLens launch, records go to $RUNLENS_METRICS_FILE (see src/core/ingest/FORMAT.md in the
 extension), and the installed packages to packages.json beside it. Anywhere else the helper starts
@@ -34,6 +35,7 @@ reported once on stderr. Standard library only; Python 3.8+.
 """
 
 from ._core import configure, finish, flush, init, log, log_artifact, log_model, log_params, set_tags
+from ._eval import log_eval
 
 __version__ = "0.1.0"
-__all__ = ["init", "log", "log_params", "set_tags", "log_artifact", "log_model", "flush", "finish", "configure"]
+__all__ = ["init", "log", "log_params", "set_tags", "log_artifact", "log_model", "flush", "finish", "configure", "log_eval"]

@@ -2,7 +2,8 @@
  * The Compare model, kept per run so a live update reads again only the runs it is told to look at,
  * and answers with what changed in them (a ModelDelta) instead of the whole model.
  */
-import { changedDataFiles, datasetDiff } from '../models/lineage.ts';
+import { changedDataFiles, dataFileName, datasetDiff } from '../models/lineage.ts';
+import { driftLevel, memoProfiles } from '../drift/fileDrift.ts';
 import type { Packages } from '../provenance/packages.ts';
 import type { Store } from '../store/store.ts';
 import type { MetricSummary, ParamValue, Run } from '../types.ts';
@@ -10,7 +11,7 @@ import { compareRun, primaryMetric } from './compareData.ts';
 import { packagesTable } from './packagesTable.ts';
 import { NO_PACKAGES } from './packageRows.ts';
 import {
-  type CompareModel, type CompareRun, type Goal, type MetricCell, type ModelDelta, type PackagesTable, type PrimaryMetric,
+  type CompareModel, type CompareRun, type DataFileDrift, type Goal, type MetricCell, type ModelDelta, type PackagesTable, type PrimaryMetric,
   type ProvenanceRow, type RunDelta, finiteOrNull,
 } from './protocol.ts';
 
@@ -314,8 +315,15 @@ function provenanceOf(store: Store, r: Run): ProvenanceRow {
   };
 }
 
-/** For datasets whose digest differs from the first run's, which files changed (per-file hashes, loaded only then). */
+/** Columns shown per changed data file. */
+const DRIFT_COLUMNS = 3;
+
+/**
+ * For datasets whose digest differs from the first run's, which files changed (per-file hashes, loaded only
+ * then), and the drift of those with profiles.
+ */
 function markChangedDataFiles(store: Store, parts: RunPart[]): void {
+  const profiles = memoProfiles(store.profiles);
   const reference = new Map<string, number>(); // dataset path -> index of the first run with it
   parts.forEach((p, i) => { for (const d of p.provenance.datasets) if (!reference.has(d.path)) reference.set(d.path, i); });
   const files = new Map<number, ReturnType<Store['provenance']['datasets']>>();
@@ -328,8 +336,15 @@ function markChangedDataFiles(store: Store, parts: RunPart[]): void {
       const ref = reference.get(d.path)!;
       const base = parts[ref]!.provenance.datasets.find((x) => x.path === d.path)!;
       if (ref === i || base.digest === d.digest) continue;
-      const diff = datasetDiff(filesOf(ref).filter((x) => x.path === d.path), filesOf(i).filter((x) => x.path === d.path));
+      const diff = datasetDiff(filesOf(ref).filter((x) => x.path === d.path), filesOf(i).filter((x) => x.path === d.path), profiles);
       d.changed = changedDataFiles(diff);
+      const drift = diff.flatMap((x) => (x.drift ?? []).flatMap((f): DataFileDrift[] => (f.columns ? [{
+        file: dataFileName(x, f.file),
+        columns: f.columns.slice(0, DRIFT_COLUMNS).map((c) => ({
+          column: c.column, psi: c.psi, ks: c.ks, level: driftLevel(c), ...(c.note ? { note: c.note } : {}),
+        })),
+      }] : [])));
+      if (drift.length) d.drift = drift;
     }
   });
 }

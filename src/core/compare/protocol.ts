@@ -58,8 +58,18 @@ export interface ProvenanceRow {
   hasPatch: boolean;
   interpreter: string | null;
   durationMs: number | null;
-  /** `changed`: files (by per-file hash) that differ from the first run with this dataset, when the digests differ. */
-  datasets: { path: string; digest: string; changed?: string[] }[];
+  /**
+   * `changed`: files (by per-file hash) that differ from the first run with this dataset, when the digests differ.
+   * `drift`: those of them that are profiled CSV or TSV files, with their most drifted columns.
+   */
+  datasets: { path: string; digest: string; changed?: string[]; drift?: DataFileDrift[] }[];
+}
+
+/** A changed data file's most drifted columns from the first run's content (at most 3, the most drifted first; drift/scores.ts). */
+export interface DataFileDrift {
+  /** As in `changed`. */
+  file: string;
+  columns: { column: string; psi: number | null; ks: number | null; level: 'drifted' | 'moderate' | 'stable'; note?: string }[];
 }
 
 export interface CompareModel {

@@ -92,7 +92,8 @@ export class ColumnStats {
  */
 class Reservoir {
   private readonly cap: number;
-  private readonly values: Float64Array;
+  /** Grows to `cap` as numbers come (a wide table's text columns keep a small one). */
+  private values = new Float64Array(64);
   private size = 0;
   private seen = 0;
   private next = 0;
@@ -101,12 +102,16 @@ class Reservoir {
 
   constructor(cap: number) {
     this.cap = cap;
-    this.values = new Float64Array(cap);
   }
 
   add(x: number): void {
     const i = ++this.seen;
     if (this.size < this.cap) {
+      if (this.size === this.values.length) {
+        const grown = new Float64Array(Math.min(this.cap, this.size * 4));
+        grown.set(this.values);
+        this.values = grown;
+      }
       this.values[this.size++] = x;
       if (this.size === this.cap) { this.w = Math.exp(Math.log(this.random()) / this.cap); this.skip(); }
       return;

@@ -11,6 +11,8 @@
  * Rows end at \n (a \r before it is dropped); quoting is RFC 4180's, as formats/delimited.ts reads it
  * (a quote opens a quoted cell only at its start, `""` inside is a quote, text after the closing quote
  * is kept), except that a lone \r does not end a row here. The first row names the columns.
+ * A row over MAX_ROW_BYTES (no line breaks, a quote never closed) or more than MAX_COLUMNS columns
+ * throws: such a file is not a table to profile (hashing goes on without its profile).
  */
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -23,6 +25,10 @@ export const PROFILE_FORMAT = 1;
 const BLOCK = 64 << 10;
 /** The sample: 1/32 of the file, at least 4 MB and at most 16 MB (all of a file up to 4 MB). */
 const sampleFor = (size: number) => Math.max(4 << 20, Math.min(16 << 20, size / 32));
+/** A parsed row (the header too) may be this long; a longer one (no line breaks, a quote never closed) stops the profile. */
+export const MAX_ROW_BYTES = 16 << 20;
+/** A wider table is not profiled (its sketches would take too much memory, its profile too much room). */
+export const MAX_COLUMNS = 2_000;
 
 export interface ColumnProfile {
   name: string;
@@ -91,6 +97,7 @@ export class TableProfiler {
   private inRow = false;
   private keep = false;
   private carry: Buffer[] = [];
+  private carried = 0;
   private names: string[] | undefined;
   private columns: ColumnStats[] = [];
   private rows = 0;
@@ -124,7 +131,11 @@ export class TableProfiler {
       }
       const j = this.rowEnd(b, i, len);
       if (j < 0) {
-        if (this.keep) this.carry.push(Buffer.from(b.subarray(i)));
+        if (this.keep) {
+          this.carried += len - i;
+          if (this.carried > MAX_ROW_BYTES) throw new Error(`a row at byte ${g + i - (this.carried - (len - i))} is longer than ${MAX_ROW_BYTES >> 20} MB: not a table`);
+          this.carry.push(Buffer.from(b.subarray(i)));
+        }
         break;
       }
       if (this.keep) {
@@ -132,6 +143,7 @@ export class TableProfiler {
           this.carry.push(b.subarray(i, j));
           const row = Buffer.concat(this.carry);
           this.carry = [];
+          this.carried = 0;
           this.row(row, 0, row.length);
         } else this.row(b, i, j);
       } else this.rows++;
@@ -150,6 +162,7 @@ export class TableProfiler {
     }
     this.inRow = false;
     this.carry = [];
+    this.carried = 0;
     const names = this.names ?? [];
     return {
       format: PROFILE_FORMAT, delimiter: this.delimiter, bytes: this.pos, rows: this.rows, sampledRows: this.sampled,
@@ -252,6 +265,7 @@ export class TableProfiler {
     if (this.names === undefined) {
       if (b[a] === 0xef && b[a + 1] === 0xbb && b[a + 2] === 0xbf) a += 3; // a UTF-8 byte order mark
       this.names = cells(b, a, e, this.sep).map((c) => c.text ?? b.toString('utf8', c.from, c.to).trim());
+      if (this.names.length > MAX_COLUMNS) throw new Error(`${this.names.length} columns: more than ${MAX_COLUMNS} are not profiled`);
       this.columns = this.names.map(() => new ColumnStats());
       return;
     }

@@ -1,4 +1,5 @@
 import type { Db } from '../store/database.ts';
+import type { ProfileSink } from '../provenance/datasetHash.ts';
 import { PROFILE_FORMAT, type TableProfile } from './profile.ts';
 
 /** Profiles of tabular data files, stored once per file content (its sha256). */
@@ -21,6 +22,11 @@ export class ProfileRepository {
     const text = this.db.prepare('SELECT profile FROM profiles WHERE sha256 = ?').pluck().get(sha256) as string | undefined;
     const p = text === undefined ? undefined : JSON.parse(text) as TableProfile;
     return p?.format === PROFILE_FORMAT ? p : undefined;
+  }
+
+  /** For hashDataset: keeps the profile of each content that has none yet. */
+  sink(skipped?: (path: string, reason: string) => void): ProfileSink {
+    return { wanted: (sha256) => !this.has([sha256]).size, put: (sha256, profile) => this.put(sha256, profile), skipped };
   }
 
   /** Which of these contents have a profile. */

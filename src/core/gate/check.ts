@@ -5,11 +5,10 @@
  */
 import type { Store } from '../store/store.ts';
 import type { ModelVersion } from '../store/modelRepository.ts';
-import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { MetricSummary, ParamValue, Run } from '../types.ts';
 import { type RunRef, resolveRuns } from '../runs/runRefs.ts';
-import { changedDataFiles, datasetDiff } from '../models/lineage.ts';
-import { type ColumnDrift, tableDrift } from '../drift/scores.ts';
+import { changedDataFiles, dataFileName, datasetDiff } from '../models/lineage.ts';
+import type { ColumnDrift } from '../drift/scores.ts';
 import type { DriftLimits, GateMetric } from './gatesConfig.ts';
 import { metricValue } from '../format.ts';
 
@@ -89,9 +88,11 @@ export function check(options: CheckOptions): GateResult {
   const params = keys.filter((k) => baseline.params[k] !== candidate.params[k])
     .map((k) => ({ key: k, baseline: baseline.params[k] ?? null, candidate: candidate.params[k] ?? null }));
   const dsA = store.provenance.datasets(baseline.run.id), dsB = store.provenance.datasets(candidate.run.id);
-  const diff = datasetDiff(dsA, dsB);
+  const diff = datasetDiff(dsA, dsB, store.profiles);
   const limits = options.driftLimits ?? null;
-  const drift = diff.flatMap((d) => d.changed.map((f) => fileDrift(store, d.path, d.kind, f, dsA, dsB, limits)));
+  const drift = diff.flatMap((d) => (d.drift ?? []).map((f) => ({
+    file: dataFileName(d, f.file), baseline: f.a, candidate: f.b, columns: f.columns, over: overLimits(f.columns, limits),
+  })));
 
   const failures: string[] = [];
   for (const r of metrics) if (!r.pass) failures.push(r.reason!);
@@ -150,15 +151,10 @@ function metricRow(g: GateMetric, base: MetricSummary[], cand: MetricSummary[]):
   return row;
 }
 
-function fileDrift(store: Store, dataset: string, kind: 'file' | 'directory', file: string, a: StoredDataset[], b: StoredDataset[],
-  limits: DriftLimits | null): FileDrift {
-  const sha = (list: StoredDataset[]) => list.find((d) => d.path === dataset)?.files.find((f) => f.path === file)?.sha256 ?? '';
-  const baseline = sha(a), candidate = sha(b);
-  const pa = store.profiles.get(baseline), pb = store.profiles.get(candidate);
-  const columns = pa && pb ? tableDrift(pa, pb) : null;
-  const over = (columns ?? []).filter((c) => (limits?.psi !== undefined && c.psi !== null && c.psi > limits.psi)
+/** The columns beyond the limits. */
+function overLimits(columns: ColumnDrift[] | null, limits: DriftLimits | null): string[] {
+  return (columns ?? []).filter((c) => (limits?.psi !== undefined && c.psi !== null && c.psi > limits.psi)
     || (limits?.ks !== undefined && c.ks !== null && c.ks > limits.ks)).map((c) => c.column);
-  return { file: kind === 'file' ? dataset : `${dataset.replace(/\/$/, '')}/${file}`, baseline, candidate, columns, over };
 }
 
 function hint(names: string[]): string {

@@ -9,7 +9,8 @@ import { type HealthRules, type RuleName, isLossName } from './rules.ts';
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Alert {
-  rule: RuleName;
+  /** A run-health rule, or 'degradation': an evaluation of a model version fell (models/evaluations.ts). */
+  rule: RuleName | 'degradation';
   /** The metric key; null for the run as a whole (stall, slow). */
   key: string | null;
   step: number | null;

@@ -5,6 +5,9 @@ import type { StoredDataset } from '../store/provenanceRepository.ts';
 import type { ParamValue, Run } from '../types.ts';
 import { type PackageChange, type Packages, type PackagesDiff, diffPackages, normalizeName } from '../provenance/packages.ts';
 import { NOTEBOOK_TAG } from '../runs/inboxFormat.ts';
+import { type ProfileLookup, contentDrift } from '../drift/fileDrift.ts';
+import type { ColumnDrift } from '../drift/scores.ts';
+import { tabularDelimiter } from '../drift/profile.ts';
 
 /** Everything a model version came from: version → run → commit (+ patch) → datasets → params → metrics. */
 export interface Lineage {
@@ -93,10 +96,15 @@ export interface DatasetDiff {
   added: string[];
   removed: string[];
   changed: string[];
+  /** With profiles: per changed file, its two contents and, for a CSV or TSV file with both profiled, its column drift. */
+  drift?: { file: string; a: string; b: string; columns: ColumnDrift[] | null }[];
 }
 
-/** Per-dataset differences from `a` to `b`; datasets with equal digests are listed with no files. */
-export function datasetDiff(a: StoredDataset[], b: StoredDataset[]): DatasetDiff[] {
+/**
+ * Per-dataset differences from `a` to `b`; datasets with equal digests are listed with no files.
+ * Given the stored profiles, changed files get their drift (drift/fileDrift.ts).
+ */
+export function datasetDiff(a: StoredDataset[], b: StoredDataset[], profiles?: ProfileLookup): DatasetDiff[] {
   const paths = [...new Set([...a.map((d) => d.path), ...b.map((d) => d.path)])].sort();
   return paths.map((path) => {
     const da = a.find((d) => d.path === path);
@@ -104,17 +112,28 @@ export function datasetDiff(a: StoredDataset[], b: StoredDataset[]): DatasetDiff
     const before = new Map((da?.files ?? []).map((f) => [f.path, f.sha256]));
     const after = new Map((db?.files ?? []).map((f) => [f.path, f.sha256]));
     const same = da?.digest === db?.digest;
-    return {
+    const diff: DatasetDiff = {
       path, kind: db?.kind ?? da?.kind ?? 'directory', a: da?.digest ?? null, b: db?.digest ?? null,
       added: same ? [] : [...after.keys()].filter((f) => !before.has(f)),
       removed: same ? [] : [...before.keys()].filter((f) => !after.has(f)),
       changed: same ? [] : [...after].filter(([f, h]) => before.has(f) && before.get(f) !== h).map(([f]) => f),
     };
+    if (profiles) {
+      diff.drift = diff.changed.map((file) => {
+        const x = before.get(file)!, y = after.get(file)!;
+        return { file, a: x, b: y, columns: tabularDelimiter(file) ? contentDrift(profiles, x, y) : null };
+      });
+    }
+    return diff;
   });
 }
 
 /** Dataset files that differ between two runs, as "<dataset>/<file>" paths (a file dataset: its own path). */
 export function changedDataFiles(diff: DatasetDiff[]): string[] {
-  const join = (d: DatasetDiff, f: string) => (d.kind === 'file' ? d.path : `${d.path.replace(/\/$/, '')}/${f}`);
-  return diff.flatMap((d) => [...d.changed, ...d.added, ...d.removed].map((f) => join(d, f))).sort();
+  return diff.flatMap((d) => [...d.changed, ...d.added, ...d.removed].map((f) => dataFileName(d, f))).sort();
+}
+
+/** A dataset's file as "<dataset>/<file>" (a file dataset: its own path). */
+export function dataFileName(d: Pick<DatasetDiff, 'path' | 'kind'>, file: string): string {
+  return d.kind === 'file' ? d.path : `${d.path.replace(/\/$/, '')}/${file}`;
 }

@@ -1,6 +1,9 @@
 import { type Lineage, type DatasetDiff, notablePackages, packageChanges } from './lineage.ts';
 import type { PackagesDiff } from '../provenance/packages.ts';
 import { bytes, dateTime, metricValue, shortSha, interpreterText } from '../format.ts';
+import { DRIFTED_PSI, MODERATE_PSI, driftLevel } from '../drift/fileDrift.ts';
+import { tabularDelimiter } from '../drift/profile.ts';
+import type { EvaluationHistory } from './evaluations.ts';
 
 /**
  * The lineage panel's HTML: version → run → code → data → params → metrics, as a chain of cards.
@@ -16,6 +19,8 @@ export interface LineagePageOptions {
     /** From that version's packages to this one's; null when that run recorded none; absent: not compared. */
     packages?: PackagesDiff | null;
   };
+  /** The version's evaluations over time (models/evaluations.ts); absent: no Evaluations card. */
+  evaluations?: EvaluationHistory;
 }
 
 const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -58,6 +63,97 @@ function packagesCard(l: Lineage, against: LineagePageOptions['against']): strin
     l.packagesDiff ? packagesDiffer(l.packagesDiff, 'recorded', 'now', 'Against the current interpreter') : '',
   ].join('');
   return card('packages', `${p.list.length} package(s)${p.conda ? ` in conda <code>${esc(p.conda)}</code>` : ''}`, body);
+}
+
+const CHART = { w: 520, h: 150, left: 56, right: 12, top: 10, bottom: 22 };
+
+/**
+ * One metric over time as inline SVG (no script, no inline style: theme colours through presentation
+ * attributes): the registration value as a dashed line and a square, each evaluation as a dot on a line.
+ */
+export function evaluationChart(key: string, registration: { at: number; value: number } | null,
+  points: { at: number; value: number; degraded: boolean; label: string }[]): string {
+  const all = [...(registration ? [registration] : []), ...points];
+  if (!all.length) return '';
+  const t0 = Math.min(...all.map((p) => p.at)), t1 = Math.max(...all.map((p) => p.at));
+  let y0 = Math.min(...all.map((p) => p.value)), y1 = Math.max(...all.map((p) => p.value));
+  if (y0 === y1) { const d = Math.abs(y0) * 0.1 || 1; y0 -= d; y1 += d; }
+  const { w, h, left, right, top, bottom } = CHART;
+  const x = (t: number) => (t1 === t0 ? (left + w - right) / 2 : left + ((t - t0) / (t1 - t0)) * (w - left - right));
+  const y = (v: number) => top + (1 - (v - y0) / (y1 - y0)) * (h - top - bottom);
+  const n = (v: number) => v.toFixed(1);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const muted = 'var(--vscode-descriptionForeground, gray)';
+  const parts = [
+    `<line x1="${left}" y1="${n(h - bottom)}" x2="${w - right}" y2="${n(h - bottom)}" stroke="${muted}" stroke-width="1"/>`,
+    `<text x="${left - 4}" y="${n(y(y1) + 4)}" text-anchor="end" font-size="10" fill="${muted}">${esc(metricValue(y1))}</text>`,
+    `<text x="${left - 4}" y="${n(y(y0) + 4)}" text-anchor="end" font-size="10" fill="${muted}">${esc(metricValue(y0))}</text>`,
+    `<text x="${left}" y="${h - 6}" font-size="10" fill="${muted}">${esc(day(t0))}</text>`,
+    t1 > t0 ? `<text x="${w - right}" y="${h - 6}" text-anchor="end" font-size="10" fill="${muted}">${esc(day(t1))}</text>` : '',
+  ];
+  if (registration) {
+    const ry = n(y(registration.value));
+    parts.push(`<line class="registration" x1="${left}" y1="${ry}" x2="${w - right}" y2="${ry}" stroke="var(--vscode-charts-green, green)" stroke-dasharray="4 3" stroke-width="1"/>`,
+      `<rect class="point registration" x="${n(x(registration.at) - 4)}" y="${n(y(registration.value) - 4)}" width="8" height="8" fill="var(--vscode-charts-green, green)"><title>${esc(`registration ${day(registration.at)}: ${key} ${metricValue(registration.value)}`)}</title></rect>`);
+  }
+  const sorted = [...points].sort((a, b) => a.at - b.at);
+  if (sorted.length > 1) {
+    parts.push(`<polyline points="${sorted.map((p) => `${n(x(p.at))},${n(y(p.value))}`).join(' ')}" fill="none" stroke="var(--vscode-charts-blue, steelblue)" stroke-width="1.5"/>`);
+  }
+  for (const p of sorted) {
+    parts.push(`<circle class="point evaluation${p.degraded ? ' degraded' : ''}" cx="${n(x(p.at))}" cy="${n(y(p.value))}" r="4" fill="${p.degraded ? 'var(--vscode-charts-red, red)' : 'var(--vscode-charts-blue, steelblue)'}"><title>${esc(`${p.label} ${day(p.at)}: ${key} ${metricValue(p.value)}`)}</title></circle>`);
+  }
+  return `<svg class="chart" role="img" aria-label="${esc(`${key} over time`)}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
+}
+
+/** The Evaluations card: degradation alerts, a chart per watched metric, and a table of every evaluation. */
+function evaluationsCard(l: Lineage, h: EvaluationHistory): string {
+  const v = l.version;
+  if (!h.evaluations.length) return card('evaluations', 'No evaluations', '<p>No evaluation names this version yet (<code>runlens.log_eval</code>).</p>');
+  const degradedRuns = new Set(h.alerts.map((a) => `${a.runId}\u0000${a.key}`));
+  const alerts = h.alerts.map((a) => `<p class="changed">⚠ ${esc(a.message)}</p>`).join('');
+  const charts = h.metrics.map((m) => {
+    const reg = v.metrics.find((s) => s.key === m.key);
+    const points = h.evaluations.filter((e) => e.metrics[m.key] !== undefined).map((e) => ({
+      at: e.at, value: e.metrics[m.key]!, degraded: degradedRuns.has(`${e.runId}\u0000${m.key}`), label: e.run.name,
+    }));
+    return points.length ? `<h3><code>${esc(m.key)}</code> <span class="ver">${m.direction === 'max' ? 'higher' : 'lower'} is better</span></h3>${
+      evaluationChart(m.key, reg ? { at: v.createdAt, value: reg.last } : null, points)}` : '';
+  }).join('');
+  const watched = h.metrics.map((m) => m.key);
+  const keys = [...new Set([...watched, ...h.evaluations.flatMap((e) => Object.keys(e.metrics))])].slice(0, 6);
+  const regRow = [esc(dateTime(v.createdAt)), 'registration', ...keys.map((k) => esc(metricValue(v.metrics.find((s) => s.key === k)?.last))),
+    `<a href="${cmd('runlens.openRun', l.run.id)}">${esc(l.run.name)}</a>`];
+  const rows = h.evaluations.map((e) => [
+    esc(dateTime(e.at)),
+    e.datasets.map((d) => `<code title="${esc(`${d.path} ${d.digest}`)}">${esc(shortSha(d.digest))}</code>`).join(' ') || '—',
+    ...keys.map((k) => `${degradedRuns.has(`${e.runId}\u0000${k}`) ? '<span class="changed-mark" title="degraded">●</span> ' : ''}${esc(metricValue(e.metrics[k]))}`),
+    `<a href="${cmd('runlens.openRun', e.run.id)}">${esc(e.run.name)}</a> <span class="ver">${esc(e.ref)}</span>`,
+  ]);
+  return card('evaluations', `${h.evaluations.length} evaluation(s)`,
+    `${alerts}${charts}${table(['Date', 'Dataset', ...keys, 'Run'], [regRow, ...rows], 'evaluations')}`);
+}
+
+/** Columns shown per changed file in the data card's drift table. */
+const DRIFT_ROWS = 30;
+const share = (x: number) => `${metricValue(x * 100, { digits: 3 })}%`;
+
+/** Per changed CSV or TSV file of a dataset, its columns' drift from `from` to `to`, the most drifted first. */
+function driftTables(d: DatasetDiff, from: string, to: string): string {
+  return (d.drift ?? []).map((f) => {
+    const name = d.kind === 'file' ? '' : ` of <code>${esc(f.file)}</code>`;
+    if (!f.columns) return tabularDelimiter(f.file) ? `<p>No drift${name}: ${esc(from)} or ${esc(to)} has no data profile of it.</p>` : '';
+    const rows = f.columns.slice(0, DRIFT_ROWS).map((c) => {
+      const level = driftLevel(c);
+      return [`<code>${esc(c.column)}</code>`, esc(c.type), esc(metricValue(c.psi, { digits: 2, missing: '—' })),
+        esc(metricValue(c.ks, { digits: 2, missing: '—' })), `${esc(share(c.missing.a))} → ${esc(share(c.missing.b))}`,
+        `<span class="drift ${level}">${esc(c.note ?? level)}</span>`];
+    });
+    const more = f.columns.length > DRIFT_ROWS ? `<p>…and ${f.columns.length - DRIFT_ROWS} more column(s).</p>` : '';
+    const drifted = f.columns.filter((c) => driftLevel(c) === 'drifted').length;
+    return `<h4>Drift${name} from ${esc(from)} to ${esc(to)}: ${drifted ? `<span class="changed">${drifted} column(s) drifted</span>` : '<span class="same">no column drifted</span>'}</h4>${
+      table(['Column', 'Type', 'PSI', 'KS', `Missing ${from} → ${to}`, 'Level'], rows, 'drift')}${more}<p class="legend">PSI ≥ ${DRIFTED_PSI}: drifted; ≥ ${MODERATE_PSI}: moderate.</p>`;
+  }).join('');
 }
 
 export function lineagePage(l: Lineage, o: LineagePageOptions): string {
@@ -109,7 +205,8 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
         `${changed.has(f.path) ? '<span class="changed-mark" title="changed">●</span> ' : ''}<code>${esc(f.path)}</code>`,
         esc(bytes(f.size)), `<code title="${esc(f.sha256)}">${esc(shortSha(f.sha256))}</code>`]), 'files')
       : '';
-    return `<h3><code>${esc(d.path)}</code> ${note}</h3><p>${esc(d.kind)} · ${d.fileCount} file(s) · ${esc(bytes(d.bytes))} · sha256 <code title="${esc(d.digest)}">${esc(shortSha(d.digest))}</code></p>${files}`;
+    const drift = diff && o.against ? driftTables(diff, `v${o.against.version}`, `v${v.version}`) : '';
+    return `<h3><code>${esc(d.path)}</code> ${note}</h3><p>${esc(d.kind)} · ${d.fileCount} file(s) · ${esc(bytes(d.bytes))} · sha256 <code title="${esc(d.digest)}">${esc(shortSha(d.digest))}</code></p>${files}${drift}`;
   }).join('') : '<p>No datasets were declared for this run.</p>';
   parts.push(card('data', `${l.datasets.length} dataset(s)`, dataBody));
 
@@ -120,6 +217,8 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
   parts.push(card('metrics', 'at registration', table(['Metric', 'Last', 'Min', 'Max', 'Steps'],
     v.metrics.map((m) => [`<code>${esc(m.key)}</code>`, esc(metricValue(m.last)), esc(metricValue(m.min)), esc(metricValue(m.max)), String(m.count)]), 'num')
     || '<p>No metrics were recorded.</p>'));
+
+  if (o.evaluations) parts.push(evaluationsCard(l, o.evaluations));
 
   const history = l.aliasHistory.length ? `<footer><h3>Alias history</h3><ul>${l.aliasHistory.map((h) =>
     `<li>${esc(dateTime(h.at))}: <span class="alias">@${esc(h.alias)}</span> ${h.version === null ? `removed from v${h.previous}` : `${h.previous === null ? 'set on' : `moved from v${h.previous} to`} v${h.version}`}</li>`).join('')}</ul></footer>` : '';

@@ -4,14 +4,17 @@
 // folder is then followed like a launched run's. A file that is not valid is moved to inbox/rejected/
 // with the reason beside it. The file's format: inboxFormat.ts.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { Run } from '../types.ts';
 import { collectArtifact } from '../artifacts/collect.ts';
 import { type Packages, parsePackages } from '../provenance/packages.ts';
 import { commandLine } from '../provenance/environment.ts';
+import { hashDataset } from '../provenance/datasetHash.ts';
+import { tabularDelimiter } from '../drift/profile.ts';
 import { readProcess, runFolder } from './runProcess.ts';
 import { type InboxRun, InboxError, NOTEBOOK_TAG, SOURCE_TAG, parseInbox } from './inboxFormat.ts';
+import { type DegradationSettings, EVAL_TAG, recordEvaluation, settingsBeside } from '../models/evaluations.ts';
 
 export { INBOX_FORMAT, NOTEBOOK_TAG, RUN_SOURCES, SOURCE_TAG, type RunSource, type InboxRun, parseInbox } from './inboxFormat.ts';
 
@@ -23,6 +26,8 @@ export interface AdoptOptions {
   /** The experiment for runs whose file names none (runlens.yaml's); else 'default'. */
   experiment?: string;
   maxBytes?: number;
+  /** Which metrics of an evaluated model version are watched; default: runlens.yaml beside a `.runlens` store. */
+  degradation?: DegradationSettings;
 }
 
 export interface AdoptResult {
@@ -50,10 +55,14 @@ export async function adoptInbox(store: Store, storeDir: string, options: AdoptO
   const out: AdoptResult = { adopted: [], rejected: [], warnings: [], lost: 0 };
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort(); // *.json.tmp: still being written
+    names = readdirSync(dir).filter((n) => n.endsWith('.json')); // *.json.tmp: still being written
   } catch {
     return out; // no inbox yet
   }
+  // In the order they were written: evaluations logged one after another are compared in that order.
+  const written = new Map(names.map((n) => [n, mtime(join(dir, n))]));
+  names.sort((a, b) => written.get(a)! - written.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+  const adopted: InboxRun[] = [];
   for (const name of names) {
     const file = join(dir, name);
     let entry: InboxRun;
@@ -81,9 +90,9 @@ export async function adoptInbox(store: Store, storeDir: string, options: AdoptO
       break;
     }
     remove(file);
-    if (run) out.adopted.push(run);
-    else out.lost++;
+    if (run) { out.adopted.push(run); adopted.push(entry); } else out.lost++;
   }
+  await profileData(store, adopted, (w) => out.warnings.push(w));
   return out;
 }
 
@@ -109,7 +118,9 @@ async function adopt(store: Store, storeDir: string, e: InboxRun, options: Adopt
     }
   }
   const host = readProcess(storeDir, e.uid)?.host ?? null;
-  const tags: Record<string, string> = { ...e.tags, [SOURCE_TAG]: e.source, ...(e.notebook ? { [NOTEBOOK_TAG]: e.notebook.path } : {}) };
+  const tags: Record<string, string> = { ...e.tags, [SOURCE_TAG]: e.source, ...(e.notebook ? { [NOTEBOOK_TAG]: e.notebook.path } : {}),
+    ...(e.eval ? { [EVAL_TAG]: `${e.eval.model}@${e.eval.ref}` } : {}) };
+  const settings = e.eval ? options.degradation ?? degradationSettings(storeDir, warn) : undefined;
   return store.transaction(() => {
     const run = store.inbox.create(e.uid, e.startedAt, {
       name: e.name, experiment: e.experiment ?? options.experiment, status: 'running', startedAt: e.startedAt,
@@ -125,8 +136,46 @@ async function adopt(store: Store, storeDir: string, e: InboxRun, options: Adopt
     for (const d of e.datasets) store.provenance.setDataset(run.id, d);
     if (e.packages) store.packages.set(run.id, e.packages);
     if (snapshot) store.artifacts.add(run.id, snapshot, 'notebook');
+    if (e.eval) {
+      const linked = recordEvaluation(store, run, e.eval, e.startedAt, settings!);
+      if (linked.reason) warn(`its evaluation of ${e.eval.model}@${e.eval.ref} is kept unlinked: ${linked.reason}`);
+    }
     return run;
   });
+}
+
+/** runlens.yaml's gates and primary metric beside the store; none (with a warning) when it cannot be read. */
+function degradationSettings(storeDir: string, warn: (w: string) => void): DegradationSettings {
+  try {
+    return settingsBeside(storeDir);
+  } catch (err) {
+    warn(`runlens.yaml could not be read for its gates (${(err as Error).message}); the primary metric is watched`);
+    return { gates: [] };
+  }
+}
+
+/**
+ * Profiles the CSV and TSV files of adopted runs whose content has no profile yet, when the file on disk
+ * still hashes to what the helper recorded (hashDataset: a cached hash is checked by reading the file
+ * again, so the profile is of that content). After the runs are recorded, off their transactions.
+ */
+async function profileData(store: Store, runs: InboxRun[], warn: (w: string) => void): Promise<void> {
+  const cache = store.provenance.hashCache();
+  const sink = store.profiles.sink((path, reason) => warn(`no data profile of ${path}: ${reason}`));
+  for (const e of runs) {
+    for (const d of e.datasets) {
+      const root = resolve(e.cwd, d.path);
+      for (const f of d.files) {
+        const profiles = { ...sink, wanted: (sha256: string) => sha256 === f.sha256 && sink.wanted(sha256) };
+        try {
+          if (!tabularDelimiter(f.path) || !sink.wanted(f.sha256)) continue;
+          await hashDataset(d.kind === 'file' ? root : join(root, ...f.path.split('/')), { cache, profiles });
+        } catch {
+          // gone, changed into a folder or unreadable here (recorded on another machine), or the store failed: no profile
+        }
+      }
+    }
+  }
 }
 
 /** "3.11.2" as launched runs keep it: what `python --version` prints ("Python 3.11.2"). */
@@ -200,6 +249,14 @@ function reject(dir: string, name: string, reason: string): boolean {
     // the reason is also in the result
   }
   return true;
+}
+
+function mtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return Infinity; // gone meanwhile: skipped below
+  }
 }
 
 function age(file: string): number {

@@ -33,6 +33,14 @@ export interface InboxRun {
   datasets: StoredDataset[];
   packages: Packages | null;
   notebook: { path: string; snapshot: string } | null;
+  /** An evaluation of a model version (runlens.log_eval): the model, a version number or alias, the values. */
+  eval: InboxEval | null;
+}
+
+export interface InboxEval {
+  model: string;
+  ref: number | string;
+  metrics: { [key: string]: number };
 }
 
 /** What is wrong with an inbox file: it is moved to inbox/rejected/ with this as its reason. */
@@ -113,6 +121,18 @@ function datasets(v: unknown): StoredDataset[] {
   });
 }
 
+function evaluation(v: unknown): InboxEval | null {
+  if (v === undefined || v === null) return null;
+  need(isObject(v), '"eval" must be an object or null');
+  const model = text(v.model, 'eval.model');
+  const ref = v.ref;
+  need((Number.isSafeInteger(ref) && (ref as number) >= 1) || (typeof ref === 'string' && ref.trim() !== ''),
+    `"eval.ref" must be a version number or an alias, not ${show(ref)}`);
+  need(isObject(v.metrics), '"eval.metrics" must be an object of numbers');
+  for (const [k, x] of Object.entries(v.metrics)) need(typeof x === 'number' && Number.isFinite(x), `"eval.metrics.${k}" must be a finite number, not ${show(x)}`);
+  return { model, ref: ref as number | string, metrics: v.metrics as InboxEval['metrics'] };
+}
+
 /** Checks an inbox file's content (`name`: its file name, which must be `<uid>.json`). Throws InboxError. */
 export function parseInbox(bytes: Buffer, name: string): InboxRun {
   let v: unknown;
@@ -158,6 +178,6 @@ export function parseInbox(bytes: Buffer, name: string): InboxRun {
     command: redactArgs(v.command as string[]), // the helper redacts too: this keeps a slip of its rules out of the store
     cwd, interpreter, env: redactEnv(strings(v.env, 'env')), params: params(v.params), tags: strings(v.tags, 'tags'),
     git: git(v.git), patch: v.patch === undefined || v.patch === null ? null : fileName(v.patch, 'patch'),
-    datasets: datasets(v.datasets), packages, notebook,
+    datasets: datasets(v.datasets), packages, notebook, eval: evaluation(v.eval),
   };
 }

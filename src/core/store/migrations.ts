@@ -313,6 +313,18 @@ const MIGRATIONS: readonly string[] = [
     created_at REAL NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 11: evaluations: a run that evaluated a model version (models/evaluations.ts), the reference it named
+  // (a version number or an alias, resolved when the run was adopted), its time and its metric values.
+  `
+  CREATE TABLE evaluations (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    ref TEXT NOT NULL,
+    at REAL NOT NULL,
+    metrics TEXT NOT NULL
+  );
+  CREATE INDEX evaluations_by_version ON evaluations (version_id, at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -348,8 +360,14 @@ export function checkSchema(file: string, version: number, tables: readonly stri
 
 /** checkSchema through an open connection (which sees a WAL's changes); returns the schema version. */
 export function checkStore(db: Db, file: string): number {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  checkSchema(file, version, db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  // One snapshot for both reads: between two autocommit reads another window may commit its migration
+  // (user_version 0, then its tables: refused as foreign).
+  const read = () => ({
+    version: db.pragma('user_version', { simple: true }) as number,
+    tables: db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+  });
+  const { version, tables } = db.inTransaction ? read() : db.transaction(read)();
+  checkSchema(file, version, tables);
   return version;
 }
 

@@ -9,6 +9,7 @@ import { LeaseRepository } from './leaseRepository.ts';
 import { PackageRepository } from './packageRepository.ts';
 import { InboxRepository } from './inboxRepository.ts';
 import { AlertRepository } from './alertRepository.ts';
+import { EvaluationRepository } from './evaluationRepository.ts';
 import { ProfileRepository } from '../drift/profileRepository.ts';
 import { OffsetConflict } from './faults.ts';
 import { ObjectStore } from '../artifacts/objectStore.ts';
@@ -32,6 +33,8 @@ export class Store {
   /** Run-health alerts and rule state; profiles of tabular data files by sha256. */
   readonly alerts: AlertRepository;
   readonly profiles: ProfileRepository;
+  /** Evaluation runs linked to model versions (models/evaluations.ts). */
+  readonly evaluations: EvaluationRepository;
   /** Artifact bytes by sha256, in `<storeDir>/objects`. */
   readonly objects: ObjectStore;
   private readonly db: Db;
@@ -51,6 +54,7 @@ export class Store {
     this.inbox = new InboxRepository(db, this.runs);
     this.alerts = new AlertRepository(db);
     this.profiles = new ProfileRepository(db, now);
+    this.evaluations = new EvaluationRepository(db);
     this.objects = new ObjectStore(join(dir, 'objects'));
     this.versionStmt = db.prepare('PRAGMA data_version').pluck();
   }
