@@ -125,14 +125,14 @@ export function registerHealthTests(): void {
       const store = api.store.require();
       const make = (name: string, tags: Record<string, string>) => store.runs.create({ name, experiment: 'health-tooltips', status: 'finished', tags }).id;
       const ids = [
-        make('from-notebook', { 'runlens.source': 'notebook', 'runlens.notebook': '/work/nb/explore.ipynb' }),
+        make('from-notebook', { 'runlens.source': 'notebook', 'runlens.notebook': '/srv/lab/nb/explore.ipynb' }),
         make('from-debugger', { 'runlens.source': 'debug' }),
         make('queued-job', { 'runlens.slurm.job': '123', 'runlens.slurm.state': 'PENDING', 'runlens.slurm.reason': 'Priority' }),
         make('running-job', { 'runlens.source': 'ci', 'runlens.slurm.job': '124_3', 'runlens.slurm.state': 'RUNNING', 'runlens.slurm.node': 'node1' }),
       ];
       try {
         const [notebook, debug, queued, running] = ids.map((id) => runRow(api, id)!.tooltip);
-        assert.match(notebook!, /\n\$\(notebook\) Started in a notebook \/work\/nb\/explore\\\.ipynb\n/);
+        assert.match(notebook!, /\n\$\(notebook\) Started in a notebook \/srv\/lab\/nb\/explore\\\.ipynb\n/);
         assert.match(debug!, /\n\$\(debug-alt\) Started under the debugger\n/);
         assert.match(queued!, /\n\$\(server\) Slurm job 123 · PENDING \(Priority\)\n/);
         assert.match(running!, /\n\$\(server-process\) Started in CI\n\n\$\(server\) Slurm job 124\\_3 · RUNNING on node1\n/);

@@ -28,9 +28,9 @@ const FAILED = `JobId=15 JobName=wrap
    ReqNodeList=(null) ExcNodeList=(null)
    NodeList=vm
    BatchHost=vm
-   Command=/work/my project/job.sh --lr=0.1
-   WorkDir=/work/my project
-   StdOut=/tmp/proto/slurm-15.out
+   Command=/srv/lab/my project/job.sh --lr=0.1
+   WorkDir=/srv/lab/my project
+   StdOut=/srv/lab/proto/slurm-15.out
    Power=
    
 `;
