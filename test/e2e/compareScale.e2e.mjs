@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { withWorkbench } from '../harness/extensionTests.mjs';
-import { frameWith, openRunLensSidebar, painted, imagesDir } from '../harness/browser.mjs';
+import { contextMenu, frameWith, openRunLensSidebar, painted, imagesDir } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 import { seedSyntheticRuns } from '../fixtures/seedSyntheticRuns.ts';
 
@@ -27,20 +27,6 @@ const chartsReady = (frame, timeout = 60_000) => frame.waitForFunction(() => {
 
 const legendText = (frame) => frame.locator('.run-count').innerText();
 const chips = (frame) => frame.locator('#run-legend .run-chip').count();
-
-/** Right-clicks the row and picks the menu item, again if the menu dropped the click. */
-async function contextMenu(page, row, item) {
-  const entry = page.locator('.context-view .action-label', { hasText: item });
-  for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('Escape');
-    await row.click({ button: 'right' });
-    await entry.hover({ timeout: 10_000 }).catch(() => {});
-    await page.locator('.context-view .action-item.focused', { hasText: item }).waitFor({ timeout: 5_000 }).catch(() => {});
-    await entry.click({ timeout: 5_000 }).catch(() => {});
-    if (!await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) await page.keyboard.press('Enter');
-    if (await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false) || attempt === 2) return;
-  }
-}
 
 export const tests = {
   async 'a sweep of 1,000 runs compares: the best 20 drawn, the run filter and show only, virtual tables'() {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { withWorkbench } from '../harness/extensionTests.mjs';
-import { painted, runCommand, imagesDir } from '../harness/browser.mjs';
+import { painted, runCommand, imagesDir, waitForTerminal } from '../harness/browser.mjs';
 import { prepareDemoWorkspace } from '../harness/demoWorkspace.mjs';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -19,45 +19,6 @@ const OVERRIDES = `train.lr=${LR} train.epochs=${EPOCHS}`;
 
 const EPOCH_LINE = /^epoch=(\d+) step=\1 train_loss=\d+\.\d{4} val_loss=\d+\.\d{4} val_acc=[01]\.\d{4}$/;
 const ENDED = '[RunLens] the run has ended';
-
-/**
- * The RunLens terminal's text as xterm holds it (what it paints): every line of its buffer, rows
- * wrapped by the terminal joined again, and the rows on screen now. Undefined until there is one.
- */
-function terminalText(page) {
-  return page.evaluate(() => {
-    // VS Code keeps the xterm instance on its wrapper element; the shown terminal's is laid out.
-    const wrapper = [...document.querySelectorAll('.terminal-wrapper')].find((w) => w.xterm && w.getClientRects().length);
-    const term = wrapper?.xterm;
-    if (!term) return undefined;
-    const buf = term.buffer.active;
-    const lines = [];
-    const visible = [];
-    for (let i = 0; i < buf.length; i++) {
-      const line = buf.getLine(i);
-      const text = line.translateToString(true);
-      if (line.isWrapped && lines.length) lines[lines.length - 1] += text;
-      else lines.push(text);
-      if (i >= buf.viewportY && i < buf.viewportY + term.rows) visible.push(text);
-    }
-    return { lines, visible, rows: term.rows, cols: term.cols };
-  });
-}
-
-/** Polls the terminal until `ok(text)`; the error says what it showed instead. */
-async function waitForTerminal(page, ok, what, timeout) {
-  const deadline = Date.now() + timeout;
-  let text;
-  for (;;) {
-    text = await terminalText(page);
-    if (text && ok(text)) return text;
-    if (Date.now() > deadline) {
-      throw new Error(`the terminal did not show ${what} within ${timeout} ms; on screen:\n` +
-        `${text ? text.visible.join('\n') : '(no terminal)'}`);
-    }
-    await page.waitForTimeout(250);
-  }
-}
 
 /** The run's row, params, tags and val_acc summary, read from the workspace's store (read-only). */
 function storedRuns(workspace) {
