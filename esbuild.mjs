@@ -28,29 +28,23 @@ const extension = {
   mainFields: ['module', 'main'],
 };
 
-/** The ingest worker thread (see src/core/ingest/ingestWorker.ts): its own bundle, loaded by the extension. */
-const ingestWorker = {
+/** A Node bundle beside the extension, on the same store (better-sqlite3 stays a native module). */
+const nodeBundle = (entryPoints) => ({
   ...common,
-  entryPoints: { ingestWorker: 'src/core/ingest/ingestWorker.ts' },
+  entryPoints,
   outdir: 'dist',
   platform: 'node',
   format: 'cjs',
   target: 'node22',
   external: ['better-sqlite3'],
   mainFields: ['module', 'main'],
-};
+});
+
+/** The ingest worker thread (see src/core/ingest/ingestWorker.ts): its own bundle, loaded by the extension. */
+const ingestWorker = nodeBundle({ ingestWorker: 'src/core/ingest/ingestWorker.ts' });
 
 /** The `runlens` command line (package.json `bin`): Node only, on the same store. */
-const cli = {
-  ...common,
-  entryPoints: { cli: 'src/cli/runlens.ts' },
-  outdir: 'dist',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node22',
-  external: ['better-sqlite3'],
-  mainFields: ['module', 'main'],
-};
+const cli = nodeBundle({ cli: 'src/cli/runlens.ts' });
 
 /** One browser bundle per folder in webview/ that has an index.ts. */
 const webviewEntries = Object.fromEntries(
