@@ -17,6 +17,7 @@ import { registerAnywhereTests } from './anywhere.test.ts';
 import { registerMigratedStoreTests } from './migratedStore.test.ts';
 import { registerResponsivenessTests } from './responsiveness.test.ts';
 import { registerHealthTests } from './health.test.ts';
+import { registerEvaluationTests } from './evaluations.test.ts';
 
 export function run(): Promise<void> {
   return runSuites(() => {
@@ -34,6 +35,7 @@ export function run(): Promise<void> {
     registerSweepTests();
     registerModelTests();
     registerHealthTests();
+    registerEvaluationTests();
     registerMigratedStoreTests();
     registerResponsivenessTests();
     registerScaleTests();
