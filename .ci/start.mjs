@@ -46,10 +46,12 @@ if (build.status !== 0) failed('the build');
 folder = opts.folder ? resolve(opts.folder) : prepareDemoWorkspace();
 say(opts.folder ? `opening ${folder}` : `copied the demo into ${folder} (a git repository)`);
 if (!opts.folder && !opts.empty) {
-  say('recording three runs of the demo training script, each registering a version of demo-classifier');
+  say('recording the demo: three runs registering versions of demo-classifier, three monthly evaluations of production on drifting data, and a run whose loss diverges');
   const t0 = Date.now();
   const { seedDemoModels } = await import('../test/fixtures/seedDemoModels.ts');
+  const { seedDemoRuns } = await import('../test/fixtures/seedDemoRuns.ts');
   await seedDemoModels(folder).catch((err) => failed('recording the demo runs', err));
+  await seedDemoRuns(folder, { lrs: [10], epochs: 15 }).catch((err) => failed('recording the diverging run', err)); // lr 10: the divergence alert
   note(`recorded the demo runs in ${Date.now() - t0} ms`);
 }
 

@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
-import { isAbsolute, join } from 'node:path';
 import type { Store } from '../core/store/store.ts';
 import type { StoredDataset } from '../core/store/provenanceRepository.ts';
-import { hashDataset } from '../core/provenance/datasetHash.ts';
+import { hashRunDatasets } from '../core/provenance/runDatasets.ts';
 
 const QUIET_MS = 500;
 const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);
@@ -16,18 +15,7 @@ export async function hashDatasets(store: Store, paths: string[], cwd: string, w
   if (!paths.length) return [];
   const abort = new AbortController();
   let report: ((done: number, total: number) => void) | undefined;
-  const work = (async () => {
-    const cache = store.provenance.hashCache();
-    const profiles = store.profiles.sink((file, reason) => warn(`RunLens: no data profile of ${file}: ${reason}`));
-    const out: StoredDataset[] = [];
-    for (const path of paths) {
-      const h = await hashDataset(isAbsolute(path) ? path : join(cwd, path), {
-        cache, profiles, signal: abort.signal, onProgress: (done, total) => report?.(done, total),
-      });
-      out.push({ path, kind: h.kind, digest: h.digest, fileCount: h.fileCount, bytes: h.bytes, files: h.files });
-    }
-    return out;
-  })();
+  const work = hashRunDatasets(store, paths, cwd, { signal: abort.signal, onProgress: (done, total) => report?.(done, total), warn });
   const finished = await Promise.race([work.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), QUIET_MS))]);
   if (!finished) {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RunLens: hashing datasets', cancellable: true },

@@ -24,7 +24,7 @@ export const tests = {
       const rows = await models.locator('.monaco-list-row').allInnerTexts();
       assert.match(rows[0], /demo-classifier\s*3 versions/);
       assert.match(rows[1], /v3\s*@staging · val_acc 0\.\d+/);
-      assert.match(rows[2], /v2\s*@production · val_acc 0\.\d+/);
+      assert.match(rows[2], /v2\s*@production · degraded: val_acc 0\.\d+ at registration → 0\.\d+ \(3 evaluations\)/); // seedDemoModels' monthly evaluations
       assert.match(rows[3], /^v1\s*val_acc/);
 
       // Hover v2: the lineage in a hover.

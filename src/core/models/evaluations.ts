@@ -20,6 +20,10 @@ import type { StoredAlert } from '../store/alertRepository.ts';
 import { parseRunConfig } from '../config/runConfig.ts';
 import { primaryMetric } from '../compare/compareData.ts';
 import { metricValue } from '../format.ts';
+import { type ProfileLookup, contentDrift } from '../drift/fileDrift.ts';
+import type { ColumnDrift } from '../drift/scores.ts';
+import { tabularDelimiter } from '../drift/profile.ts';
+import { dataFileName } from './lineage.ts';
 
 /** Evaluation runs carry `<model>@<ref>` in this tag; one that names no known version also gets EVAL_UNLINKED_TAG (why). */
 export const EVAL_TAG = 'runlens.eval';
@@ -141,6 +145,41 @@ export interface EvaluationHistory {
   evaluations: Evaluation[];
   metrics: GateMetric[];
   alerts: StoredAlert[];
+  /** The latest evaluation's data against the version's training data, when both are profiled. */
+  drift?: EvaluationDrift;
+}
+
+/** Per column, from a training data file of the version's run to a data file of an evaluation, the most drifted first. */
+export interface EvaluationDrift {
+  run: Run;
+  /** Data file names as the lineage page shows them ("data/train.csv"), and their contents. */
+  training: { file: string; sha256: string };
+  evaluated: { file: string; sha256: string };
+  columns: ColumnDrift[];
+}
+
+/** The profiled CSV and TSV files of a run's datasets. */
+function tabularFiles(store: Store, runId: number, profiles: ProfileLookup) {
+  return store.provenance.datasets(runId).flatMap((d) => d.files.map((f) => ({ file: dataFileName(d, f.path), sha256: f.sha256 })))
+    .flatMap((f) => {
+      const profile = tabularDelimiter(f.file) ? profiles.get(f.sha256) : undefined;
+      return profile ? [{ ...f, names: profile.columns.map((c) => c.name).sort().join('\u0000') }] : [];
+    });
+}
+
+/**
+ * The drift of the evaluation's first profiled tabular file from the training run's file with the same
+ * columns (one named train* first, e.g. train.csv over val.csv); undefined when there is no such pair.
+ */
+export function evaluationDrift(store: Store, v: Pick<ModelVersion, 'runId'>, run: Run, profiles: ProfileLookup = store.profiles): EvaluationDrift | undefined {
+  const training = tabularFiles(store, v.runId, profiles);
+  for (const e of tabularFiles(store, run.id, profiles)) {
+    const same = training.filter((t) => t.names === e.names);
+    const t = same.find((x) => /^train/i.test(basename(x.file))) ?? same[0];
+    const columns = t && contentDrift(profiles, t.sha256, e.sha256);
+    if (t && columns) return { run, training: { file: t.file, sha256: t.sha256 }, evaluated: { file: e.file, sha256: e.sha256 }, columns };
+  }
+  return undefined;
 }
 
 export function evaluationHistory(store: Store, v: ModelVersion, settings: DegradationSettings): EvaluationHistory {
@@ -148,7 +187,22 @@ export function evaluationHistory(store: Store, v: ModelVersion, settings: Degra
     const run = store.runs.get(e.runId);
     return run ? [{ ...e, run, datasets: store.provenance.datasets(run.id).map((d) => ({ path: d.path, digest: d.digest })) }] : [];
   });
-  return { evaluations, metrics: watchedMetrics(v, settings), alerts: store.evaluations.degradations([v.id]).get(v.id) ?? [] };
+  const latest = evaluations.at(-1); // ofVersion: by time
+  return { evaluations, metrics: watchedMetrics(v, settings), alerts: store.evaluations.degradations([v.id]).get(v.id) ?? [],
+    drift: latest && evaluationDrift(store, v, latest.run) };
+}
+
+/**
+ * Every evaluation beyond tolerance from the registration value or the best earlier evaluation, as
+ * `<runId>\0<metric>` (the alert is raised once, by the first; the chart marks them all).
+ */
+export function droppedEvaluations(v: Pick<ModelVersion, 'metrics'>, h: Pick<EvaluationHistory, 'evaluations' | 'metrics'>): Set<string> {
+  const out = new Set<string>();
+  h.evaluations.forEach((e, i) => {
+    const earlier = h.evaluations.slice(0, i).map((x) => x.metrics);
+    for (const d of degradation(v.metrics, earlier, e.metrics, h.metrics)) out.add(`${e.runId}\u0000${d.key}`);
+  });
+  return out;
 }
 
 /** For the Models view: "val_acc 0.95 at registration → 0.70 (3 evaluations)" per degraded version. */

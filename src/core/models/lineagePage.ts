@@ -3,7 +3,7 @@ import type { PackagesDiff } from '../provenance/packages.ts';
 import { bytes, dateTime, metricValue, shortSha, interpreterText } from '../format.ts';
 import { DRIFTED_PSI, MODERATE_PSI, driftLevel } from '../drift/fileDrift.ts';
 import { tabularDelimiter } from '../drift/profile.ts';
-import type { EvaluationHistory } from './evaluations.ts';
+import { type EvaluationHistory, droppedEvaluations } from './evaluations.ts';
 
 /**
  * The lineage panel's HTML: version → run → code → data → params → metrics, as a chain of cards.
@@ -110,7 +110,7 @@ export function evaluationChart(key: string, registration: { at: number; value: 
 function evaluationsCard(l: Lineage, h: EvaluationHistory): string {
   const v = l.version;
   if (!h.evaluations.length) return card('evaluations', 'No evaluations', '<p>No evaluation names this version yet (<code>runlens.log_eval</code>).</p>');
-  const degradedRuns = new Set(h.alerts.map((a) => `${a.runId}\u0000${a.key}`));
+  const degradedRuns = new Set([...h.alerts.map((a) => `${a.runId}\u0000${a.key}`), ...droppedEvaluations(v, h)]);
   const alerts = h.alerts.map((a) => `<p class="changed">⚠ ${esc(a.message)}</p>`).join('');
   const charts = h.metrics.map((m) => {
     const reg = v.metrics.find((s) => s.key === m.key);
@@ -131,7 +131,15 @@ function evaluationsCard(l: Lineage, h: EvaluationHistory): string {
     `<a href="${cmd('runlens.openRun', e.run.id)}">${esc(e.run.name)}</a> <span class="ver">${esc(e.ref)}</span>`,
   ]);
   return card('evaluations', `${h.evaluations.length} evaluation(s)`,
-    `${alerts}${charts}${table(['Date', 'Dataset', ...keys, 'Run'], [regRow, ...rows], 'evaluations')}`);
+    `${alerts}${charts}${table(['Date', 'Dataset', ...keys, 'Run'], [regRow, ...rows], 'evaluations')}${evaluationDriftSection(h.drift)}`);
+}
+
+/** The latest evaluation's data against the training data, as the data card's drift table. */
+function evaluationDriftSection(d: EvaluationHistory['drift']): string {
+  if (!d) return '';
+  const diff: DatasetDiff = { path: d.evaluated.file, kind: 'file', a: d.training.sha256, b: d.evaluated.sha256, added: [], removed: [], changed: [d.evaluated.file],
+    drift: [{ file: d.evaluated.file, a: d.training.sha256, b: d.evaluated.sha256, columns: d.columns }] };
+  return `<h3 class="eval-drift">Data drift of the latest evaluation: <code>${esc(d.evaluated.file)}</code> (<a href="${cmd('runlens.openRun', d.run.id)}">${esc(d.run.name)}</a>) against the training data <code>${esc(d.training.file)}</code></h3>${driftTables(diff, 'training', 'evaluation')}`;
 }
 
 /** Columns shown per changed file in the data card's drift table. */
