@@ -131,6 +131,8 @@ export const tests = {
           return { fg, bg, inCell: cell !== null };
         }));
         assert.ok(ratio.inCell, 'a provenance cell to measure in');
+        const alertsRow = frame.locator('#provenance-table [data-key="alerts"]');
+        assert.match(await alertsRow.innerText(), /^Alerts\s+none\s+none\s+none$/, 'an Alerts row: none of the three demo runs has one');
         assert.ok(ratio.value >= 4.5, `${theme}: the changed-files note has ${ratio.value.toFixed(2)}:1 contrast (${ratio.fg} on ${ratio.bg}); WCAG AA wants 4.5:1`);
         const differs = await frame.locator('#params-table [data-differs="true"]').evaluateAll((els) => els.map((e) => e.dataset.key));
         assert.ok(differs.includes('train.lr'), `train.lr differs across the runs (differing rows: ${differs})`);

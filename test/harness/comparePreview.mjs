@@ -388,6 +388,8 @@ function fakeHostBody(CONFIG) {
           { path: 'data/val.csv', digest: i === N - 1 ? 'sha256:77aa01c3e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4' : 'sha256:3c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d',
             ...(i === N - 1 && N > 1 ? { changed: ['val/part-003.csv', 'val/labels.json'] } : {}) },
         ],
+        alerts: i === 1 ? [{ rule: 'nan', key: 'train/loss', step: 1200, message: 'train/loss is NaN at step 1200' }] : [],
+        alertCount: i === 1 ? 1 : 0,
       };
     });
     return { runs: shown, keys, primary: noMetrics ? null : { key: 'val_loss', goal: 'min', configured: false }, bestStep, params, metrics, provenance };

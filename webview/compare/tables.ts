@@ -334,6 +334,14 @@ export class TablesTab {
       return v ? h('span', { class: 'mono ellipsis', title: v }, v) : h('span', { class: 'missing' }, '—');
     });
     this.addPackageRows(addRow, cols, packages, differing);
+    addRow('alerts', 'Alerts', cols.map(({ i }) => String(prov(i)?.alertCount ?? 0)), (i) => {
+      const p = prov(i);
+      if (!p?.alertCount) return h('span', { class: 'muted' }, 'none');
+      const latest = p.alerts.at(-1)!;
+      const more = p.alertCount > 1 ? ` +${p.alertCount - 1}` : '';
+      return h('span', { class: 'changed-files alerts', title: p.alerts.map((a) => a.message).join('\n') + (p.alertCount > p.alerts.length ? `\n…and ${p.alertCount - p.alerts.length} more` : '') },
+        `⚠ ${latest.key ? `${latest.key} ` : ''}${latest.rule}${latest.step !== null ? ` at step ${latest.step}` : ''}${more}`);
+    }, false);
     addRow('duration', 'Duration', cols.map(({ i }) => String(prov(i)?.durationMs ?? '')), (i) => {
       const v = prov(i)?.durationMs ?? null;
       return v === null ? h('span', { class: 'missing' }, '—') : duration(v);

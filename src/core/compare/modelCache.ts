@@ -312,7 +312,16 @@ function provenanceOf(store: Store, r: Run): ProvenanceRow {
     hasPatch: Boolean(p?.patchSha256), interpreter: p?.interpreterVersion ?? p?.interpreter ?? null,
     durationMs: r.startedAt === null ? null : (r.endedAt ?? Date.now()) - r.startedAt,
     datasets: store.provenance.datasets(r.id, { files: false }).map((d) => ({ path: d.path, digest: d.digest })),
+    ...alertsOf(store, r.id),
   };
+}
+
+/** Alerts shown per run in the provenance table. */
+const SHOWN_ALERTS = 5;
+
+function alertsOf(store: Store, runId: number): Pick<ProvenanceRow, 'alerts' | 'alertCount'> {
+  const all = store.alerts.list(runId);
+  return { alerts: all.slice(-SHOWN_ALERTS).map((a) => ({ rule: a.rule, key: a.key, step: a.step, message: a.message })), alertCount: all.length };
 }
 
 /** Columns shown per changed data file. */

@@ -63,6 +63,10 @@ export interface ProvenanceRow {
    * `drift`: those of them that are profiled CSV or TSV files, with their most drifted columns.
    */
   datasets: { path: string; digest: string; changed?: string[]; drift?: DataFileDrift[] }[];
+  /** The run's run-health alerts (NaN, divergence, plateau, stall, slow, degradation), the newest last, at most 5. */
+  alerts: { rule: string; key: string | null; step: number | null; message: string }[];
+  /** How many alerts the run has in all. */
+  alertCount: number;
 }
 
 /** A changed data file's most drifted columns from the first run's content (at most 3, the most drifted first; drift/scores.ts). */

@@ -2,6 +2,7 @@ import type { Store } from '../store/store.ts';
 import type { AliasChange, ModelVersion } from '../store/modelRepository.ts';
 import type { Artifact, ArtifactFile } from '../store/artifactRepository.ts';
 import type { StoredDataset } from '../store/provenanceRepository.ts';
+import type { StoredAlert } from '../store/alertRepository.ts';
 import type { ParamValue, Run } from '../types.ts';
 import { type PackageChange, type Packages, type PackagesDiff, diffPackages, normalizeName } from '../provenance/packages.ts';
 import { NOTEBOOK_TAG } from '../runs/inboxFormat.ts';
@@ -36,6 +37,8 @@ export interface Lineage {
   /** The run this version's run reproduces, and the runs that reproduce it (with their verdict tag). */
   reproduces: Run | null;
   reproductions: { run: Run; verdict: string | null }[];
+  /** The run-health alerts of the version's run (NaN, divergence, stall…), oldest first. */
+  alerts: StoredAlert[];
 }
 
 /** `current`: the packages of the interpreter Reproduce would use, to say what differs from the recorded ones. */
@@ -69,6 +72,7 @@ export function lineage(store: Store, versionId: number, options: { current?: Pa
       : { path: notebookPath, snapshot: store.artifacts.list(run.id).find((a) => a.source === 'notebook') ?? null },
     reproduces: run.reproduces === null ? null : store.runs.get(run.reproduces) ?? null,
     reproductions: store.runs.reproductionsOf(run.id).map((r) => ({ run: r, verdict: store.runs.tags(r.id)['runlens.reproduced'] ?? null })),
+    alerts: store.alerts.list(run.id),
   };
 }
 

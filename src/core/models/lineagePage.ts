@@ -186,7 +186,8 @@ export function lineagePage(l: Lineage, o: LineagePageOptions): string {
     <dt>Command</dt><dd><code>${esc(l.environment.commandLine ?? '')}</code></dd>${l.notebook ? `
     <dt>Notebook</dt><dd><code>${esc(l.notebook.path)}</code> · ${l.notebook.snapshot ? link('Open snapshot', 'runlens.showNotebookSnapshot', run.uid) : 'no snapshot was kept'}</dd>` : ''}
     <dt>Environment</dt><dd>${esc([l.environment.interpreterVersion && interpreterText(l.environment.interpreterVersion), l.environment.os, l.environment.hostname].filter(Boolean).join(' · '))}</dd>
-    <dt>Run id</dt><dd><code>${esc(run.uid)}</code></dd></dl>${repro}`,
+    <dt>Run id</dt><dd><code>${esc(run.uid)}</code></dd>${l.alerts.length ? `
+    <dt>Alerts</dt><dd>${l.alerts.map((a) => `<p class="changed alert">⚠ ${esc(a.message)}</p>`).join('')}</dd>` : ''}</dl>${repro}`,
   [link('Open in Compare', 'runlens.openRun', run.id)].join('')));
 
   if (!l.code) parts.push(card('code', 'No git', '<p>The run was not started in a git repository.</p>'));

@@ -17,7 +17,7 @@ function model(n: number): CompareModel {
       { key: 'optimizer', values: runs.map((_r, i) => (i % 2 ? 'adam' : 'sgd')) },
     ],
     metrics: [{ key: 'val_loss', last: loss, min: loss, max: loss, atBest: loss, count: loss.map((v) => (v === null ? 0 : 5)) }],
-    provenance: runs.map(() => ({ commit: null, branch: null, dirty: false, hasPatch: false, interpreter: null, durationMs: 1, datasets: [] })),
+    provenance: runs.map(() => ({ commit: null, branch: null, dirty: false, hasPatch: false, interpreter: null, durationMs: 1, datasets: [], alerts: [], alertCount: 0 })),
     packages: { runs: runs.map(() => null), sets: [], names: [] },
   };
 }
