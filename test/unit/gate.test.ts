@@ -86,6 +86,9 @@ test('check: a better candidate passes, a worse one fails per metric, within its
   const loose = check({ store, model: 'clf', candidate: v4.run.uid, against: 'production', metrics: [metric('val_acc', 'max', 0.06), metric('val_loss', 'min', 0.5, true)] });
   assert.equal(loose.pass, true);
   assert.equal(loose.candidate.version?.version, 4, 'a run that registered a version: its snapshot');
+  // Names by the one rule (case and separators ignored): Val-Acc is val_acc.
+  const named = check({ store, model: 'clf', candidate: 'v3', against: 'production', metrics: [metric('Val-Acc', 'max', 0.01), metric('VAL_LOSS', 'min', 0.05, true)] });
+  assert.deepEqual(named.metrics.map((m) => [m.key, m.pass]), [['val_acc', true], ['val_loss', true]]);
 });
 
 test('check: drift of the changed data files, and drift limits', async () => {

@@ -11,6 +11,7 @@ import { changedDataFiles, dataFileName, datasetDiff } from '../models/lineage.t
 import type { ColumnDrift } from '../drift/scores.ts';
 import type { DriftLimits, GateMetric } from './gatesConfig.ts';
 import { metricValue } from '../format.ts';
+import { nameResolver } from '../query/resolveName.ts';
 
 /** A mistake in what the gate was asked (exit code 2), as opposed to a regression (exit code 1). */
 export class GateError extends Error {}
@@ -138,10 +139,14 @@ function resolveCandidate(store: Store, model: string, modelId: number, ref: Run
   return side(store, runs[0]!.id, own);
 }
 
-function metricRow(g: GateMetric, base: MetricSummary[], cand: MetricSummary[]): MetricRow {
+function metricRow(gate: GateMetric, base: MetricSummary[], cand: MetricSummary[]): MetricRow {
+  // The key the gate names, by the one name rule (Val-Acc: val_acc; lr: train.lr), among both sides' keys.
+  const match = nameResolver([...base, ...cand].map((s) => s.key))(gate.key);
+  const g = match.kind === 'found' ? { ...gate, key: match.key } : gate;
   const b = base.find((s) => s.key === g.key)?.last ?? null;
   const c = cand.find((s) => s.key === g.key)?.last ?? null;
   const row: MetricRow = { ...g, baseline: b, candidate: c, delta: b !== null && c !== null ? c - b : null, limit: null, pass: false };
+  if (match.kind === 'ambiguous') { row.reason = `${gate.key} could mean ${match.candidates.join(', ')}: name one`; return row; }
   if (b === null || !Number.isFinite(b)) { row.reason = `${g.key}: the baseline has no ${b === null ? 'value' : 'finite value'}`; return row; }
   if (c === null || !Number.isFinite(c)) { row.reason = `${g.key}: the candidate has no ${c === null ? 'value' : 'finite value'}`; return row; }
   const slack = g.relative ? g.tolerance * Math.abs(b) : g.tolerance;
