@@ -350,7 +350,6 @@ export class RunController implements vscode.Disposable {
 
   /** Alerts the window has looked at (ids up to lastId), and the run, rule and key pairs it notified about. */
   private alertsSeen: { store: Store; lastId: number } | undefined;
-  private readonly alertsTold = new Set<string>();
   private readonly alertWatch: vscode.Disposable;
   private readonly pauses = new DebugPauses();
   private stallsCheckedAt = 0;
@@ -404,9 +403,7 @@ export class RunController implements vscode.Disposable {
     const run = store.runs.get(a.runId);
     if (!run) return;
     this.log.warn(`Run ${run.name}: ${a.rule} alert${a.key === null ? '' : ` on ${a.key}`}${a.step === null ? '' : ` at step ${a.step}`}: ${a.message}`);
-    const told = `${a.runId}\u0000${a.rule}\u0000${a.key ?? ''}`;
-    if (this.alertsTold.has(told)) return;
-    this.alertsTold.add(told);
+    if (!this.store.write([], (s) => s.alerts.claimNotice(a))) return; // told already, by this window or another
     const actions = run.status === 'running' ? ['Stop Run', 'Open Run'] : ['Open Run'];
     const text = `RunLens: run ${run.name}: ${a.message}`;
     const shown = a.severity === 'info' ? vscode.window.showInformationMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);

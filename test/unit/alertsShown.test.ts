@@ -53,3 +53,20 @@ test('a run\'s alerts show in Compare\'s provenance (the newest, with the count)
   assert.ok(!lineagePage(lineage(store, clean.id), { cspSource: 'x', style: 's.css' }).includes('<dt>Alerts</dt>'), 'no alerts row without alerts');
   store.close();
 });
+
+test('two windows on one store: the first to claim an alert\'s notice tells it, the other does not, and a reopened store remembers', () => {
+  const dir = join(tempDir(), '.runlens');
+  const one = Store.open(dir);
+  const two = Store.open(dir);
+  const run = nanRun(one, 'goes-nan', 2);
+  const [a] = two.alerts.since(0);
+  assert.ok(a, 'the other window sees the alert');
+  assert.equal(two.alerts.claimNotice(a), true, 'the first claim');
+  assert.equal(one.alerts.claimNotice(one.alerts.list(run.id)[0]!), false, 'the other window: told already');
+  assert.equal(two.alerts.claimNotice({ runId: run.id, rule: 'nan', key: 'other' }), true, 'another key is news');
+  one.close();
+  two.close();
+  const again = Store.open(dir);
+  assert.equal(again.alerts.claimNotice(a), false, 'after a reload too');
+  again.close();
+});

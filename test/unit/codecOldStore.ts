@@ -20,7 +20,7 @@ export function writeOldStore(dir: string, series: Iterable<[run: string, key: s
   store.close();
   // schema 8 added chunk_conversion, later steps only new tables: without them, at user_version 7, this is a schema 7 store
   const db = new Database(join(dir, 'runs.db'));
-  for (const table of ['chunk_conversion', 'run_packages', 'package_sets', 'alerts', 'health_state', 'profiles', 'evaluations']) db.exec(`DROP TABLE IF EXISTS ${table}`);
+  for (const table of ['chunk_conversion', 'run_packages', 'package_sets', 'alerts', 'health_state', 'profiles', 'evaluations', 'alert_notices']) db.exec(`DROP TABLE IF EXISTS ${table}`);
   db.pragma('user_version = 7');
   db.close();
 }

@@ -16,7 +16,7 @@ test('opening a store creates runs.db in WAL mode at the current schema', () => 
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-  assert.deepEqual(tables, ['alerts', 'artifact_files', 'artifact_requests', 'artifacts', 'blobs', 'chunk_conversion', 'evaluations', 'experiments', 'file_hash_cache',
+  assert.deepEqual(tables, ['alert_notices', 'alerts', 'artifact_files', 'artifact_requests', 'artifacts', 'blobs', 'chunk_conversion', 'evaluations', 'experiments', 'file_hash_cache',
     'health_state', 'ingest_offsets', 'metric_chunk_points', 'metric_chunks', 'metric_keys', 'metric_summaries', 'model_alias_history',
     'model_aliases', 'model_versions', 'models', 'package_sets', 'params', 'profiles', 'run_dataset_files', 'run_datasets', 'run_leases', 'run_packages', 'run_provenance', 'runs', 'tags']);
   db.close();

@@ -47,6 +47,14 @@ export class AlertRepository {
     });
   }
 
+  /**
+   * Claims the notification of an alert's (run, rule, key) for this window: true for the first claim of any
+   * window or process, false ever after (so each is told once, by one window).
+   */
+  claimNotice(a: Pick<StoredAlert, 'runId' | 'rule' | 'key'>): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO alert_notices (run_id, rule, key) VALUES (?, ?, ?)').run(a.runId, a.rule, a.key ?? '').changes === 1;
+  }
+
   /** A run's alerts, oldest first. */
   list(runId: number): StoredAlert[] {
     return (this.db.prepare('SELECT * FROM alerts WHERE run_id = ? ORDER BY id').all(runId) as AlertRow[]).map(toAlert);

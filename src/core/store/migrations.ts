@@ -325,6 +325,16 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX evaluations_by_version ON evaluations (version_id, at);
   `,
+  // 12: which (run, rule, key) alerts a window has notified about: the first window to claim one tells it,
+  // so two windows on one store do not both notify.
+  `
+  CREATE TABLE alert_notices (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (run_id, rule, key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
