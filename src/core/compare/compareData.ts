@@ -70,10 +70,20 @@ export class Extents {
   private readonly ended = new Map<string, [number, number] | undefined>();
 
   of(store: Store, run: Run, key: string, axis: 'step' | 'time'): [number, number] | undefined {
-    if (run.endedAt === null) return store.metrics.extent(run.id, key, axis);
-    const id = `${run.id}\u0000${axis}\u0000${key}`;
-    if (!this.ended.has(id)) this.ended.set(id, store.metrics.extent(run.id, key, axis));
-    return this.ended.get(id);
+    return this.ofMany(store, [run], key, axis)[0];
+  }
+
+  /** of() for many runs: the extents not kept are read in one batch. */
+  ofMany(store: Store, runs: Run[], key: string, axis: 'step' | 'time'): ([number, number] | undefined)[] {
+    const id = (run: Run) => `${run.id}\u0000${axis}\u0000${key}`;
+    const ask = runs.filter((run) => run.endedAt === null || !this.ended.has(id(run)));
+    const read = ask.length ? store.metrics.extents(ask.map((run) => run.id), key, axis) : [];
+    const fresh = new Map(ask.map((run, i) => [run, read[i]]));
+    return runs.map((run) => {
+      if (run.endedAt === null) return fresh.get(run);
+      if (fresh.has(run)) this.ended.set(id(run), fresh.get(run));
+      return this.ended.get(id(run));
+    });
   }
 }
 
@@ -81,13 +91,14 @@ export class Extents {
 export function domainOf(store: Store, runs: Run[], key: string, axis: XAxis, extents = new Extents()): [number, number] | null {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const run of runs) {
-    const e = extents.of(store, run, key, axis === 'step' ? 'step' : 'time');
-    if (!e) continue;
+  const all = extents.ofMany(store, runs, key, axis === 'step' ? 'step' : 'time');
+  runs.forEach((run, i) => {
+    const e = all[i];
+    if (!e) return;
     const shift = axis === 'relative' ? origin(store, run, key) : 0;
     lo = Math.min(lo, e[0] - shift);
     hi = Math.max(hi, e[1] - shift);
-  }
+  });
   return lo <= hi ? [lo, hi] : null;
 }
 
@@ -111,17 +122,20 @@ export function querySeries(store: Store, runs: Run[], req: SeriesRequest, exten
 
 export function toSeries(runId: number, d: Downsampled, shift = 0): SeriesData {
   const n = d.x.length;
+  // arrays of their final length, filled by index (Array.from over a typed array costs several times more)
   const x = new Array<number>(n);
   const last = new Array<number | null>(n);
   const min = new Array<number | null>(n);
   const max = new Array<number | null>(n);
+  const count = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     x[i] = d.x[i]! - shift;
     last[i] = finiteOrNull(d.last[i]);
     min[i] = finiteOrNull(d.min[i]);
     max[i] = finiteOrNull(d.max[i]);
+    count[i] = d.count[i]!;
   }
-  return { runId, x, last, min, max, count: Array.from(d.count) };
+  return { runId, x, last, min, max, count };
 }
 
 /** Every point of one key for the runs within the range, as CSV (run, step, time, value). */

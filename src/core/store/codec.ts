@@ -14,6 +14,7 @@ import { Reader, Writer } from './codecBits.ts';
 import { type IntPlan, readInts, writeInts } from './codecInts.ts';
 import { POW10, binaryScale, decimalScale, mapped, planMapped } from './codecScale.ts';
 import { readXor, writeXor } from './codecXor.ts';
+import { readRiceRuns } from './codecRice.ts';
 import type { Columns } from './chunks.ts';
 
 export const FORMAT = 1;
@@ -85,6 +86,42 @@ export function decodeChunk(b: Uint8Array, skip?: 'steps' | 'times' | 'x', into?
 }
 
 const NONE = new Float64Array(0);
+
+/** A chunk whose values valueRuns reads by runs (see RiceRuns): what it asks, and `n`, what it got. */
+export interface RunsAsk {
+  blob: Uint8Array;
+  /** Run j is [cuts[j], cuts[j + 1]), j < runs. */
+  cuts: Int32Array;
+  runs: number;
+  /** Each run's smallest, largest and last value at 3j, 3j + 1, 3j + 2. */
+  out: Float64Array;
+  /** The chunk's point count; -1 when it is not of the kind read so (then decode it). */
+  n: number;
+}
+
+/**
+ * The smallest, largest and last value of runs of a chunk's values, read without decoding the values into
+ * an array, for the values column most loss curves get (integers times 2^-k, Rice coded, no exceptions).
+ * A chunk of another kind, or whose run may hold a zero (±0 ties), gets n = -1: decode it instead.
+ */
+export function valueRuns(ask: RunsAsk): void {
+  const b = ask.blob;
+  ask.n = -1;
+  if (isRaw(b)) return;
+  const r = new Reader(b, b.length);
+  if (r.byte() !== FORMAT) return;
+  const n = r.varint();
+  if (n > 1 << 24) return;
+  r.skip(r.varint() + r.varint());
+  const tag = r.byte(), scale = r.svarint();
+  // order 0, Rice, no exceptions, and 2^-scale a normal number, which maps no integer but 0 to 0
+  if (tag !== (BINARY | 16) || r.varint() !== 0 || !(scale >= -900 && scale <= 1000)) return;
+  if (!readRiceRuns(r, n, ask.cuts, ask.runs, ask.out)) return;
+  if (r.at < b.length - 1 || (r.at === b.length - 1 && b[r.at] !== 0)) throw new RangeError('chunk blob has bytes after its points');
+  const mul = 2 ** -scale; // exact, and in the same order as the values
+  for (let j = 0; j < 3 * ask.runs; j++) ask.out[j] = ask.out[j]! * mul;
+  ask.n = n;
+}
 
 /**
  * The steps of a blob of two points or more that are `first + i * d` (regular steps: what progression()

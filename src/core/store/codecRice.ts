@@ -156,3 +156,85 @@ export function readRice(r: Reader, x: Float64Array, from: number, to: number, m
   r.at = start;
   r.skip(Math.ceil(bit / 8));
 }
+
+/**
+ * readRice for order 0 at scale 1 (x = center + residual), read only for what a chart needs: run j of the
+ * values is [cuts[j], cuts[j + 1]) (j < runs, cuts[runs] <= n; values outside the runs are read and passed
+ * over), and out gets its smallest, largest and last integer at 3j, 3j + 1, 3j + 2, each computed as
+ * readRice computes it. False, with r where it was, when the stream is not of the kind read 32 bits at a
+ * time, its integers may not be int32s, or a run's integers may hold a zero (±0 ties in a chart's min and
+ * max: the caller decodes the values instead).
+ */
+export function readRiceRuns(r: Reader, n: number, cuts: Int32Array, runs: number, out: Float64Array): boolean {
+  const from = r.at;
+  const center = r.svarint(), k = r.byte(), width = r.byte();
+  const b = r.bytes, len = r.length, start = r.at;
+  // |center| <= 2^30 and |residual| <= 2^30: the integers are int32s
+  if (k > 31 || width > 31 || len - start <= 8 || !(Math.abs(center) <= 2 ** 30)) {
+    r.at = from;
+    return false;
+  }
+  const view = new DataView(b.buffer, b.byteOffset, len);
+  const end = (len - 4) * 8, wmask = (1 << width) - 1, mask = k === 0 ? 0 : (1 << k) - 1, most = Math.max(ESCAPE + k, ESCAPE + width);
+  const INT_MAX = 2 ** 31 - 1, INT_MIN = -(2 ** 31);
+  let bit = start * 8, i = 0, j = 0, edge = runs > 0 ? cuts[0]! : n, min = INT_MAX, max = INT_MIN, q = 0;
+  let safe = 0; // the values before it are sure to have 4 bytes from where they start
+  while (i < n || i === edge) {
+    if (i === edge) { // a run ends or starts here
+      if (j > 0) {
+        if (min <= 0 && max >= 0) {
+          r.at = from;
+          return false;
+        }
+        out[3 * j - 3] = min; out[3 * j - 2] = max; out[3 * j - 1] = q;
+      }
+      min = INT_MAX; max = INT_MIN;
+      edge = ++j <= runs ? cuts[j]! : n + 1;
+      continue;
+    }
+    if (i >= safe) safe = i + Math.floor((end - bit) / most);
+    if (safe <= i) { // fewer than 4 bytes left: one value as readRice's last loop reads it
+      const zeros = ~peek32(b, len, bit);
+      const ones = zeros === 0 ? 32 : 31 - Math.clz32(zeros & -zeros);
+      let z: number;
+      if (ones < ESCAPE) {
+        bit += ones + 1;
+        z = (peek32(b, len, bit) & mask) | (ones << k);
+        bit += k;
+      } else {
+        bit += ESCAPE;
+        z = peek32(b, len, bit) & wmask;
+        bit += width;
+      }
+      q = (center + ((z >>> 1) ^ -(z & 1))) | 0;
+      min = Math.min(min, q);
+      max = Math.max(max, q);
+      i++;
+      continue;
+    }
+    const stop = Math.min(edge, n, safe);
+    for (; i < stop; i++) { // as readRice's loop for z below 2^31
+      const sh = bit & 7;
+      const v = view.getUint32(bit >>> 3, true) >>> sh;
+      const zeros = ~v | 0x80000000;
+      const ones = 31 - Math.clz32(zeros & -zeros);
+      let z: number;
+      if (ones < ESCAPE) {
+        const used = ones + 1 + k;
+        z = ((used <= 32 - sh ? v >>> (ones + 1) : peek32(b, len, bit + ones + 1)) & mask) | (ones << k);
+        bit += used;
+      } else {
+        bit += ESCAPE;
+        z = peek32(b, len, bit) & wmask;
+        bit += width;
+      }
+      q = (center + ((z >>> 1) ^ -(z & 1))) | 0;
+      min = Math.min(min, q);
+      max = Math.max(max, q);
+    }
+  }
+  bit -= start * 8;
+  r.at = start;
+  r.skip(Math.ceil(bit / 8));
+  return true;
+}

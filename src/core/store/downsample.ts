@@ -5,7 +5,7 @@
  * reported x range says where its points really are); wider chunks, and chunks at the range ends, are decoded.
  */
 import type { ChunkIndex } from './chunkIndex.ts';
-import { decodeChunk, stepProgression } from './codec.ts';
+import { type RunsAsk, decodeChunk, stepProgression, valueRuns } from './codec.ts';
 
 export type Axis = 'step' | 'time';
 
@@ -43,6 +43,14 @@ export class StaleRead extends Error {}
 let inRange = new Int32Array(1024);
 let decoded = new Uint8Array(1024);
 let columns = new Float64Array(2 * 1024);
+/** A chunk of regular steps: its runs of points by bucket (Buckets.runsOf, run j in bucket ks[j]), as valueRuns reads them. */
+interface Regular extends RunsAsk {
+  ks: Int32Array;
+  first: number;
+  d: number;
+}
+const NO_BLOB = new Uint8Array(0);
+const regular: Regular = { blob: NO_BLOB, cuts: new Int32Array(1025), ks: new Int32Array(1024), runs: 0, out: new Float64Array(3 * 1024), n: 0, first: 0, d: 0 };
 
 export function downsampleSeries(index: ChunkIndex | undefined, req: DownsampleRequest, read: ReadBlobs): Downsampled {
   const { lo, hi } = req;
@@ -77,16 +85,45 @@ export function downsampleSeries(index: ChunkIndex | undefined, req: DownsampleR
     }
     const blob = blobs[d++]!;
     const n = index.n[c]!;
-    if (columns.length < 2 * n) columns = new Float64Array(2 * n);
     const steps = byStep ? stepProgression(blob) : undefined;
     // regular steps, first + i * d exactly (integers below 2^53): computed, not decoded
-    const regular = steps !== undefined && steps[1] > 0 && Math.abs(steps[0]) + n * steps[1] <= 2 ** 53;
-    const points = decodeChunk(blob, regular ? 'x' : byStep ? 'times' : 'steps', columns);
+    if (steps !== undefined && steps[1] > 0 && Math.abs(steps[0]) + n * steps[1] <= 2 ** 53) {
+      const g = regular;
+      [g.blob, g.first, g.d] = [blob, steps[0], steps[1]];
+      out.runsOf(g, n, lo, hi, after, width);
+      valueRuns(g);
+      g.blob = NO_BLOB; // not kept past the query
+      if (g.n >= 0) {
+        if (g.n !== n) throw new StaleRead(`chunk ${index.seq[c]} holds ${g.n} points, its summary ${n}`);
+        out.addRegular(g, g.out);
+        continue;
+      }
+      if (columns.length < n) columns = new Float64Array(n);
+      const points = decodeChunk(blob, 'x', columns);
+      if (points.values.length !== n) throw new StaleRead(`chunk ${index.seq[c]} holds ${points.values.length} points, its summary ${n}`);
+      out.addRegular(g, undefined, points.values);
+      continue;
+    }
+    if (columns.length < 2 * n) columns = new Float64Array(2 * n);
+    const points = decodeChunk(blob, byStep ? 'times' : 'steps', columns);
     if (points.values.length !== n) throw new StaleRead(`chunk ${index.seq[c]} holds ${points.values.length} points, its summary ${n}`);
-    if (regular) out.addRegular(steps[0], steps[1], points.values, lo, hi, after, width);
-    else out.addPoints(byStep ? points.steps : points.times, points.values, lo, hi, after, width);
+    out.addPoints(byStep ? points.steps : points.times, points.values, lo, hi, after, width);
   }
   return out.compact();
+}
+
+// Answers are views into shared slabs, as Node's Buffer pool does: an ArrayBuffer each costs more than
+// filling it when a chart asks for a thousand runs. `take` counts in 4-byte words, kept 8-byte aligned.
+let slab = new ArrayBuffer(0);
+let slabAt = 0;
+function take(words: number): number {
+  const n = (words + 1) >> 1; // in 8-byte units
+  if (slabAt + n > slab.byteLength / 8) {
+    slab = new ArrayBuffer(8 * Math.max(1 << 15, n));
+    slabAt = 0;
+  }
+  slabAt += n;
+  return slabAt - n;
 }
 
 /** Accumulates min / max / last per bucket. NaN never wins min or max; an empty bucket stays NaN. */
@@ -153,18 +190,69 @@ class Buckets {
 
   /**
    * addPoints() for points at x = first + i * d (d > 0, every x exact): x goes up, so the points in range,
-   * and those of each bucket, are runs of i. A run's end is found from where x crosses the bucket's edge,
-   * checked with the bucket formula itself; then only the values are read.
+   * and those of each bucket, are runs of i (see runsOf). `stats` holds each run's min, max and last when
+   * read already (valueRuns); else they are found in vs.
    */
-  addRegular(first: number, d: number, vs: Float64Array, lo: number, hi: number, after: boolean, width: number): void {
-    const top = this.n - 1;
+  addRegular(g: Regular, stats?: Float64Array, vs?: Float64Array): void {
+    const mins = this.min, maxs = this.max, firsts = this.xFirst;
+    const { first, d, cuts, ks } = g;
+    for (let j = 0; j < g.runs; j++) {
+      const s = cuts[j]!, e = cuts[j + 1]!, k = ks[j]!;
+      let min = NaN, max = NaN, last = NaN;
+      if (stats) {
+        min = stats[3 * j]!;
+        max = stats[3 * j + 1]!;
+        last = stats[3 * j + 2]!;
+      } else {
+        last = vs![e - 1]!;
+        let odd = 1;
+        if (e - s >= 32) { // long runs without branches; they find the same values when no NaN or zero (±0 ties) is among them
+          let lo = Infinity, hi = -Infinity;
+          odd = 0;
+          for (let i = s; i < e; i++) {
+            const v = vs![i]!;
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+            odd |= +(v !== v) | +(v === 0);
+          }
+          if (!odd) [min, max] = [lo, hi];
+        }
+        for (let i = s; odd && i < e; i++) {
+          const v = vs![i]!;
+          if (v === v) {
+            if (!(v >= min)) min = v;
+            if (!(v <= max)) max = v;
+          }
+        }
+      }
+      // add(k, ...) by hand
+      if (min === min && !(min >= mins[k]!)) mins[k] = min;
+      if (max === max && !(max <= maxs[k]!)) maxs[k] = max;
+      const x0 = first + s * d;
+      if (!(x0 >= firsts[k]!)) firsts[k] = x0;
+      this.last[k] = last;
+      this.x[k] = first + (e - 1) * d;
+      this.count[k]! += e - s;
+    }
+  }
+
+  /**
+   * The runs of i in [0, n) whose x = first + i * d falls in range, one per bucket, into cuts (run j is
+   * [cuts[j], cuts[j + 1])) and ks (its bucket); their number. A run's end is found from where x crosses
+   * the bucket's edge, checked with the bucket formula itself.
+   */
+  runsOf(g: Regular, n: number, lo: number, hi: number, after: boolean, width: number): void {
+    const top = this.n - 1, { first, d } = g;
+    g.runs = 0;
     const bucket = (i: number) => Math.min(top, Math.floor((first + i * d - lo) / width));
-    let s = 0, end = vs.length;
+    let s = 0, end = n;
     while (s < end && !(after ? first + s * d > lo : first + s * d >= lo)) s++;
     while (end > s && !(first + (end - 1) * d <= hi)) end--;
     if (s >= end) return;
-    const mins = this.min, maxs = this.max, firsts = this.xFirst;
-    let k = bucket(s), next = k;
+    if (g.cuts.length <= n) [g.cuts, g.ks, g.out] = [new Int32Array(n + 1), new Int32Array(n), new Float64Array(3 * n)];
+    const { cuts, ks } = g;
+    let k = bucket(s), next = k, runs = 0;
+    cuts[0] = s;
     while (s < end) {
       let e = end;
       if (k < top) {
@@ -174,45 +262,21 @@ class Buckets {
         while (e > s + 1 && bucket(e - 1) !== k) e--;
         while (e < end && (next = bucket(e)) === k) e++;
       }
-      let min = NaN, max = NaN, odd = 1;
-      if (e - s >= 32) { // long runs without branches; they find the same values when no NaN or zero (±0 ties) is among them
-        let lo = Infinity, hi = -Infinity;
-        odd = 0;
-        for (let i = s; i < e; i++) {
-          const v = vs[i]!;
-          lo = Math.min(lo, v);
-          hi = Math.max(hi, v);
-          odd |= +(v !== v) | +(v === 0);
-        }
-        if (!odd) [min, max] = [lo, hi];
-      }
-      for (let i = s; odd && i < e; i++) {
-        const v = vs[i]!;
-        if (v === v) {
-          if (!(v >= min)) min = v;
-          if (!(v <= max)) max = v;
-        }
-      }
-      // add(k, ...) by hand
-      if (min === min && !(min >= mins[k]!)) mins[k] = min;
-      if (max === max && !(max <= maxs[k]!)) maxs[k] = max;
-      const x0 = first + s * d;
-      if (!(x0 >= firsts[k]!)) firsts[k] = x0;
-      this.last[k] = vs[e - 1]!;
-      this.x[k] = first + (e - 1) * d;
-      this.count[k]! += e - s;
+      ks[runs] = k;
+      cuts[++runs] = e;
       s = e;
       k = next; // the bucket of the point at e, found above
     }
+    g.runs = runs;
   }
 
   /** The non-empty buckets, in arrays of their own (one buffer). */
   compact(): Downsampled {
     let k = 0;
     for (let i = 0; i < this.n; i++) if (this.count[i]! > 0) k++;
-    const buffer = new ArrayBuffer(44 * k);
-    const [xFirst, x, last, min, max] = [0, 1, 2, 3, 4].map((j) => new Float64Array(buffer, 8 * k * j, k));
-    const count = new Uint32Array(buffer, 40 * k, k);
+    const at = take(11 * k); // 5 float64 columns, then the uint32 counts
+    const [xFirst, x, last, min, max] = [0, 1, 2, 3, 4].map((j) => new Float64Array(slab, 8 * (at + k * j), k));
+    const count = new Uint32Array(slab, 8 * at + 40 * k, k);
     for (let i = 0, j = 0; i < this.n; i++) {
       if (!(this.count[i]! > 0)) continue;
       xFirst![j] = this.xFirst[i]!; x![j] = this.x[i]!; last![j] = this.last[i]!; min![j] = this.min[i]!; max![j] = this.max[i]!;
