@@ -65,7 +65,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
       }
     } else {
       db.pragma('page_size = 8192'); // only takes effect on a new file; chunk blobs fit one page
-      db.pragma('journal_mode = WAL');
+      whileBusy(() => db!.pragma('journal_mode = WAL'));
       db.pragma('synchronous = FULL');
       db.pragma('cache_size = -65536'); // 64 MB: zoomed charts re-read the same chunk pages
       migrate(db);
@@ -148,6 +148,23 @@ function pendingSideFile(file: string): boolean {
       return false;
     }
   });
+}
+
+/**
+ * Runs `fn` again while SQLite says busy, for up to BUSY_TIMEOUT_MS. Switching a new file to WAL needs
+ * every other connection out of it, and SQLite answers busy at once there (no busy handler: it could
+ * deadlock) while a second window is only reading the file's schema.
+ */
+function whileBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
+  }
 }
 
 /** The file and its WAL as they are now: size and change time (ns) of each. */
