@@ -9,7 +9,7 @@
 //   ...
 //   await cluster.stop();                      // cancels every job, stops the daemons it started (pids)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,40 @@ PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 }
 
 /**
+ * Slurm's ports are the machine's: one test cluster at a time. Two test runs on one machine (two clones)
+ * take turns through this lock file, which names the process holding it; a dead holder's lock is stale.
+ */
+const LOCK = join(tmpdir(), 'runlens-slurm.lock');
+const LOCK_WAIT_MS = 40 * 60_000;
+
+async function takeLock(log) {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let told = false; ;) {
+    try {
+      writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileSync(LOCK, 'utf8').trim());
+    if (!holder || holder === process.pid || !alive(holder)) { // stale: its holder is gone
+      try { unlinkSync(LOCK); } catch { /* another waiter took it */ }
+      continue;
+    }
+    if (Date.now() > deadline) return false;
+    if (!told) log(`waiting for another test run's Slurm cluster (process ${holder}) to stop`);
+    told = true;
+    await sleep(1000);
+  }
+}
+
+function releaseLock() {
+  try {
+    if (Number(readFileSync(LOCK, 'utf8').trim()) === process.pid) unlinkSync(LOCK);
+  } catch { /* not held */ }
+}
+
+/**
  * Starts the cluster. Resolves { ok: true, dir, env, jobcomp, stop } or { ok: false, skipped }.
  * `cpus`: what the node offers (more than the machine has is fine: jobs here mostly sleep).
  */
@@ -137,6 +171,13 @@ export async function startSlurm({ dir = join(tmpdir(), 'runlens-slurm'), cpus =
   const why = prerequisites(log);
   if (why) return { ok: false, skipped: why };
   if (process.getuid?.() !== 0) return { ok: false, skipped: 'a test cluster runs its daemons as root; this is not root' };
+  if (!await takeLock(log)) return { ok: false, skipped: `another test run held the Slurm cluster for ${LOCK_WAIT_MS / 60_000} minutes (${LOCK})` };
+  const started = await startLocked(dir, cpus, log);
+  if (!started.ok) releaseLock();
+  return started;
+}
+
+async function startLocked(dir, cpus, log) {
   const left = await stopCluster(dir);
   if (left.length) log(`stopped daemons a crashed earlier run left: ${left.join(', ')}`);
   const others = ['slurmctld', 'slurmd'].flatMap((n) => running(n).map((p) => `${n} ${p}`));
@@ -149,7 +190,7 @@ export async function startSlurm({ dir = join(tmpdir(), 'runlens-slurm'), cpus =
   writeFileSync(env.SLURM_CONF, slurmConf(dir, host, cpus));
   writeFileSync(join(dir, 'munge.key'), randomBytes(1024), { mode: 0o400 });
   const run = (cmd, args, input) => execFileSync(cmd, args, { env, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-  const stop = () => stopCluster(dir);
+  const stop = () => stopCluster(dir).finally(releaseLock);
   try {
     run('munged', ['--force', `--socket=${dir}/munge.socket`, `--key-file=${dir}/munge.key`, `--pid-file=${dir}/munged.pid`,
       `--log-file=${dir}/log/munged.log`, `--seed-file=${dir}/munged.seed`]);
