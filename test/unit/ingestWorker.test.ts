@@ -58,7 +58,7 @@ test('a worker thread ingests a run to its end: every point once, and this threa
 test('with a worker, recover() hands over the runs left running: the ended ones are finished, the live ones followed', async () => {
   const { dir, storeDir, store } = setup();
   const done = startWriter(store, storeDir, 200, 100, dir);
-  const live = startWriter(store, storeDir, 2000, 100, dir, 20);
+  const live = startWriter(store, storeDir, 2000, 100, dir, 300); // ~6 s: still going when recover() looks, on a loaded machine too
   store.runs.create({ name: 'imported', status: 'running', origin: 'mlflow:/x#1' });
   await until('the first writer to end', () => readExit(storeDir, done.uid) !== undefined);
   const monitor = new RunMonitor(store, storeDir, { parse: () => undefined, worker: { script: INGEST_WORKER } });

@@ -30,7 +30,7 @@ test('files other tools write in the run folder are captured; a key the metrics 
   const storeDir = join(dir, '.runlens');
   let store = Store.open(storeDir);
   const env = runEnvironment(process.env, join(root, 'media', 'python'), delimiter);
-  const run = launch(store, storeDir, wrapper, { name: 'both', spec: { command: 'python3', args: ['-c', bothScript(30, 0.03)], shell: false, cwd: dir, env } });
+  const run = launch(store, storeDir, wrapper, { name: 'both', spec: { command: 'python3', args: ['-c', bothScript(30, 0.1)], shell: false, cwd: dir, env } });
   const logged: string[] = [];
   const first = new RunMonitor(store, storeDir, { parse, log: (m) => logged.push(m) });
   first.track(run);
