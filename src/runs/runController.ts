@@ -4,7 +4,7 @@ import type { WorkspaceStore } from '../workspaceStore.ts';
 import type { Run } from '../core/types.ts';
 import { type RunFault, RunMonitor } from '../core/runs/runMonitor.ts';
 import { type LaunchRequest, launch, runEnvironment } from '../core/runs/launch.ts';
-import { readProcess, runFolder, stopProcess, stopRefusal } from '../core/runs/runProcess.ts';
+import { markStopAsked, readProcess, runFolder, stopProcess, stopRefusal } from '../core/runs/runProcess.ts';
 import { type AdoptResult, adoptInbox } from '../core/runs/inbox.ts';
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
@@ -254,6 +254,7 @@ export class RunController implements vscode.Disposable {
     if (!info) throw new Error(`Run ${run.name} has no process to stop.`);
     const refused = stopRefusal(info); // a run on another machine (a cluster node, another workstation)
     if (refused) throw new Error(`Run ${run.name}: ${refused.message}`);
+    markStopAsked(store.dir, run.uid); // before the signal: the worker may find the process gone before it hears of the stop
     const signal = await stopProcess(info);
     this.log.info(`Stopped run ${run.name} (${signal ?? 'it had already ended'})`);
     this.tick();

@@ -86,7 +86,8 @@ function workspace(options: { exec?: Exec } = {}) {
       const end = Date.now() + ms;
       for (;;) {
         const run = store.runs.get(runId)!;
-        if (run.status === status && (status === 'queued' || status === 'running' || !slurm.poller.watching.includes(store.runs.tags(runId)[JOB_TAG]!))) return run;
+        const reached = run.status === status || (status === 'running' && history.get(runId)?.includes('running')); // a short job may be past it
+        if (reached && (status === 'queued' || status === 'running' || !slurm.poller.watching.includes(store.runs.tags(runId)[JOB_TAG]!))) return run;
         if (Date.now() > end) throw new Error(`run ${run.name} is ${run.status}, not ${status}, after ${ms} ms (${history.get(runId)?.join(' → ')}); log:\n${logs.join('\n')}`);
         await sleep(100);
       }

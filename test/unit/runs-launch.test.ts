@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
 import { launch, runEnvironment } from '../../src/core/runs/launch.ts';
 import { RunMonitor } from '../../src/core/runs/runMonitor.ts';
-import { readProcess, runFolder, stopProcess } from '../../src/core/runs/runProcess.ts';
+import { markStopAsked, readProcess, runFolder, stopProcess } from '../../src/core/runs/runProcess.ts';
 import { StdoutParser } from '../../src/core/ingest/stdoutParser.ts';
 import { tempDir, followUntilEnded } from './helpers.ts';
 
@@ -142,6 +142,18 @@ test('a stop asked before a monitor follows the run (a trial stopped as it start
   await new Promise((r) => setTimeout(r, 200));
   const second = new RunMonitor(store, storeDir, { parse, stopRequests });
   assert.deepEqual(second.recover(), { reattached: 0, ended: 1 });
+  assert.equal(store.runs.get(run.id)!.status, 'stopped');
+  store.close();
+});
+
+test('a stop asked in the run folder (by another thread or window) before the signal: a process gone without an exit record is stopped', async () => {
+  const { store, storeDir, start } = setup();
+  const run = start('import time\ntime.sleep(30)');
+  const monitor = new RunMonitor(store, storeDir, { parse }); // it never hears of the stop itself
+  monitor.track(run);
+  markStopAsked(storeDir, run.uid);
+  process.kill(-readProcess(storeDir, run.uid)!.pid, 'SIGKILL'); // no chance to write exit.json
+  await followUntilEnded(monitor, run.id);
   assert.equal(store.runs.get(run.id)!.status, 'stopped');
   store.close();
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
 import type { Run, RunStatus } from '../types.ts';
@@ -236,6 +236,7 @@ export class RunMonitor {
       if (this.remote) {
         if (this.remote.has(run.id)) continue;
         this.remote.track(run, this.options.rules?.(run)); // the worker finishes the ones that ended
+        if (this.stopRequests.has(run.id)) this.remote.markStopping(run.id);
         if (processEnded(this.storeDir, run)) ended++;
         else reattached++;
         continue;
@@ -433,8 +434,9 @@ export class RunMonitor {
     const again = exit ?? readExit(this.storeDir, a.run.uid); // it may have written exit.json just now
     this.ingest(a, true); // the last lines and records, all of them
     let status: RunStatus;
-    if (again) status = again.signalled || a.stopRequested ? 'stopped' : again.code === 0 ? 'finished' : 'failed';
-    else status = a.stopRequested ? 'stopped' : 'crashed';
+    const asked = a.stopRequested || existsSync(runFolder(this.storeDir, a.run.uid).stopAsked); // asked here, or by another thread or window
+    if (again) status = again.signalled || asked ? 'stopped' : again.code === 0 ? 'finished' : 'failed';
+    else status = asked ? 'stopped' : 'crashed';
     this.store.transaction(() => {
       this.store.leases.renew(a.run.id, this.owner);
       this.store.runs.update(a.run.id, { status, exitCode: again?.code ?? null, endedAt: again?.endedAt ?? Date.now() });

@@ -48,7 +48,19 @@ export function runFolder(storeDir: string, uid: string) {
     heartbeat: join(dir, 'heartbeat'),
     /** The interpreter's installed packages, written once by the Python helper. */
     packages: join(dir, 'packages.json'),
+    /** Written before a stop's signal: whoever finds the process gone reads it as stopped, not crashed. */
+    stopAsked: join(dir, 'stop-asked'),
   };
+}
+
+/**
+ * Records that the user asked the run to stop, before any signal is sent: the thread, window or host
+ * that then finds the process gone without an exit record marks the run stopped, not crashed.
+ */
+export function markStopAsked(storeDir: string, uid: string): void {
+  try {
+    writeFileSync(runFolder(storeDir, uid).stopAsked, String(Date.now()));
+  } catch { /* the run folder is gone or read-only: the in-memory request still holds */ }
 }
 
 /**
