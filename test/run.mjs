@@ -21,6 +21,9 @@ const root = join(import.meta.dirname, '..');
 const results = join(root, 'test-results');
 const tiers = (process.env.RUNLENS_TIERS ?? 'unit,fault,integration,untrusted,multiroot,slurmcore,slurm,reload,e2e').split(',');
 const counts = {};
+/** Every failed test, tier and title with its first error line, listed again just above the summary. */
+const failures = [];
+let currentTier = '';
 const started = Date.now();
 rmSync(results, { recursive: true, force: true });
 /** Tracked files that differ from HEAD (git status), or undefined outside a git checkout. */
@@ -40,10 +43,12 @@ function step(title, cmd, args) {
 async function tier(name, fn) {
   if (!tiers.includes(name)) return;
   console.log(`\n== ${name} tests`);
+  currentTier = name;
   try {
     counts[name] = await fn();
   } catch (err) {
     console.error(`${name} tests could not run: ${err.stack ?? err}`);
+    failures.push(`${name}: could not run: ${String(err.message ?? err).split('\n')[0]}`);
     counts[name] = { passed: counts[name]?.passed ?? 0, failed: (counts[name]?.failed ?? 0) + 1 };
   }
 }
@@ -53,6 +58,7 @@ function printResults(r) {
   for (const t of r.tests) {
     console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
     if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+    if (t.state !== 'passed') failures.push(`${currentTier}: ${t.title}: ${(t.error ?? '').split('\n')[0]}`);
   }
 }
 
@@ -76,6 +82,7 @@ if (!fatal) {
     const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
     const passed = count('pass'), failed = count('fail');
     if (Number.isNaN(passed) || Number.isNaN(failed)) throw new Error(`the ${name} test report has no totals`);
+    for (const m of text.matchAll(/^\s*not ok \d+ - (.*)$/gm)) failures.push(`${name}: ${m[1]}`);
     return { passed, failed };
   };
   await tier('unit', nodeTests('unit', 'test/unit/**/*.test.ts'));
@@ -213,6 +220,7 @@ if (!fatal) {
         } catch (err) {
           failed++;
           console.log(`  ✖ ${title}\n      ${String(err.stack ?? err).split('\n').join('\n      ')}`);
+          failures.push(`e2e: ${title}: ${String(err.message ?? err).split('\n')[0]}`);
         }
       }
     }
@@ -225,6 +233,7 @@ if (trackedBefore !== undefined && trackedAfter !== trackedBefore && !process.en
   console.log(`\n== the tests changed tracked files (they may write only to test-results/ and temp folders):\n${trackedAfter}`);
   counts['tracked files'] = { passed: 0, failed: 1 };
 }
+if (failures.length) console.log(`\n== failed (${failures.length}):\n${failures.map((f) => `  ✖ ${f.slice(0, 400)}`).join('\n')}`);
 const total = Object.values(counts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed }), { passed: 0, failed: fatal ? 1 : 0 });
 console.log(`\n${Object.entries(counts).map(([k, c]) => `${k}: ${c.passed} passed, ${c.failed} failed`).join(' · ')} · ${Math.round((Date.now() - started) / 1000)} s`);
 console.log(`${total.passed} passed, ${total.failed} failed`);

@@ -7,7 +7,8 @@ import { measured } from './util.ts';
 interface TestResult { title: string; state: 'passed' | 'failed'; durationMs: number; error?: string }
 
 export function runSuites(register: () => void): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', timeout: 30_000, color: false, reporter: 'spec' });
+  // RUNLENS_TEST_GREP runs only the tests whose full title contains it (for a developer's run of one file)
+  const mocha = new Mocha({ ui: 'bdd', timeout: 30_000, color: false, reporter: 'spec', grep: process.env.RUNLENS_TEST_GREP });
   mocha.suite.emit('pre-require', globalThis, 'runlens-integration', mocha);
   register();
   const results: TestResult[] = [];

@@ -72,7 +72,9 @@ export function registerRunsViewTests(): void {
       // not registered: other suites expect the store's models as they left them
       const version = { id: -1, model: 'aged-model', version: 1, aliases: [], metrics: [], createdAt: Date.now() } as unknown as ModelVersion;
       let now = version.createdAt + 60_000;
-      const tree = new ModelsTreeProvider({ scopes: api.scopes, now: () => now });
+      // no folders to listen to: a store change from another suite's run would redraw too; only the clock counts here
+      const scopes = { all: [], onDidChange: () => ({ dispose() {} }) } as unknown as typeof api.scopes;
+      const tree = new ModelsTreeProvider({ scopes, now: () => now });
       const visibility = new vscode.EventEmitter<{ visible: boolean }>();
       const view = { visible: true, onDidChangeVisibility: visibility.event } as unknown as vscode.TreeView<unknown>;
       let redraws = 0;
