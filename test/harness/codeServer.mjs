@@ -18,6 +18,11 @@ const DEFAULT_SETTINGS = {
   'workbench.secondarySideBar.defaultVisibility': 'hidden', // else an empty chat side bar
   'chat.disableAIFeatures': true,
   'workbench.colorTheme': 'Default Dark Modern',
+  // code-server's port finder spawns a process scan every 2 s or more on the extension host's thread (up
+  // to 190 ms a spawn on a loaded machine): not ours, and it drowns what the tests measure. With a tunnel
+  // provider (code-server has one) only this source setting turns the scan off.
+  'remote.autoForwardPorts': false,
+  'remote.autoForwardPortsSource': 'output',
 };
 const OUTPUT_LIMIT = 256 * 1024; // chars kept by output()
 

@@ -73,18 +73,26 @@ async function useStoreDir(api: RunLensApi, dir: string | undefined): Promise<vo
   await eventually(() => api.store.dir === want, `the store setting to read ${want}`);
 }
 
-/** Starts rl-stream and waits until it ended and every point is stored; the event-loop delay meanwhile. */
-async function stream(api: RunLensApi): Promise<Delay & { runId: number; store: Store }> {
-  const m = await delayDuring(async () => {
+/**
+ * Starts rl-stream and waits until it ended and every point is stored. The event-loop delay while it
+ * streams (from the moment Start Run returned), and separately over the start itself (opening the
+ * store for writing, reading runlens.yaml, capturing git: once per run, on the user's click).
+ */
+async function stream(api: RunLensApi): Promise<Delay & { runId: number; store: Store; start: Delay }> {
+  const start = await delayDuring(async () => {
     const runId = await vscode.commands.executeCommand<number>('runlens.startRun', 'rl-stream');
     assert.equal(typeof runId, 'number', 'the run started');
+    return runId;
+  });
+  const runId = start.result;
+  const m = await delayDuring(async () => {
     const store = api.store.get()!;
     await runEnded(store, runId, 600_000);
     const stored = () => store.metrics.count(runId, 'loss') + store.metrics.count(runId, 'acc');
     await eventually(() => stored() === 2 * STEPS, 'every point stored', 30_000).catch(() => undefined); // asserted below
-    return { runId, store };
+    return store;
   });
-  return { ...m, ...m.result };
+  return { ...m, runId, store: m.result, start };
 }
 
 /** The run finished with every step of both keys exactly once, in order, with the value logged. */
@@ -143,6 +151,7 @@ export function registerResponsivenessTests(): void {
       record('eventLoopIdle', idle);
       const m = await withLog(api, () => stream(api));
       record('streamWorker', m);
+      record('streamWorkerStart', m.start);
       assert.equal(inWorker(api), true, 'the worker ingested the stream');
       assertStream(m.store, m.runId);
     });
@@ -181,6 +190,7 @@ export function registerResponsivenessTests(): void {
         await useStoreDir(api, `${FOLDER}/inline-store`);
         const m = await withLog(api, () => stream(api));
         record('streamInline', m);
+        record('streamInlineStart', m.start);
         assert.equal(inWorker(api), false, 'this thread ingested the stream');
         assertStream(m.store, m.runId);
       } finally {
