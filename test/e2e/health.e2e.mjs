@@ -127,7 +127,7 @@ export const tests = {
         const models = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: /models/i }) });
         const v3Row = models.locator('.monaco-list-row', { hasText: 'v3' });
         await v3Row.waitFor({ timeout: 30_000 });
-        await contextMenu(page, v3Row, 'Check Against Production…');
+        await contextMenu(page, v3Row, 'Check Against Production…', { until: page.locator('.quick-input-widget .quick-input-box input[placeholder="Compare which metric?"]') });
         // runlens.yaml has no gates: the command asks which metric, and which way is better
         await pickQuickItem(page, 'val_acc', { placeholder: 'Compare which metric?' });
         await pickQuickItem(page, 'max', { placeholder: 'Is a higher or lower val_acc better? (max: higher)' });

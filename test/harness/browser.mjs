@@ -254,8 +254,12 @@ export async function pickQuickItem(page, label, { filter = label, placeholder, 
   await input.press('Enter');
 }
 
-/** Right-clicks `row` and picks the menu item, again if the menu dropped the click (it does when the click comes too soon). */
-export async function contextMenu(page, row, item) {
+/**
+ * Right-clicks `row` and picks the menu item, again if the menu dropped the click (it does when the click
+ * comes too soon, and then it may close without running the item). With `until`, a locator the item's
+ * command shows, the menu is tried again while that does not appear.
+ */
+export async function contextMenu(page, row, item, { until } = {}) {
   const entry = page.locator('.context-view .action-label', { hasText: item });
   for (let attempt = 0; ; attempt++) {
     await page.keyboard.press('Escape');
@@ -264,6 +268,8 @@ export async function contextMenu(page, row, item) {
     await page.locator('.context-view .action-item.focused', { hasText: item }).waitFor({ timeout: 5_000 }).catch(() => {});
     await entry.click({ timeout: 5_000 }).catch(() => {});
     if (!await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) await page.keyboard.press('Enter');
-    if (await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false) || attempt === 2) return;
+    const closed = await entry.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false);
+    const ran = !until || await until.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false);
+    if ((closed && ran) || attempt === 2) return;
   }
 }
