@@ -4,7 +4,7 @@
  * tensor holding one value); any other record goes whole through readTfEvents, so results match it.
  */
 import type { ParamValue } from '../types.ts';
-import { maskedCrc32c } from '../formats/crc32c.ts';
+import { dataChecks, headerChecks } from '../formats/crc32c.ts';
 import { readTfEvents } from '../formats/tfevents.ts';
 import type { Columns } from '../store/chunks.ts';
 
@@ -49,6 +49,8 @@ interface Key {
    * 2a L+2 0a L 0a n <tag> 15 (L = n + 7); undefined for a tag too long for one-byte lengths.
    */
   simple: Uint8Array | undefined;
+  /** simple's first and last four bytes as int32s, to turn most other tags away at once. */
+  head: number; tail: number;
 }
 
 function simpleSummary(tag: Uint8Array): Uint8Array | undefined {
@@ -56,6 +58,8 @@ function simpleSummary(tag: Uint8Array): Uint8Array | undefined {
   if (n > 110) return undefined;
   return Uint8Array.of(0x2a, n + 9, 0x0a, n + 7, 0x0a, n, ...tag, 0x15);
 }
+
+const int32At = (b: Uint8Array, at: number) => b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
 
 /** Finds a tag's series by its bytes, without decoding the text again (writers repeat a few tags). */
 class Keys {
@@ -81,33 +85,42 @@ class Keys {
   named(name: string, bytes = new TextEncoder().encode(name)): Key {
     let key = this.byName.get(name);
     if (!key) {
-      key = { bytes, name, series: new Series(), plugin: undefined, simple: simpleSummary(bytes) };
+      const simple = simpleSummary(bytes);
+      const head = simple ? int32At(simple, 0) : 0, tail = simple ? int32At(simple, simple.length - 4) : 0;
+      key = { bytes, name, series: new Series(), plugin: undefined, simple, head, tail };
       this.byName.set(name, key);
       this.list.push(key);
     }
     return key;
   }
 
-  /** The key whose simple summary b[s..e) is, byte for byte (the last one found is tried first). */
-  simple(b: Uint8Array, s: number, e: number): Key | undefined {
-    const n = this.list.length, len = e - s;
-    for (let k = 0; k < n && k < 16; k++) {
-      const i = (this.last + k) % n;
-      const t = this.list[i]!.simple;
-      if (t === undefined || t.length !== len) continue;
-      let j = 0;
-      while (j < len && t[j] === b[s + j]) j++;
-      if (j === len) { this.last = i; return this.list[i]!; }
+  /** The key whose simple summary view[s..e) is, byte for byte (the last one found is tried first). */
+  simple(b: Uint8Array, view: DataView, s: number, e: number): Key | undefined {
+    const list = this.list, n = list.length, len = e - s;
+    if (len < 7) return undefined;
+    const head = view.getInt32(s, true), tail = view.getInt32(e - 4, true);
+    for (let k = 0, i = this.last; k < n && k < 16; k++, i = i + 1 === n ? 0 : i + 1) {
+      const key = list[i]!;
+      if (key.head !== head || key.tail !== tail) continue;
+      const t = key.simple!;
+      if (t.length !== len) continue;
+      let j = 4;
+      while (j < len - 4 && t[j] === b[s + j]) j++;
+      if (j === len - 4) { this.last = i; return key; }
     }
     return undefined;
   }
 
-  /** The points gathered since the last take, per key; the buffers are kept for the next decode. */
-  take(prefix: string): [string, Columns][] {
+  /**
+   * The points gathered since the last take, per key; the buffers are kept for the next decode. `lend`:
+   * the columns are views of those buffers (no copy), good until the next decode.
+   */
+  take(prefix: string, lend: boolean): [string, Columns][] {
+    const cut = (a: Float64Array, n: number) => (lend ? a.subarray(0, n) : a.slice(0, n));
     return this.list.filter((k) => k.series.n > 0).map((k) => {
       const s = k.series, n = s.n;
       s.n = 0;
-      return [prefix + k.name, { steps: s.steps.slice(0, n), times: s.times.slice(0, n), values: s.values.slice(0, n) }];
+      return [prefix + k.name, { steps: cut(s.steps, n), times: cut(s.times, n), values: cut(s.values, n) }];
     });
   }
 }
@@ -119,10 +132,15 @@ class Keys {
 export class EventDecoder {
   private readonly keys = new Keys();
   private readonly prefix: string;
+  private readonly lend: boolean;
 
-  /** Keys get `prefix` (see tagPrefix). */
-  constructor(prefix = '') {
+  /**
+   * Keys get `prefix` (see tagPrefix). `lend`: a batch's columns are views of the decoder's buffers,
+   * good until the next decode (saves a copy when each batch is stored before the next is read).
+   */
+  constructor(prefix = '', { lend = false } = {}) {
     this.prefix = prefix;
+    this.lend = lend;
   }
 
   /**
@@ -131,7 +149,7 @@ export class EventDecoder {
    * checksum stops.
    */
   decode(bytes: Uint8Array): EventColumns {
-    return decode(bytes, this.keys, this.prefix);
+    return decode(bytes, this.keys, this.prefix, this.lend);
   }
 }
 
@@ -142,7 +160,7 @@ export const decodeEventColumns = (bytes: Uint8Array, prefix = '') => new EventD
 // kept in a module variable would be boxed anew at each change).
 const timeRange = new Float64Array(2);
 
-function decode(bytes: Uint8Array, keys: Keys, prefix: string): EventColumns {
+function decode(bytes: Uint8Array, keys: Keys, prefix: string, lend: boolean): EventColumns {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const problems: string[] = [];
   const n = bytes.length;
@@ -150,12 +168,13 @@ function decode(bytes: Uint8Array, keys: Keys, prefix: string): EventColumns {
   let params: { [key: string]: ParamValue } | undefined;
   timeRange[0] = Infinity; timeRange[1] = -Infinity;
   while (n - pos >= 12) {
-    if (view.getUint32(pos + 8, true) !== maskedCrc32c(bytes, pos, pos + 8, view)) { broken = true; break; }
-    const len = view.getUint32(pos + 4, true) * 2 ** 32 + view.getUint32(pos, true);
+    if (!headerChecks(view, pos)) { broken = true; break; }
+    const len = view.getInt32(pos, true); // an int32: offsets stay small ints (a double length makes every index a double)
+    if (len < 0 || view.getInt32(pos + 4, true) !== 0) break; // 2 GB or more: never whole in a slice
     const start = pos + 12;
     if (n - start < len + 4) break; // torn: wait for the rest
     const end = start + len;
-    if (view.getUint32(end, true) !== maskedCrc32c(bytes, start, end, view)) {
+    if (!dataChecks(view, start, end)) {
       problems.push(`bad data checksum in the record at byte ${pos}; skipped it`);
     } else if (!simpleEvent(bytes, view, start, end, keys) && !fastEvent(bytes, view, start, end, keys)) {
       const r = readTfEvents(bytes.subarray(0, end + 4), pos); // this record alone, at its real offsets
@@ -169,7 +188,7 @@ function decode(bytes: Uint8Array, keys: Keys, prefix: string): EventColumns {
     }
     pos = end + 4;
   }
-  return { batch: keys.take(prefix), consumed: pos, problems, broken, timeLo: timeRange[0]!, timeHi: timeRange[1]!, ...(params && { params }) };
+  return { batch: keys.take(prefix, lend), consumed: pos, problems, broken, timeLo: timeRange[0]!, timeHi: timeRange[1]!, ...(params && { params }) };
 }
 
 // Pending values of one record: added only when the whole record decoded.
@@ -182,16 +201,14 @@ const pendValues = new Float64Array(64);
  * false for any other record.
  */
 function simpleEvent(b: Uint8Array, view: DataView, start: number, end: number, keys: Keys): boolean {
-  if (b[start] !== 0x09 || b[start + 9] !== 0x10) return false;
-  let p = start + 10, step = 0, mul = 1, c: number;
-  do {
-    if (p >= end || mul > 2 ** 42) return false;
+  if (end - start < 22 || b[start] !== 0x09 || b[start + 9] !== 0x10) return false; // 22: the shortest such record
+  let p = start + 10, c = b[p++]!, step = c & 0x7f;
+  for (let mul = 128; c >= 0x80; mul *= 128) {
+    if (p >= end || mul > 2 ** 42) return false; // 8+ bytes: negative or past 2^53
     c = b[p++]!;
     step += (c & 0x7f) * mul;
-    mul *= 128;
-  } while (c >= 0x80);
-  if (b[p] !== 0x2a || end - p < 9) return false;
-  const key = keys.simple(b, p, end - 4);
+  }
+  const key = keys.simple(b, view, p, end - 4);
   if (!key) return false;
   const time = view.getFloat64(start + 1, true) * 1000;
   key.series.push(step, time, view.getFloat32(end - 4, true));

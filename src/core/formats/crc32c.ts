@@ -2,8 +2,8 @@
 
 const POLY = 0x82f63b78; // reversed 0x1EDC6F41
 
-// T[k * 256 + b]: the CRC of byte b followed by k zero bytes
-const T = new Uint32Array(16 * 256);
+// T[k * 256 + b]: the CRC of byte b followed by k zero bytes (signed: int32 all the way, no boxing)
+const T = new Int32Array(16 * 256);
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
@@ -16,18 +16,9 @@ for (let n = 0; n < 256; n++) {
   }
 }
 
-/**
- * CRC-32C of buf[start, end), as an unsigned 32-bit number. `view`, a DataView of buf's bytes (the same
- * offsets), lets it read four bytes at a time: pass one when checking many short records of one buffer.
- */
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length, view?: DataView): number {
-  if (!view) {
-    if (end - start < 64) return crc32cBytes(buf, start, end);
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  const v = view;
-  let c = ~0;
-  let i = start;
+/** The CRC register after buf[start, end), from ~0; not yet inverted. Reads four bytes at a time through `v`. */
+function update(v: DataView, i: number, end: number): number {
+  let c = -1;
   for (; i + 16 <= end; i += 16) {
     const a = c ^ v.getInt32(i, true), b = v.getInt32(i + 4, true), d = v.getInt32(i + 8, true), e = v.getInt32(i + 12, true);
     c = T[0xf00 + (a & 0xff)]! ^ T[0xe00 + ((a >>> 8) & 0xff)]! ^ T[0xd00 + ((a >>> 16) & 0xff)]! ^ T[0xc00 + (a >>> 24)]!
@@ -46,25 +37,45 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length, view?: Data
     c = T[0x300 + (a & 0xff)]! ^ T[0x200 + ((a >>> 8) & 0xff)]! ^ T[0x100 + ((a >>> 16) & 0xff)]! ^ T[a >>> 24]!;
     i += 4;
   }
-  for (; i < end; i++) c = T[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+  for (; i < end; i++) c = T[(c ^ v.getUint8(i)) & 0xff]! ^ (c >>> 8);
+  return c;
 }
 
-/** crc32c without a DataView: slice-by-8 over single bytes, for short inputs. */
-function crc32cBytes(buf: Uint8Array, start: number, end: number): number {
-  let c = ~0;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    const lo = c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
-    c = T[0x700 + (lo & 0xff)]! ^ T[0x600 + ((lo >>> 8) & 0xff)]! ^ T[0x500 + ((lo >>> 16) & 0xff)]! ^ T[0x400 + (lo >>> 24)]!
-      ^ T[0x300 + buf[i + 4]!]! ^ T[0x200 + buf[i + 5]!]! ^ T[0x100 + buf[i + 6]!]! ^ T[buf[i + 7]!]!;
-  }
-  for (; i < end; i++) c = T[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+const viewOf = (buf: Uint8Array) => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+
+/** TFRecord's mask of a CRC register (not yet inverted): invert, rotate right by 15, add a constant; as an int32. */
+const mask = (c: number) => ((((~c >>> 15) | (~c << 17)) + 0xa282ead8) | 0);
+
+/**
+ * CRC-32C of buf[start, end), as an unsigned 32-bit number. `view`, a DataView of buf's bytes (the same
+ * offsets), saves making one: pass one when checking many short records of one buffer.
+ */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length, view?: DataView): number {
+  return ~update(view ?? viewOf(buf), start, end) >>> 0;
 }
 
 /** The masked CRC TFRecord stores: rotate right by 15, plus a constant. */
 export function maskedCrc32c(buf: Uint8Array, start = 0, end = buf.length, view?: DataView): number {
-  const c = crc32c(buf, start, end, view);
-  return (((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0;
+  return mask(update(view ?? viewOf(buf), start, end)) >>> 0;
+}
+
+/** Whether the masked CRC of view[start, end) is the uint32 stored right after it (a TFRecord's data). */
+export function dataChecks(view: DataView, start: number, end: number): boolean {
+  return view.getInt32(end, true) === mask(update(view, start, end));
+}
+
+// The last TFRecord header (length lo, length hi, masked CRC) that checked out: records of one length repeat it.
+// It starts as the header of a length 0 (never all zeros, which would let a zeroed header through).
+const lastHeader = Int32Array.of(0, 0, mask(update(new DataView(new ArrayBuffer(8)), 0, 8)));
+
+/** Whether the masked CRC of a TFRecord header's uint64 length at `pos` is the uint32 stored after it. */
+export function headerChecks(view: DataView, pos: number): boolean {
+  const lo = view.getInt32(pos, true), hi = view.getInt32(pos + 4, true), stored = view.getInt32(pos + 8, true);
+  if (lo === lastHeader[0] && hi === lastHeader[1] && stored === lastHeader[2]) return true;
+  const a = ~lo;
+  const c = T[0x700 + (a & 0xff)]! ^ T[0x600 + ((a >>> 8) & 0xff)]! ^ T[0x500 + ((a >>> 16) & 0xff)]! ^ T[0x400 + (a >>> 24)]!
+    ^ T[0x300 + (hi & 0xff)]! ^ T[0x200 + ((hi >>> 8) & 0xff)]! ^ T[0x100 + ((hi >>> 16) & 0xff)]! ^ T[hi >>> 24]!;
+  if (stored !== mask(c)) return false;
+  lastHeader[0] = lo; lastHeader[1] = hi; lastHeader[2] = stored;
+  return true;
 }

@@ -4,7 +4,7 @@
  * and the hparams plugin's session start info (PyTorch's add_hparams, TF's hp.hparams) as params.
  */
 import type { ParamValue } from '../types.ts';
-import { maskedCrc32c } from './crc32c.ts';
+import { dataChecks, headerChecks } from './crc32c.ts';
 import { FIXED32, FIXED64, LEN, ProtoError, ProtoReader, VARINT } from './protobuf.ts';
 import type { ReadResult } from './types.ts';
 
@@ -31,7 +31,7 @@ export function readTfEvents(bytes: Uint8Array, offset = 0): TfEventsResult {
   let pos = offset;
   while (bytes.length - pos >= HEADER) {
     const lenLo = view.getUint32(pos, true), lenHi = view.getUint32(pos + 4, true);
-    if (view.getUint32(pos + 8, true) !== maskedCrc32c(bytes, pos, pos + 8, view)) {
+    if (!headerChecks(view, pos)) {
       out.problems.push(`bad length checksum at byte ${pos}; stopped reading`);
       break;
     }
@@ -39,7 +39,7 @@ export function readTfEvents(bytes: Uint8Array, offset = 0): TfEventsResult {
     const start = pos + HEADER;
     if (bytes.length - start < len + FOOTER) break; // torn: wait for the rest
     const end = start + len;
-    if (view.getUint32(end, true) !== maskedCrc32c(bytes, start, end, view)) {
+    if (!dataChecks(view, start, end)) {
       out.problems.push(`bad data checksum in the record at byte ${pos}; skipped it`);
     } else {
       try {

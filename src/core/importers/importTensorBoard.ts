@@ -74,7 +74,7 @@ export async function importTensorBoard(store: Store, dir: string, options: Impo
     let lo = run?.startedAt ?? Infinity, hi = run?.endedAt ?? -Infinity, added = 0;
     for (const file of files) {
       const source = `import:${relative(runDir, file).split(sep).join('/')}`;
-      const decoder = new EventDecoder(tagPrefix(file));
+      const decoder = new EventDecoder(tagPrefix(file), { lend: true }); // each slice is stored before the next is read
       let offset = run ? store.offset(run.id, source) : 0;
       for (;;) {
         let slice;

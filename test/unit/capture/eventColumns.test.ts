@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeEventColumns } from '../../../src/core/capture/eventColumns.ts';
+import { EventDecoder, decodeEventColumns } from '../../../src/core/capture/eventColumns.ts';
 import { groupPoints } from '../../../src/core/capture/columns.ts';
 import { readTfEvents } from '../../../src/core/formats/tfevents.ts';
+import { maskedCrc32c } from '../../../src/core/formats/crc32c.ts';
 import {
   DT, concat, encodeTfEvent, eventFile, fString, fVarint, float32, frameRecord, histogramValue, imageValue, simpleValue, summaryEvent,
   tensorValue, textValue,
@@ -68,4 +69,45 @@ test('the column decoder: bad data checksum skipped, torn record left, bad lengt
   const stopped = decodeEventColumns(concat([good, lenBad, after]));
   assert.equal(stopped.broken, true);
   assert.equal(stopped.consumed, good.length);
+});
+
+test('steps near the fast path\'s varint limit, and tags of one length, match readTfEvents', () => {
+  const steps = [0, 127, 128, 2 ** 42 - 1, 2 ** 42, 2 ** 49 - 1, 2 ** 49, 2 ** 53 - 1];
+  const events = steps.flatMap((step, i) => [
+    encodeTfEvent({ step, wallTime: T0 + i, scalars: { abcd: i, abce: -i, bbcd: NaN, '': Infinity }, mode: 'simple' }),
+    ...Object.entries({ bbcd: NaN, abcd: i, abce: 0.5, '': -Infinity }).map(([k, v]) => encodeTfEvent({ step, wallTime: T0 + i, scalars: { [k]: v }, mode: 'simple' })),
+  ]);
+  const bytes = eventFile(events);
+  const fast = decodeEventColumns(bytes);
+  assert.deepEqual(fast.batch, groupPoints(readTfEvents(bytes).points));
+  assert.deepEqual([...fast.batch.find(([k]) => k === 'abce')![1].steps], steps.flatMap((s) => [s, s]));
+  assert.ok(fast.batch.find(([k]) => k === 'bbcd')![1].values.every((v) => Number.isNaN(v)));
+});
+
+test('lent columns hold the same points as copied ones, slice after slice', () => {
+  const bytes = eventFile(Array.from({ length: 3000 }, (_, i) => encodeTfEvent({ step: i, wallTime: T0 + i, scalars: { [`k${i % 3}`]: i / 7 }, mode: 'simple' })));
+  const copy = new EventDecoder('p/'), lent = new EventDecoder('p/', { lend: true });
+  for (let at = 0, round = 0; at < bytes.length; round++) {
+    const slice = bytes.subarray(at, at + 10_000);
+    const a = copy.decode(slice), b = lent.decode(slice);
+    assert.deepEqual(b.batch.map(([k, c]) => [k, [...c.steps], [...c.times], [...c.values]]), a.batch.map(([k, c]) => [k, [...c.steps], [...c.times], [...c.values]]), `slice ${round}`);
+    assert.equal(b.consumed, a.consumed);
+    assert.ok(a.consumed > 0);
+    at += a.consumed;
+  }
+});
+
+test('a record of 4 GB or more is left unread like a torn one, by both decoders', () => {
+  const good = eventFile([encodeTfEvent({ step: 1, wallTime: T0, scalars: { a: 1 }, mode: 'simple' })]);
+  const huge = new Uint8Array(40);
+  const v = new DataView(huge.buffer);
+  v.setUint32(0, 5, true);
+  v.setUint32(4, 1, true); // 2^32 + 5 bytes
+  v.setUint32(8, maskedCrc32c(huge, 0, 8), true);
+  const bytes = concat([good, huge]);
+  const fast = decodeEventColumns(bytes), slow = readTfEvents(bytes);
+  assert.equal(fast.consumed, good.length);
+  assert.equal(slow.consumed, good.length);
+  assert.equal(fast.broken, false);
+  assert.deepEqual(fast.problems, []);
 });
