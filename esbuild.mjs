@@ -43,6 +43,9 @@ const nodeBundle = (entryPoints) => ({
 /** The ingest worker thread (see src/core/ingest/ingestWorker.ts): its own bundle, loaded by the extension. */
 const ingestWorker = nodeBundle({ ingestWorker: 'src/core/ingest/ingestWorker.ts' });
 
+/** The task worker thread (see src/core/tasks/taskWorker.ts): dataset hashing and imports, off the editor's thread. */
+const taskWorker = nodeBundle({ taskWorker: 'src/core/tasks/taskWorker.ts' });
+
 /** The `runlens` command line (package.json `bin`): Node only, on the same store. */
 const cli = nodeBundle({ cli: 'src/cli/runlens.ts' });
 
@@ -73,7 +76,7 @@ const integration = {
   mainFields: ['module', 'main'],
 };
 
-const configs = [extension, ingestWorker, cli];
+const configs = [extension, ingestWorker, taskWorker, cli];
 if (Object.keys(webviewEntries).length) configs.push(webviews);
 if (withTests && existsSync('test/integration/index.ts')) configs.push(integration);
 

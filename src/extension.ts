@@ -97,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     ...registerModelCommands({ scopes, log }),
     registerGateCommand({ scopes, log }),
     ...registerSweepCommands({ scopes, log }),
-    ...registerImportCommands({ scopes, log }),
+    ...registerImportCommands({ scopes, log, extensionPath: context.extensionPath }),
     ...registerExportCommands({ scopes, selection, filter, log }),
     registerPatchDocuments(scopes),
     hparamLenses,

@@ -1,21 +1,29 @@
 import * as vscode from 'vscode';
 import type { Store } from '../core/store/store.ts';
 import type { StoredDataset } from '../core/store/provenanceRepository.ts';
-import { hashRunDatasets } from '../core/provenance/runDatasets.ts';
+import { runTask } from '../core/tasks/taskClient.ts';
 
 const QUIET_MS = 500;
 const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);
 
+export interface HashDatasetsOptions {
+  /** The task worker's script (taskScript(extensionPath)); without one, they are hashed on this thread. */
+  script?: string | URL;
+  /** A file that got no profile, or why the worker could not be used. Default console.warn. */
+  warn?: (message: string) => void;
+}
+
 /**
- * Hashes the declared datasets (paths relative to `cwd`), profiling their CSV and TSV files as they are
- * read. Quick hashes stay silent; one that takes longer shows a progress notification that can cancel it
- * (then no run is started).
+ * Hashes the declared datasets (paths relative to `cwd`) in the task worker, profiling their CSV and TSV
+ * files as they are read. Quick hashes stay silent; one that takes longer shows a progress notification
+ * that can cancel it (then no run is started).
  */
-export async function hashDatasets(store: Store, paths: string[], cwd: string, warn: (message: string) => void = console.warn): Promise<StoredDataset[]> {
+export async function hashDatasets(store: Store, paths: string[], cwd: string, options: HashDatasetsOptions = {}): Promise<StoredDataset[]> {
   if (!paths.length) return [];
+  const warn = options.warn ?? console.warn;
   const abort = new AbortController();
   let report: ((done: number, total: number) => void) | undefined;
-  const work = hashRunDatasets(store, paths, cwd, { signal: abort.signal, onProgress: (done, total) => report?.(done, total), warn });
+  const work = runTask(options.script, store, { kind: 'hash', paths, cwd }, { signal: abort.signal, onProgress: (done, total) => report?.(done, total), warn, log: warn });
   const finished = await Promise.race([work.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), QUIET_MS))]);
   if (!finished) {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RunLens: hashing datasets', cancellable: true },

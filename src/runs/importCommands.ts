@@ -2,9 +2,8 @@ import * as vscode from 'vscode';
 import { existsSync, statSync } from 'node:fs';
 import { type FolderScopes, scopedCommands } from '../folders.ts';
 import type { ImportReport } from '../core/importers/report.ts';
-import { importMlflowFrom } from '../core/importers/importMlflow.ts';
 import { findMlflowStore } from '../core/importers/mlflowSource.ts';
-import { importTensorBoard } from '../core/importers/importTensorBoard.ts';
+import { runTask, taskScript } from '../core/tasks/taskClient.ts';
 import { guardedCommands } from '../commands.ts';
 
 export type ImportKind = 'mlflow' | 'tensorboard';
@@ -12,15 +11,18 @@ export type ImportKind = 'mlflow' | 'tensorboard';
 export interface ImportCommandDeps {
   scopes: FolderScopes;
   log: vscode.LogOutputChannel;
+  /** Where dist/taskWorker.js is: the import runs in that worker thread. */
+  extensionPath: string;
 }
 
 /**
  * "RunLens: Import Runs…": MLflow (a database file, a sqlite:/// URI, an mlruns folder) or a
  * TensorBoard log folder. Importing only reads those files and writes to the store, so it is
- * allowed in untrusted workspaces too.
+ * allowed in untrusted workspaces too. The import runs in the task worker, on its own connection.
  */
 export function registerImportCommands(deps: ImportCommandDeps): vscode.Disposable[] {
   const { scopes, log } = deps;
+  const script = taskScript(deps.extensionPath);
   const scoped = scopedCommands(scopes, guardedCommands(log));
   return [
     scoped('runlens.importRuns', async ({ store, folder }, source?: string | vscode.Uri, kind?: ImportKind) => {
@@ -40,7 +42,7 @@ export function registerImportCommands(deps: ImportCommandDeps): vscode.Disposab
             shown = done;
           },
         };
-        return picked.kind === 'mlflow' ? importMlflowFrom(s, picked.source, options) : importTensorBoard(s, picked.source, options);
+        return runTask(script, s, { kind: 'import', from: picked.kind, source: picked.source }, { ...options, log: (m) => log.warn(m) });
       }));
       const summary = importSummary(report);
       log.info(`Import from ${picked.source} (${name}): ${summary}`);

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { StdoutParser } from '../core/ingest/stdoutParser.ts';
 import { captureProvenance } from '../core/runs/captureProvenance.ts';
 import { hashDatasets } from './hashDatasets.ts';
+import { taskScript } from '../core/tasks/taskClient.ts';
 import { ArtifactCollector } from '../core/artifacts/collector.ts';
 import { redactEnv } from '../core/provenance/environment.ts';
 import type { Store } from '../core/store/store.ts';
@@ -227,7 +228,7 @@ export class RunController implements vscode.Disposable {
   private async captured(store: Store, req: StartRequest): Promise<LaunchRequest> {
     const env = runEnvironment({ ...process.env, ...req.spec.env }, join(this.extensionPath, 'media', 'python'), delimiter);
     const spec = { ...req.spec, env };
-    const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd, (m) => this.log.warn(m))]);
+    const [captured, datasets] = await Promise.all([captureProvenance(store, spec), hashDatasets(store, req.datasets ?? [], spec.cwd, { script: taskScript(this.extensionPath), warn: (m) => this.log.warn(m) })]);
     const tags = captured.noGit ? { ...req.tags, 'runlens.git': `no git: ${captured.noGit}` } : req.tags;
     captured.provenance.launchEnv = redactEnv(req.spec.env ?? {});
     return { ...req, tags, spec, git: captured.git, provenance: captured.provenance, datasets };

@@ -14,7 +14,8 @@ import * as vscode from 'vscode';
 import type { RunLensApi } from '../../src/extension.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import { hashDatasets } from '../../src/runs/hashDatasets.ts';
-import { activate, eventually, measured, runEnded, withLog, workspaceDir } from './util.ts';
+import { taskScript } from '../../src/core/tasks/taskClient.ts';
+import { EXTENSION_ID, activate, eventually, measured, runEnded, withLog, workspaceDir } from './util.ts';
 
 const STEPS = 5_000_000; // × 2 keys: 10,000,000 points
 const DATASET_MB = 1024;
@@ -164,8 +165,9 @@ export function registerResponsivenessTests(): void {
         const sha256 = (await promisify(execFile)('sha256sum', [file])).stdout.split(' ')[0];
         const want = { path: 'data.bin', kind: 'file', bytes: DATASET_MB << 20, digest: sha256 };
         const store = api.store.require();
+        const script = taskScript(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath);
         // the hashing path Start Run takes (with its progress notification), on its own
-        const alone = await withLog(api, () => delayDuring(() => api.store.writeSteps([], (s) => hashDatasets(s, ['data.bin'], dir))));
+        const alone = await withLog(api, () => delayDuring(() => api.store.writeSteps([], (s) => hashDatasets(s, ['data.bin'], dir, { script }))));
         record('hash1Gb', alone);
         const [hashed] = alone.result;
         assert.deepEqual({ path: hashed!.path, kind: hashed!.kind, bytes: hashed!.bytes, digest: hashed!.digest }, want);

@@ -44,6 +44,14 @@ test('repository, bugs and homepage name the same repository, and packaging chec
   for (const file of ['LICENSE', 'CHANGELOG.md']) assert.ok(manifest.files.includes(file), `"files" lists ${file}`);
 });
 
+test('every worker thread the extension starts ships in the VSIX ("files" lists its bundle)', () => {
+  // esbuild.mjs bundles each src/core/**/<name>Worker.ts as dist/<name>Worker.js; a missing one falls back to the editor's thread
+  const build = readFileSync(join(root, 'esbuild.mjs'), 'utf8');
+  const workers = [...build.matchAll(/nodeBundle\(\{ (\w+Worker): 'src\/core\/[\w/]+\.ts' \}\)/g)].map((m) => m[1]);
+  assert.deepEqual(workers.sort(), ['ingestWorker', 'taskWorker']);
+  for (const w of workers) assert.ok(manifest.files.includes(`dist/${w}.js`), `"files" lists dist/${w}.js`);
+});
+
 test('the walkthrough teaches the five steps, each with a button for a real command and its own small image', () => {
   const walkthroughs: { id: string; steps: Step[] }[] = manifest.contributes.walkthroughs ?? [];
   assert.equal(walkthroughs.length, 1);

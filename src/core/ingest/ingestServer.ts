@@ -1,10 +1,9 @@
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { Store } from '../store/store.ts';
 import type { OpenOptions } from '../store/database.ts';
 import { RunMonitor } from '../runs/runMonitor.ts';
 import { StdoutParser } from './stdoutParser.ts';
+import { yieldCpu } from '../tasks/yieldCpu.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './ingestProtocol.ts';
 
 /** Time between two ticks while a tick stores points (a burst is taken in slices, back to back). */
@@ -16,18 +15,6 @@ const SAME_PROCESS: OpenOptions = { alreadyOpen: true };
 export interface ServeHooks {
   /** Called with the worker's store once it is open (the fault tests inject store faults here). */
   opened?: (store: Store) => void;
-}
-
-/**
- * Background work: on Linux, where the nice value is per thread, this thread takes nice 10, so the
- * editor's thread (and the run itself) win the CPU when it is short. Elsewhere nothing changes.
- */
-function yieldCpu(): void {
-  try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
-  } catch {
-    // not Linux, or not allowed: the default priority
-  }
 }
 
 /** The worker's side: answers the messages of one window's WorkerIngest on `port` (see ingestProtocol.ts). */
