@@ -32,6 +32,7 @@ function value(rnd: Rnd, kind: string, i: number, prev: number): number {
     case 'denormal': return fromBits(rnd() * 2 ** 32, rnd() * 0x100000) * (rnd() < 0.5 ? -1 : 1);
     case 'repeat': return rnd() < 0.9 && i > 0 ? prev : pick(rnd, [1, NaN, -0, 0.5, 1e308]);
     case 'float32': return Math.fround((rnd() - 0.5) * 10 ** int(rnd, -30, 30));
+    case 'noisy': return Math.fround(0.7 * (1 + 0.04 * (rnd() + rnd() + rnd() - 1.5))); // a float32 loss: Rice coded in blocks
     case 'decimal': return Math.round((rnd() - 0.5) * 1e6) / 10 ** int(rnd, 0, 8);
     case 'int': return Math.round((rnd() - 0.5) * 2 ** int(rnd, 1, 54));
     case 'smooth': return Math.cos(i / 100) * 1e-3;
@@ -44,8 +45,8 @@ function value(rnd: Rnd, kind: string, i: number, prev: number): number {
 }
 
 const EXTREMES = [2 ** 53, -(2 ** 53), 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 52 + 1, -(2 ** 52) - 3, 0, 1];
-const KINDS = ['extremes', 'bits', 'special', 'denormal', 'repeat', 'float32', 'decimal', 'int', 'smooth', 'clock', 'steps', 'mixed'];
-const SIZES = [0, 1, 2, 3, 4, 5, 31, 32, 33, 34, 63, 64, 65, 255, 256, 257, 511, 512, CHUNK_SIZE - 1, CHUNK_SIZE];
+const KINDS = ['extremes', 'bits', 'special', 'denormal', 'repeat', 'float32', 'noisy', 'decimal', 'int', 'smooth', 'clock', 'steps', 'mixed'];
+const SIZES = [0, 1, 2, 3, 4, 5, 31, 32, 33, 34, 63, 64, 65, 127, 128, 129, 130, 255, 256, 257, 511, 512, CHUNK_SIZE - 1, CHUNK_SIZE];
 
 function series(rnd: Rnd, n: number): { cols: Columns; desc: string } {
   const kinds = [pick(rnd, KINDS), pick(rnd, KINDS), pick(rnd, KINDS)];
@@ -60,9 +61,13 @@ function series(rnd: Rnd, n: number): { cols: Columns; desc: string } {
   return { cols, desc: `n=${n} steps=${kinds[0]} times=${kinds[1]} values=${kinds[2]}` };
 }
 
+/** The format bytes seen: both versions must be (2 when a column is Rice coded in blocks). */
+const formats = new Set<number>();
+
 function assertRoundTrip(cols: Columns, desc: string): Buffer {
   const blob = encodeChunk(cols);
-  assert.equal(blob[0], 1, `${desc}: the blob starts with its format byte`);
+  assert.ok(blob[0] === 1 || blob[0] === 2, `${desc}: the blob starts with its format byte`);
+  formats.add(blob[0]!);
   assert.ok(!isRaw(blob), `${desc}: a compressed blob never looks like the raw layout`);
   const back = decodeChunk(blob);
   for (const k of ['steps', 'times', 'values'] as const) {
@@ -87,6 +92,7 @@ test('random and adversarial series round-trip bit for bit at every size around 
     }
   }
   assert.ok(cases >= 800);
+  assert.deepEqual([...formats].sort(), [1, 2], 'both format versions were written');
 });
 
 test('a part of the chunk encoded before, encoded again with its codings, round-trips too; so does any series after any other', () => {
@@ -163,8 +169,8 @@ test('a cut, lengthened or unknown blob is refused, never read as other points',
     const longer = Buffer.concat([blob, Buffer.from([7])]);
     if (longer.length % 24 !== 0) assert.throws(() => decodeChunk(longer), /bytes after its points/, `${desc}: a byte too many`);
     const newer = Buffer.from(blob);
-    newer[0] = 2;
-    assert.throws(() => decodeChunk(newer), /format 2 is unknown/);
+    newer[0] = 3;
+    assert.throws(() => decodeChunk(newer), /format 3 is unknown/);
   }
 });
 

@@ -7,6 +7,8 @@
  * - xor: Gorilla XOR of the bit patterns (codecXor);
  * - raw: 8 bytes a value.
  * Every mapping is checked value by value while encoding, so decoding gives back every bit.
+ * Version 2 is version 1 where a Rice coded column of order 0 may be written in blocks, with each block's
+ * min and max beside it (codecRice.ts): charts read those instead of decoding (codecRiceRuns.ts). Both are read.
  * Version 0 (before this format): n steps, n times, n values as float64 with no header. Its length is
  * always a multiple of 24; a version 1 blob never is (a pad byte is added when it would be).
  */
@@ -14,12 +16,15 @@ import { Reader, Writer } from './codecBits.ts';
 import { type IntPlan, readInts, writeInts } from './codecInts.ts';
 import { POW10, binaryScale, decimalScale, mapped, planMapped } from './codecScale.ts';
 import { readXor, writeXor } from './codecXor.ts';
-import { readRiceRuns } from './codecRice.ts';
+import { blocked } from './codecRice.ts';
+import { readRiceRuns } from './codecRiceRuns.ts';
 import type { Columns } from './chunks.ts';
 
 export const FORMAT = 1;
+/** Version 2: version 1, and a Rice coded column may be written in blocks (tag bit BLOCKS, codecRice.ts). */
+export const FORMAT_BLOCKS = 2;
 
-const RAW = 0, BINARY = 1, DECIMAL = 2, XOR = 3;
+const RAW = 0, BINARY = 1, DECIMAL = 2, XOR = 3, RICE = 16, BLOCKS = 32;
 /** Above this many bits a value, ints also try the other codings. */
 const GOOD_ENOUGH = 28;
 
@@ -35,6 +40,7 @@ export function encodeChunk(c: Columns, again = false): Buffer {
   if (c.steps.length !== n || c.times.length !== n) throw new RangeError('steps, times and values differ in length');
   const w = writer;
   w.at = 0;
+  inBlocks = false;
   encodeColumn(w, c.steps, n, chosen[0]!, again);
   const stepsEnd = w.at;
   encodeColumn(w, c.times, n, chosen[1]!, again);
@@ -42,7 +48,7 @@ export function encodeChunk(c: Columns, again = false): Buffer {
   encodeColumn(w, c.values, n, chosen[2]!, again);
   const head = header;
   head.at = 0;
-  head.byte(FORMAT);
+  head.byte(inBlocks ? FORMAT_BLOCKS : FORMAT);
   head.varint(n);
   head.varint(stepsEnd);
   head.varint(timesEnd - stepsEnd);
@@ -63,7 +69,7 @@ export function decodeChunk(b: Uint8Array, skip?: 'steps' | 'times' | 'x', into?
   if (isRaw(b)) return decodeRaw(b);
   const r = new Reader(b, b.length);
   const version = r.byte();
-  if (version !== FORMAT) throw new RangeError(`chunk blob format ${version} is unknown`);
+  if (version !== FORMAT && version !== FORMAT_BLOCKS) throw new RangeError(`chunk blob format ${version} is unknown`);
   const n = r.varint();
   if (n > 1 << 24) throw new RangeError('chunk blob has a bad point count');
   const stepsLength = r.varint(), timesLength = r.varint();
@@ -109,14 +115,15 @@ export function valueRuns(ask: RunsAsk): void {
   ask.n = -1;
   if (isRaw(b)) return;
   const r = new Reader(b, b.length);
-  if (r.byte() !== FORMAT) return;
+  const version = r.byte();
+  if (version !== FORMAT && version !== FORMAT_BLOCKS) return;
   const n = r.varint();
   if (n > 1 << 24) return;
   r.skip(r.varint() + r.varint());
   const tag = r.byte(), scale = r.svarint();
   // order 0, Rice, no exceptions, and 2^-scale a normal number, which maps no integer but 0 to 0
-  if (tag !== (BINARY | 16) || r.varint() !== 0 || !(scale >= -900 && scale <= 1000)) return;
-  if (!readRiceRuns(r, n, ask.cuts, ask.runs, ask.out)) return;
+  if ((tag & ~BLOCKS) !== (BINARY | RICE) || r.varint() !== 0 || !(scale >= -900 && scale <= 1000)) return;
+  if (!readRiceRuns(r, n, ask.cuts, ask.runs, ask.out, (tag & BLOCKS) !== 0)) return;
   if (r.at < b.length - 1 || (r.at === b.length - 1 && b[r.at] !== 0)) throw new RangeError('chunk blob has bytes after its points');
   const mul = 2 ** -scale; // exact, and in the same order as the values
   for (let j = 0; j < 3 * ask.runs; j++) ask.out[j] = ask.out[j]! * mul;
@@ -130,7 +137,8 @@ export function valueRuns(ask: RunsAsk): void {
 export function stepProgression(b: Uint8Array): [first: number, d: number] | undefined {
   if (isRaw(b)) return undefined;
   const r = new Reader(b, b.length);
-  if (r.byte() !== FORMAT) return undefined;
+  const version = r.byte();
+  if (version !== FORMAT && version !== FORMAT_BLOCKS) return undefined;
   const n = r.varint();
   r.varint();
   r.varint();
@@ -185,6 +193,8 @@ const trial = new Writer(8192);
 interface Choice { mode: number; scale: number; order: number }
 const chosen: Choice[] = [0, 1, 2].map(() => ({ mode: -1, scale: 0, order: 0 }));
 const PROGRESSION = 4; // a mode of Choice only: written as BINARY
+/** Whether a column of the chunk being encoded is written in blocks (then the chunk is of version 2). */
+let inBlocks = false;
 
 function encodeColumn(w: Writer, col: Float64Array, n: number, choice: Choice, again: boolean): void {
   const hint = again ? choice.mode : -1;
@@ -231,7 +241,9 @@ function encodeColumn(w: Writer, col: Float64Array, n: number, choice: Choice, a
   choice.order = bestPlan?.order ?? 0;
   if (best === BINARY || best === DECIMAL) {
     if (planned !== best) bestPlan = planMapped(col, n, best === BINARY, bestScale, bestPlan!.order)!;
-    w.byte(best | (bestPlan!.order << 2) | (bestPlan!.rice ? 16 : 0));
+    const blocks = bestPlan!.rice && blocked(bestPlan!.order, n);
+    inBlocks ||= blocks;
+    w.byte(best | (bestPlan!.order << 2) | (bestPlan!.rice ? RICE : 0) | (blocks ? BLOCKS : 0));
     w.svarint(bestScale);
     w.varint(mapped.exceptions.length);
     let prev = -1;
@@ -289,7 +301,9 @@ function decodeColumn(r: Reader, out: Float64Array, n: number): void {
     const from = r.at;
     for (let j = 0; j < count; j++) { r.varint(); r.skip(8); } // exceptions: read after the integers
     // integer * 2^-k, or integer / 10^d: exactly what encoding checked
-    readInts(r, out, n, (tag >>> 2) & 3, (tag & 16) !== 0, mode === BINARY ? 2 ** -scale : 1, mode === BINARY ? 1 : POW10[scale]!);
+    const order = (tag >>> 2) & 3, rice = (tag & RICE) !== 0, blocks = (tag & BLOCKS) !== 0;
+    if (tag >= 64 || (blocks && !(rice && blocked(order, n)))) throw new RangeError('chunk blob has a bad column header');
+    readInts(r, out, n, order, rice, mode === BINARY ? 2 ** -scale : 1, mode === BINARY ? 1 : POW10[scale]!, blocks);
     if (count > 0) {
       const end = r.at;
       r.at = from;

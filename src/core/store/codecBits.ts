@@ -86,6 +86,11 @@ export class Writer {
     this.used = w - free;
   }
 
+  /** Bits written so far, those of an unended bit stream included. */
+  bitAt(): number {
+    return this.at * 8 + this.used;
+  }
+
   /** Ends a bit stream: its last bits padded to a whole byte. */
   endBits(): void {
     this.room(4);

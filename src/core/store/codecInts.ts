@@ -5,7 +5,7 @@
  * outlier widens one block only) or Rice coding (codecRice.ts), whichever is smaller.
  */
 import { peek32, type Reader, type Writer } from './codecBits.ts';
-import { readRice, riceCost, writeRice } from './codecRice.ts';
+import { blocked, readRice, riceCost, writeRice } from './codecRice.ts';
 
 export const BLOCK = 32;
 const LIMIT = 2 ** 53;
@@ -68,6 +68,8 @@ export function planInts(x: Float64Array, n: number, only?: number): IntPlan {
 /** Rice or bit packing for the residuals of `order`, given bit packing's size. */
 function packing(r: Float64Array, n: number, order: number, packedBits: number, firsts: number): { rice: boolean; bits: number } {
   if (packedBits <= 16 + 2 * n) return { rice: false, bits: packedBits }; // Rice takes a bit a value at least
+  // Rice's block table (codecRice.ts) is left out: it costs more bytes than bit packing at times, but
+  // charts read blocked Rice fastest
   const riceBits = firsts + riceCost(r, order * n + order, order * n + n);
   return riceBits < packedBits ? { rice: true, bits: riceBits } : { rice: false, bits: packedBits };
 }
@@ -103,7 +105,7 @@ export function writeInts(w: Writer, n: number, plan: IntPlan): void {
   for (let j = 0; j < order; j++) w.svarint(row[j * n + j]!); // the leading diagonal
   if (order >= n) return;
   if (plan.rice) {
-    writeRice(w, n - order);
+    writeRice(w, n - order, blocked(order, n - order));
     return;
   }
   const min = mins[order]!, base = order * Math.ceil(n / BLOCK);
@@ -154,15 +156,18 @@ export function writeInts(w: Writer, n: number, plan: IntPlan): void {
   w.at = at;
 }
 
-/** Reads n integers written by writeInts into x, each stored as integer * mul / div (the column's scale). */
-export function readInts(r: Reader, x: Float64Array, n: number, order: number, rice: boolean, mul = 1, div = 1): void {
+/**
+ * Reads n integers written by writeInts into x, each stored as integer * mul / div (the column's scale);
+ * `inBlocks`: Rice coded in blocks (codecRice.ts).
+ */
+export function readInts(r: Reader, x: Float64Array, n: number, order: number, rice: boolean, mul = 1, div = 1, inBlocks = false): void {
   for (let j = 0; j < order && j < n; j++) x[j] = r.svarint();
   if (order === 0 && rice && div === 1 && n > 0) {
-    readRice(r, x, 0, n, mul); // scaled as read: (x * mul) / 1 is x * mul
+    readRice(r, x, 0, n, mul, inBlocks); // scaled as read: (x * mul) / 1 is x * mul
     return;
   }
   if (order < n) {
-    if (rice) readRice(r, x, order, n);
+    if (rice) readRice(r, x, order, n, 1, inBlocks);
     else readPacked(r, x, n, order);
   }
   undoDifferences(x, n, order);

@@ -4,9 +4,9 @@
  * Near the entropy of bell-shaped noise (clock jitter, a noisy loss), where bit packing spends about a bit
  * more a value on the block's extremes.
  */
-import { peek32, type Reader, type Writer } from './codecBits.ts';
+import { type Reader, Writer, peek32 } from './codecBits.ts';
 
-const ESCAPE = 20;
+export const ESCAPE = 20;
 const LIMIT = 2 ** 52;
 const TWO32 = 4294967296;
 
@@ -59,14 +59,70 @@ export function riceCost(row: Float64Array, from: number, to: number): number {
   return best + 8 * 9;
 }
 
-/** Writes the residuals riceCost last looked at. */
-export function writeRice(w: Writer, m: number): void {
-  const { center, k, width } = rice;
+/**
+ * A column of more than BLOCK values (order 0) is written in blocks, with a table before its stream: log2 of
+ * the block size, then per block the bits it takes and the smallest and largest residual (the largest as its
+ * distance from the smallest), then the last residual. A chart bucket that covers a whole block reads it
+ * from the table (codecRiceRuns.ts), so only the blocks at bucket edges are decoded.
+ */
+const LOG_BLOCK = 6;
+const BLOCK = 1 << LOG_BLOCK;
+
+/** Whether m residuals of order `order` are written in blocks. */
+export const blocked = (order: number, m: number) => order === 0 && m > BLOCK;
+
+/** Writes the residuals riceCost last looked at, in blocks when `inBlocks`. */
+export function writeRice(w: Writer, m: number, inBlocks = false): void {
+  const { center } = rice;
   w.svarint(center);
-  w.byte(k);
-  w.byte(width);
+  w.byte(rice.k);
+  w.byte(rice.width);
+  if (!inBlocks) {
+    writeStream(w, 0, m);
+    w.endBits();
+    return;
+  }
+  // the stream first, then its table (a few bytes) put before it
+  const t = tableWriter, start = w.at;
+  t.at = 0;
+  t.byte(LOG_BLOCK);
+  const small = rice.width <= 31; // every z an int32
+  for (let from = 0, bit = 8 * start; from < m; from += BLOCK) {
+    const to = Math.min(m, from + BLOCK);
+    writeStream(w, from, to);
+    let lo = Infinity, hi = -Infinity;
+    for (let i = from; i < to; i++) {
+      const z = zs[i]!;
+      let d: number; // zigzag undone
+      if (small) d = ((z >>> 1) ^ -(z & 1)) | 0;
+      else {
+        const half = Math.floor(z / 2);
+        d = half * 2 === z ? half : -half - 1;
+      }
+      lo = Math.min(lo, d);
+      hi = Math.max(hi, d);
+    }
+    t.varint(w.bitAt() - bit);
+    bit = w.bitAt();
+    t.svarint(lo);
+    t.varint(hi - lo);
+  }
+  const z = zs[m - 1]!, half = Math.floor(z / 2);
+  t.svarint(half * 2 === z ? half : -half - 1);
+  w.endBits();
+  w.room(t.at);
+  w.bytes.copyWithin(start + t.at, start, w.at);
+  w.bytes.set(t.result(), start);
+  w.at += t.at;
+}
+
+const tableWriter = new Writer(256);
+
+/** Writes zs[from..to) into the bit stream. */
+function writeStream(w: Writer, from: number, to: number): void {
+  const { k, width } = rice;
   const div = 2 ** k, mask = k === 0 ? 0 : (1 << k) - 1;
-  for (let i = 0; i < m; i++) {
+  for (let i = from; i < to; i++) {
     const z = zs[i]!;
     const q = Math.floor(z / div);
     if (q < ESCAPE) {
@@ -85,13 +141,35 @@ export function writeRice(w: Writer, m: number): void {
       }
     }
   }
-  w.endBits();
+}
+
+/** A block table as read (see writeRice): block t's stream is bits at[t]..at[t + 1], its integers lo[t]..hi[t]. */
+export const table = { log: 0, blocks: 0, at: new Float64Array(64), lo: new Float64Array(64), hi: new Float64Array(64), last: 0 };
+
+/** Reads the block table of m residuals around `center` (their integers are center + residual). */
+export function readTable(r: Reader, m: number, center: number): void {
+  const log = r.byte();
+  if (log < 4 || log > 16) throw new RangeError('chunk blob has a bad block table');
+  const blocks = Math.ceil(m / (1 << log));
+  const t = table;
+  if (t.at.length <= blocks) [t.at, t.lo, t.hi] = [new Float64Array(blocks + 1), new Float64Array(blocks), new Float64Array(blocks)];
+  t.log = log;
+  t.blocks = blocks;
+  t.at[0] = 0;
+  for (let j = 0; j < blocks; j++) {
+    t.at[j + 1] = t.at[j]! + r.varint();
+    t.lo[j] = center + r.svarint();
+    t.hi[j] = t.lo[j]! + r.varint();
+  }
+  t.last = center + r.svarint();
+  if (t.at[blocks]! > 8 * (r.length - r.at)) throw new RangeError('chunk blob has a bad block table');
 }
 
 /** Reads residuals written by writeRice into x[from..to), each times `mul` (exact: a power of two, or 1). */
-export function readRice(r: Reader, x: Float64Array, from: number, to: number, mul = 1): void {
+export function readRice(r: Reader, x: Float64Array, from: number, to: number, mul = 1, inBlocks = false): void {
   const center = r.svarint(), k = r.byte(), width = r.byte();
   if (k > 31 || width > 53) throw new RangeError('chunk blob has a bad Rice header');
+  if (inBlocks) readTable(r, to - from, center);
   const div = 2 ** k, b = r.bytes, len = r.length, start = r.at, mask = k === 0 ? 0 : (1 << k) - 1;
   let bit = start * 8, i = from;
   if (width <= 31 && len - start > 8) {
@@ -153,88 +231,7 @@ export function readRice(r: Reader, x: Float64Array, from: number, to: number, m
     }
   }
   bit -= start * 8;
+  if (inBlocks && bit !== table.at[table.blocks]) throw new RangeError('chunk blob has a bad block table');
   r.at = start;
   r.skip(Math.ceil(bit / 8));
-}
-
-/**
- * readRice for order 0 at scale 1 (x = center + residual), read only for what a chart needs: run j of the
- * values is [cuts[j], cuts[j + 1]) (j < runs, cuts[runs] <= n; values outside the runs are read and passed
- * over), and out gets its smallest, largest and last integer at 3j, 3j + 1, 3j + 2, each computed as
- * readRice computes it. False, with r where it was, when the stream is not of the kind read 32 bits at a
- * time, its integers may not be int32s, or a run's integers may hold a zero (±0 ties in a chart's min and
- * max: the caller decodes the values instead).
- */
-export function readRiceRuns(r: Reader, n: number, cuts: Int32Array, runs: number, out: Float64Array): boolean {
-  const from = r.at;
-  const center = r.svarint(), k = r.byte(), width = r.byte();
-  const b = r.bytes, len = r.length, start = r.at;
-  // |center| <= 2^30 and |residual| <= 2^30: the integers are int32s
-  if (k > 31 || width > 31 || len - start <= 8 || !(Math.abs(center) <= 2 ** 30)) {
-    r.at = from;
-    return false;
-  }
-  const view = new DataView(b.buffer, b.byteOffset, len);
-  const end = (len - 4) * 8, wmask = (1 << width) - 1, mask = k === 0 ? 0 : (1 << k) - 1, most = Math.max(ESCAPE + k, ESCAPE + width);
-  const INT_MAX = 2 ** 31 - 1, INT_MIN = -(2 ** 31);
-  let bit = start * 8, i = 0, j = 0, edge = runs > 0 ? cuts[0]! : n, min = INT_MAX, max = INT_MIN, q = 0;
-  let safe = 0; // the values before it are sure to have 4 bytes from where they start
-  while (i < n || i === edge) {
-    if (i === edge) { // a run ends or starts here
-      if (j > 0) {
-        if (min <= 0 && max >= 0) {
-          r.at = from;
-          return false;
-        }
-        out[3 * j - 3] = min; out[3 * j - 2] = max; out[3 * j - 1] = q;
-      }
-      min = INT_MAX; max = INT_MIN;
-      edge = ++j <= runs ? cuts[j]! : n + 1;
-      continue;
-    }
-    if (i >= safe) safe = i + Math.floor((end - bit) / most);
-    if (safe <= i) { // fewer than 4 bytes left: one value as readRice's last loop reads it
-      const zeros = ~peek32(b, len, bit);
-      const ones = zeros === 0 ? 32 : 31 - Math.clz32(zeros & -zeros);
-      let z: number;
-      if (ones < ESCAPE) {
-        bit += ones + 1;
-        z = (peek32(b, len, bit) & mask) | (ones << k);
-        bit += k;
-      } else {
-        bit += ESCAPE;
-        z = peek32(b, len, bit) & wmask;
-        bit += width;
-      }
-      q = (center + ((z >>> 1) ^ -(z & 1))) | 0;
-      min = Math.min(min, q);
-      max = Math.max(max, q);
-      i++;
-      continue;
-    }
-    const stop = Math.min(edge, n, safe);
-    for (; i < stop; i++) { // as readRice's loop for z below 2^31
-      const sh = bit & 7;
-      const v = view.getUint32(bit >>> 3, true) >>> sh;
-      const zeros = ~v | 0x80000000;
-      const ones = 31 - Math.clz32(zeros & -zeros);
-      let z: number;
-      if (ones < ESCAPE) {
-        const used = ones + 1 + k;
-        z = ((used <= 32 - sh ? v >>> (ones + 1) : peek32(b, len, bit + ones + 1)) & mask) | (ones << k);
-        bit += used;
-      } else {
-        bit += ESCAPE;
-        z = peek32(b, len, bit) & wmask;
-        bit += width;
-      }
-      q = (center + ((z >>> 1) ^ -(z & 1))) | 0;
-      min = Math.min(min, q);
-      max = Math.max(max, q);
-    }
-  }
-  bit -= start * 8;
-  r.at = start;
-  r.skip(Math.ceil(bit / 8));
-  return true;
 }
