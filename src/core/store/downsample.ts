@@ -119,7 +119,7 @@ let slabAt = 0;
 function take(words: number): number {
   const n = (words + 1) >> 1; // in 8-byte units
   if (slabAt + n > slab.byteLength / 8) {
-    slab = new ArrayBuffer(8 * Math.max(1 << 15, n));
+    slab = Buffer.allocUnsafeSlow(8 * Math.max(1 << 15, n)).buffer as ArrayBuffer; // not zeroed: compact() writes every word it hands out
     slabAt = 0;
   }
   slabAt += n;
@@ -194,7 +194,7 @@ class Buckets {
    * read already (valueRuns); else they are found in vs.
    */
   addRegular(g: Regular, stats?: Float64Array, vs?: Float64Array): void {
-    const mins = this.min, maxs = this.max, firsts = this.xFirst;
+    const { min: mins, max: maxs, xFirst: firsts, x: xs, last: lasts, count } = this;
     const { first, d, cuts, ks } = g;
     for (let j = 0; j < g.runs; j++) {
       const s = cuts[j]!, e = cuts[j + 1]!, k = ks[j]!;
@@ -230,9 +230,9 @@ class Buckets {
       if (max === max && !(max <= maxs[k]!)) maxs[k] = max;
       const x0 = first + s * d;
       if (!(x0 >= firsts[k]!)) firsts[k] = x0;
-      this.last[k] = last;
-      this.x[k] = first + (e - 1) * d;
-      this.count[k]! += e - s;
+      lasts[k] = last;
+      xs[k] = first + (e - 1) * d;
+      count[k]! += e - s;
     }
   }
 
@@ -265,7 +265,10 @@ class Buckets {
       ks[runs] = k;
       cuts[++runs] = e;
       s = e;
-      k = next; // the bucket of the point at e, found above
+      // the bucket of the point at e, found above; mostly the next one, taken as a branch so the next run
+      // need not wait for the division that found it
+      if (next === k + 1) k++;
+      else k = next;
     }
     g.runs = runs;
   }
@@ -277,10 +280,21 @@ class Buckets {
     const at = take(11 * k); // 5 float64 columns, then the uint32 counts
     const [xFirst, x, last, min, max] = [0, 1, 2, 3, 4].map((j) => new Float64Array(slab, 8 * (at + k * j), k));
     const count = new Uint32Array(slab, 8 * at + 40 * k, k);
-    for (let i = 0, j = 0; i < this.n; i++) {
-      if (!(this.count[i]! > 0)) continue;
-      xFirst![j] = this.xFirst[i]!; x![j] = this.x[i]!; last![j] = this.last[i]!; min![j] = this.min[i]!; max![j] = this.max[i]!;
-      count[j++] = this.count[i]!;
+    // a long stretch of non-empty buckets is copied at once (a dense chart's is all of them), a short one a bucket at a time
+    for (let i = 0, j = 0; i < this.n;) {
+      let e = i;
+      while (e < this.n && this.count[e]! > 0) e++;
+      if (e - i >= 16) {
+        xFirst!.set(this.xFirst.subarray(i, e), j); x!.set(this.x.subarray(i, e), j); last!.set(this.last.subarray(i, e), j);
+        min!.set(this.min.subarray(i, e), j); max!.set(this.max.subarray(i, e), j); count.set(this.count.subarray(i, e), j);
+        j += e - i;
+      } else {
+        for (let b = i; b < e; b++, j++) {
+          xFirst![j] = this.xFirst[b]!; x![j] = this.x[b]!; last![j] = this.last[b]!; min![j] = this.min[b]!; max![j] = this.max[b]!;
+          count[j] = this.count[b]!;
+        }
+      }
+      i = e + 1; // bucket e is empty (or the end)
     }
     return { xFirst: xFirst!, x: x!, last: last!, min: min!, max: max!, count };
   }

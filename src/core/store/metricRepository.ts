@@ -253,7 +253,7 @@ export class MetricRepository {
         if (!(seq > prev)) break; // not in seq order (SQLite does not promise it): a row each
         prev = seq;
         if (seq === seqs[want]) {
-          out.push(data!.subarray(at, end));
+          out.push(new Uint8Array(data!.buffer, data!.byteOffset + at, end - at)); // a view: cheaper than a Buffer's subarray
           want++;
         }
         at = end;
