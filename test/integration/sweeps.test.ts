@@ -7,10 +7,10 @@ import type { RunLensApi } from '../../src/extension.ts';
 import type { SweepPreset } from '../../src/runs/sweepCommands.ts';
 import type { StartedSweep } from '../../src/runs/sweeps.ts';
 import { ownerFile } from '../../src/runs/sweeps.ts';
-import { startTicks } from '../../src/core/runs/runProcess.ts';
+import { runFolder, startTicks } from '../../src/core/runs/runProcess.ts';
 import { SWEEP_TAG } from '../../src/core/types.ts';
 import { metricValue } from '../../src/core/format.ts';
-import { activate, eventually, row, workspaceDir } from './util.ts';
+import { activate, eventually, row, withLog, workspaceDir } from './util.ts';
 
 const newSweep = (preset: SweepPreset) => vscode.commands.executeCommand<StartedSweep>('runlens.newSweep', preset);
 
@@ -60,6 +60,13 @@ export function registerSweepTests(): void {
       assert.ok(most <= 2, `${most} ran at once`);
       assert.equal(most, 2, 'the second slot was used');
       const runs = await Promise.all(runIds.map((id) => api.runs.settled(id)));
+      // a trial that did not finish: its exit code, its own output and the window's log say why
+      const why = runs.filter((r) => r.status !== 'finished').map((r) => {
+        let out: string;
+        try { out = readFileSync(runFolder(store.dir, r.uid).log, 'utf8').split('\n').slice(-15).join('\n'); } catch (e) { out = String(e); }
+        return `${r.name}: ${r.status}, exit ${r.exitCode}\n${out}`;
+      });
+      if (why.length) await withLog(api, () => Promise.reject(new Error(`trials did not finish:\n${why.join('\n')}`)));
       assert.deepEqual(runs.map((r) => r.status), ['finished', 'finished', 'finished', 'finished']);
       // and by the recorded times too: no moment had three going
       for (const r of runs) {
