@@ -234,7 +234,8 @@ class MLP:
 # ---------------------------------------------------------------- main
 
 def write_json(path, obj):
-    tmp = path + ".tmp"
+    # a temp name of this process's own: trials of a sweep running together write the same path
+    tmp = "%s.%d.tmp" % (path, os.getpid())
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")

@@ -58,7 +58,7 @@ function printResults(r) {
   for (const t of r.tests) {
     console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title} (${Math.round(t.durationMs)} ms)`);
     if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
-    if (t.state !== 'passed') failures.push(`${currentTier}: ${t.title}: ${(t.error ?? '').split('\n')[0]}`);
+    if (t.state !== 'passed') failures.push(`${currentTier}: ${t.title}: ${(t.error ?? '').split('\n').filter((l) => l.trim()).slice(0, 4).join(' ⏎ ')}`);
   }
 }
 
@@ -233,7 +233,7 @@ if (trackedBefore !== undefined && trackedAfter !== trackedBefore && !process.en
   console.log(`\n== the tests changed tracked files (they may write only to test-results/ and temp folders):\n${trackedAfter}`);
   counts['tracked files'] = { passed: 0, failed: 1 };
 }
-if (failures.length) console.log(`\n== failed (${failures.length}):\n${failures.map((f) => `  ✖ ${f.slice(0, 400)}`).join('\n')}`);
+if (failures.length) console.log(`\n== failed (${failures.length}):\n${failures.map((f) => `  ✖ ${f.slice(0, 800)}`).join('\n')}`);
 const total = Object.values(counts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed }), { passed: 0, failed: fatal ? 1 : 0 });
 console.log(`\n${Object.entries(counts).map(([k, c]) => `${k}: ${c.passed} passed, ${c.failed} failed`).join(' · ')} · ${Math.round((Date.now() - started) / 1000)} s`);
 console.log(`${total.passed} passed, ${total.failed} failed`);

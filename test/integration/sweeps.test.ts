@@ -66,7 +66,8 @@ export function registerSweepTests(): void {
         try { out = readFileSync(runFolder(store.dir, r.uid).log, 'utf8').split('\n').slice(-15).join('\n'); } catch (e) { out = String(e); }
         return `${r.name}: ${r.status}, exit ${r.exitCode}\n${out}`;
       });
-      if (why.length) await withLog(api, () => Promise.reject(new Error(`trials did not finish:\n${why.join('\n')}`)));
+      const short = runs.filter((r) => r.status !== 'finished').map((r) => `${r.name} ${r.status}, exit ${r.exitCode}`).join('; ');
+      if (why.length) await withLog(api, () => Promise.reject(new Error(`trials did not finish: ${short}\n${why.join('\n')}`)));
       assert.deepEqual(runs.map((r) => r.status), ['finished', 'finished', 'finished', 'finished']);
       // and by the recorded times too: no moment had three going
       for (const r of runs) {
