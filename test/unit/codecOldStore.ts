@@ -18,9 +18,10 @@ export function writeOldStore(dir: string, series: Iterable<[run: string, key: s
     }
   }
   store.close();
-  // schema 8 added chunk_conversion, later steps only new tables: without them, at user_version 7, this is a schema 7 store
+  // schema 8 added chunk_conversion, later steps new tables and one column: without them, at user_version 7, this is a schema 7 store
   const db = new Database(join(dir, 'runs.db'));
   for (const table of ['chunk_conversion', 'run_packages', 'package_sets', 'alerts', 'health_state', 'profiles', 'evaluations', 'alert_notices']) db.exec(`DROP TABLE IF EXISTS ${table}`);
+  db.exec('ALTER TABLE artifact_requests DROP COLUMN sha256'); // step 13
   db.pragma('user_version = 7');
   db.close();
 }

@@ -172,23 +172,24 @@ test('without gates, the primary metric is watched at 5%; the Models view summar
   c.store.close();
 });
 
-test('migrations 11 and 12 add evaluations and alert notices to a store of schema 10, keeping its runs', async () => {
+test('migrations 11 to 13 add evaluations, alert notices and request digests to a store of schema 10, keeping its runs', async () => {
   const c = setup();
   const v1 = await trained(c, { val_acc: 0.95 });
   c.store.close();
   const file = join(c.storeDir, 'runs.db');
   const db = new Database(file);
-  db.exec('DROP TABLE evaluations; DROP TABLE alert_notices');
+  db.exec('DROP TABLE evaluations; DROP TABLE alert_notices; ALTER TABLE artifact_requests DROP COLUMN sha256');
   db.pragma('user_version = 10');
   db.close();
-  assert.equal(SCHEMA_VERSION, 12);
+  assert.equal(SCHEMA_VERSION, 13, 'this test undoes steps 11 to 13; a new step must be undone here too');
   const store = Store.open(c.storeDir);
   assert.equal(store.models.version(v1.id)?.metrics[0]?.last, 0.95, 'the version and its run are kept');
   const again = { ...c, store };
   assert.equal((await evaluate(again, 1, { val_acc: 0.5 }, T0)).link?.versionId, v1.id);
   store.close();
   const check = new Database(file, { readonly: true });
-  assert.equal(check.pragma('user_version', { simple: true }), 12);
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.ok((check.pragma('table_info(artifact_requests)') as { name: string }[]).some((c) => c.name === 'sha256'), 'step 13 added the column');
   check.close();
 });
 

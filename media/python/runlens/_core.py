@@ -555,16 +555,53 @@ def set_tags(tags):
 
 
 def log_artifact(path):
-    """Attach a file or folder (path as given, relative to the run's working directory)."""
-    _write_record("artifact", {"path": os.fsdecode(path)})
+    """Attach a file or folder (path as given, relative to the run's working directory).
+
+    The call hashes the path (a large folder takes as long as reading it); if it has changed by the
+    time RunLens copies it (a log that still grows), it is kept as it is then and the log says so."""
+    _begin()
+    record = {"path": os.fsdecode(path)}
+    _add_digest(record)
+    _write_record("artifact", record)
 
 
 def log_model(name, path, metadata=None):
-    """Register a model version stored at `path`, with optional JSON-able metadata."""
+    """Register a model version stored at `path`, with optional JSON-able metadata.
+
+    The version is the bytes `path` has now: the call hashes them, and if another process changes
+    the file or folder before RunLens copies it, no version is registered and the run says so."""
+    _begin()
     record = {"name": str(name), "path": os.fsdecode(path)}
     if metadata is not None:
         record["metadata"] = jsonable(metadata)
+    _add_digest(record)
     _write_record("model", record)
+
+
+def _add_digest(record):
+    """Adds "sha256", the digest the extension's collector computes (src/core/artifacts/collect.ts),
+    when the path can be read now; otherwise the record goes without it (never raises)."""
+    if _mode in ("off", "ended") or os.path.isabs(record["path"]):
+        return  # nothing is recorded, or the collector refuses the path anyway
+    try:
+        from ._datasets import hash_dataset
+
+        path = os.path.join(_run_cwd(), record["path"])
+        record["sha256"] = hash_dataset(path, skip_unsafe_names=True)["digest"]
+    except Exception:
+        pass
+
+
+def _run_cwd():
+    """The folder the extension resolves logged paths in: the run's working directory."""
+    if _mode == "run":
+        from . import _run
+
+        run = _run._current
+        cwd = run.info.get("cwd") if run is not None and run.info else None
+        if isinstance(cwd, str) and os.path.isabs(cwd):
+            return cwd
+    return os.getcwd()
 
 
 def flush():

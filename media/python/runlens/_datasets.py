@@ -8,6 +8,10 @@
   link's path); links that leave the root, dangling links, links to directories, sockets, fifos and
   devices are skipped. Names that are not valid UTF-8 appear with U+FFFD, as Node reads them.
 
+The artifact digest (src/core/artifacts/collect.ts, used for log_model / log_artifact) is the same
+rule, except that entries whose name holds a backslash or a control character are skipped (folders
+too, with all below them): hash_dataset(path, skip_unsafe_names=True).
+
 Hashes the extension cached in its store (runs.db, table file_hash_cache, keyed by path and
 dev/inode/size/mtime) are reused when the file is unchanged; the helper only reads that cache.
 test/unit/helperDigest.test.ts checks that both sides give the same digest and per-file hashes.
@@ -29,7 +33,12 @@ def _text(name):
         return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _list(root):
+def _unsafe(name):
+    """A backslash or a control character: the artifact collector cannot restore such a name."""
+    return any(c == "\\" or c < " " or c == "\x7f" for c in name)
+
+
+def _list(root, skip_unsafe_names=False):
     """[(relpath, abspath)] of the files below the directory `root`, sorted by relpath."""
     real = os.path.realpath(root)
     inside = real if real.endswith(os.sep) else real + os.sep
@@ -39,7 +48,10 @@ def _list(root):
         rel, path = dirs.pop()
         with os.scandir(path) as entries:
             for e in entries:
-                r = rel + "/" + _text(e.name) if rel else _text(e.name)
+                name = _text(e.name)
+                r = rel + "/" + name if rel else name
+                if skip_unsafe_names and _unsafe(name):
+                    continue
                 if e.is_dir(follow_symlinks=False):
                     dirs.append((r, e.path))
                 elif e.is_file(follow_symlinks=False):
@@ -77,15 +89,16 @@ def _sha256(path, size, buf):
     return h.hexdigest(), done
 
 
-def hash_dataset(path, cache=None):
+def hash_dataset(path, cache=None, skip_unsafe_names=False):
     """{'kind', 'digest', 'fileCount', 'bytes', 'files': [{'path', 'sha256', 'size'}]} of a file or
-    folder; raises OSError when it cannot be read. `cache(abs, st)` may return a known sha256."""
+    folder; raises OSError when it cannot be read. `cache(abs, st)` may return a known sha256.
+    `skip_unsafe_names`: the artifact rule (names with a backslash or control character skipped)."""
     root = os.path.abspath(path)
     st = os.stat(root)
     if stat.S_ISREG(st.st_mode):
         kind, files = "file", [(_text(os.path.basename(root)), root)]
     elif stat.S_ISDIR(st.st_mode):
-        kind, files = "directory", _list(root)
+        kind, files = "directory", _list(root, skip_unsafe_names)
     else:
         raise OSError("dataset is not a file or directory: %s" % root)
     buf = bytearray(CHUNK)

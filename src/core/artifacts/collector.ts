@@ -2,7 +2,8 @@ import type { Store } from '../store/store.ts';
 import type { ArtifactRequest } from '../store/artifactRepository.ts';
 import type { ModelVersion } from '../store/modelRepository.ts';
 import type { ObjectStore } from './objectStore.ts';
-import { collectArtifact } from './collect.ts';
+import { collectArtifact, type CollectedArtifact } from './collect.ts';
+import { shortSha } from '../format.ts';
 
 const SOURCE = { artifact: 'log_artifact', model: 'log_model', output: 'outputs' } as const;
 const WHAT = { artifact: 'artifact path', model: 'model path', output: 'declared output' } as const;
@@ -80,6 +81,7 @@ export class ArtifactCollector {
     try {
       if (!run?.cwd) throw new Error('the run has no working directory');
       const c = await collectArtifact(this.objects, run.cwd, req.path, { what: WHAT[req.kind] });
+      const changed = checkUnchanged(req, c);
       const result = this.store.transaction(() => {
         if (!this.store.artifacts.take(req.id)) return undefined; // another window recorded it
         const artifactId = this.store.artifacts.add(req.runId, c, SOURCE[req.kind]);
@@ -91,7 +93,7 @@ export class ArtifactCollector {
         });
         return { runId: req.runId, artifactId, version };
       });
-      if (result) this.log(`run ${run.name}: kept ${c.path} (${c.fileCount} file${c.fileCount === 1 ? '' : 's'}, ${c.size} bytes)${result.version ? `; registered ${result.version.model} v${result.version.version}` : ''}`);
+      if (result) this.log(`run ${run.name}: kept ${c.path} (${c.fileCount} file${c.fileCount === 1 ? '' : 's'}, ${c.size} bytes)${result.version ? `; registered ${result.version.model} v${result.version.version}` : ''}${changed ? `; ${changed}` : ''}`);
       return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -104,4 +106,15 @@ export class ArtifactCollector {
   private snapshot(runId: number) {
     return { params: this.store.runs.params(runId), metrics: this.store.metrics.summaries(runId) };
   }
+}
+
+/**
+ * A request that carries the digest taken at log time: a model version must be those bytes, not what another
+ * process wrote since (it throws); an artifact (a log that grows, say) is kept as it is now, and this says so.
+ */
+function checkUnchanged(req: ArtifactRequest, c: CollectedArtifact): string | undefined {
+  if (req.sha256 === null || req.sha256 === c.digest) return undefined;
+  const changed = `${c.path} changed after ${SOURCE[req.kind]} was called (sha256 ${shortSha(req.sha256)}… then, ${shortSha(c.digest)}… now)`;
+  if (req.kind === 'model') throw new Error(`${changed}: another process wrote it before RunLens kept it. Give each run its own output path.`);
+  return `${changed}: kept as it is now`;
 }

@@ -6,8 +6,8 @@ export type Record =
   | { kind: 'metrics'; time: number; points: MetricRecord[]; skipped: string[] }
   | { kind: 'params'; time: number; params: { [key: string]: ParamValue } }
   | { kind: 'tags'; time: number; tags: { [key: string]: string } }
-  | { kind: 'artifact'; time: number; path: string }
-  | { kind: 'model'; time: number; name: string; path: string; metadata: unknown };
+  | { kind: 'artifact'; time: number; path: string; sha256?: string }
+  | { kind: 'model'; time: number; name: string; path: string; metadata: unknown; sha256?: string };
 
 export interface MetricRecord { step: number | undefined; time: number; values: [string, number][] }
 
@@ -139,11 +139,18 @@ export function decodeObject(obj: unknown, sink: MetricSink): Record | undefined
     checkWidth(Object.keys(obj.tags).length, 'tags');
     return { kind: 'tags', time, tags: Object.fromEntries(Object.entries(obj.tags).map(([k, v]) => [k, String(v)])) };
   }
-  if (isObject(obj.artifact) && typeof obj.artifact.path === 'string') return { kind: 'artifact', time, path: obj.artifact.path };
+  if (isObject(obj.artifact) && typeof obj.artifact.path === 'string') {
+    return { kind: 'artifact', time, path: obj.artifact.path, ...digestOf(obj.artifact) };
+  }
   if (isObject(obj.model) && typeof obj.model.name === 'string' && typeof obj.model.path === 'string') {
-    return { kind: 'model', time, name: obj.model.name, path: obj.model.path, metadata: obj.model.metadata ?? null };
+    return { kind: 'model', time, name: obj.model.name, path: obj.model.path, metadata: obj.model.metadata ?? null, ...digestOf(obj.model) };
   }
   throw new LineError('no metrics, batch, params, tags, artifact or model');
+}
+
+/** The digest the helper took when the file was logged: 64 lowercase hex digits, or nothing (anything else is ignored). */
+function digestOf(o: { [k: string]: unknown }): { sha256?: string } {
+  return typeof o.sha256 === 'string' && /^[0-9a-f]{64}$/.test(o.sha256) ? { sha256: o.sha256 } : {};
 }
 
 /** Decodes one line into a record, metrics included (convenient for small inputs and tests). */

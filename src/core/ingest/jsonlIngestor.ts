@@ -203,8 +203,8 @@ export class JsonlIngestor {
         if (hasParams) this.store.runs.setParams(this.runId, params);
         if (hasTags) this.store.runs.setTags(this.runId, tags);
         for (const r of others) {
-          if (r.kind === 'artifact') this.store.artifacts.request(this.runId, { kind: 'artifact', path: r.path });
-          if (r.kind === 'model') this.store.artifacts.request(this.runId, { kind: 'model', path: r.path, model: r.name, metadata: r.metadata });
+          if (r.kind === 'artifact') this.store.artifacts.request(this.runId, { kind: 'artifact', path: r.path, sha256: r.sha256 });
+          if (r.kind === 'model') this.store.artifacts.request(this.runId, { kind: 'model', path: r.path, model: r.name, metadata: r.metadata, sha256: r.sha256 });
         }
       });
     } catch (err) {

@@ -40,6 +40,8 @@ export interface ArtifactRequest {
   metadata: unknown;
   /** Collected once the run has ended (declared outputs). */
   afterEnd: boolean;
+  /** The digest taken when the run logged the path; the collector keeps only these bytes. */
+  sha256: string | null;
   createdAt: number;
   error: string | null;
 }
@@ -65,10 +67,10 @@ export class ArtifactRepository {
   }
 
   /** Queues a file or folder to collect; call inside the transaction that read the record asking for it. */
-  request(runId: number, r: { kind: RequestKind; path: string; model?: string; metadata?: unknown; afterEnd?: boolean }): number {
-    return Number(this.db.prepare(`INSERT INTO artifact_requests (run_id, kind, path, model, metadata, after_end, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(runId, r.kind, r.path, r.model ?? null,
-      r.metadata === undefined ? null : JSON.stringify(r.metadata), r.afterEnd ? 1 : 0, this.now()).lastInsertRowid);
+  request(runId: number, r: { kind: RequestKind; path: string; model?: string; metadata?: unknown; afterEnd?: boolean; sha256?: string }): number {
+    return Number(this.db.prepare(`INSERT INTO artifact_requests (run_id, kind, path, model, metadata, after_end, sha256, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(runId, r.kind, r.path, r.model ?? null,
+      r.metadata === undefined ? null : JSON.stringify(r.metadata), r.afterEnd ? 1 : 0, r.sha256 ?? null, this.now()).lastInsertRowid);
   }
 
   /** Requests ready to collect: not failed, and for after-end ones, their run no longer running. */
@@ -125,10 +127,10 @@ export class ArtifactRepository {
 
 interface RequestRow {
   id: number; run_id: number; kind: RequestKind; path: string; model: string | null; metadata: string | null;
-  after_end: number; created_at: number; error: string | null;
+  after_end: number; sha256: string | null; created_at: number; error: string | null;
 }
 
 const toRequest = (r: RequestRow): ArtifactRequest => ({
   id: r.id, runId: r.run_id, kind: r.kind, path: r.path, model: r.model,
-  metadata: r.metadata === null ? null : JSON.parse(r.metadata), afterEnd: r.after_end === 1, createdAt: r.created_at, error: r.error,
+  metadata: r.metadata === null ? null : JSON.parse(r.metadata), afterEnd: r.after_end === 1, sha256: r.sha256, createdAt: r.created_at, error: r.error,
 });

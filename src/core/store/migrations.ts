@@ -335,6 +335,10 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, rule, key)
   ) WITHOUT ROWID;
   `,
+  // 13: the digest the helper took when log_model / log_artifact was called; the collector keeps only those bytes.
+  `
+  ALTER TABLE artifact_requests ADD COLUMN sha256 TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
