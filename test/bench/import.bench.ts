@@ -23,7 +23,7 @@ const valueOf = (i: number) => (i % 2 ? 1 - Math.exp(-stepOf(i) / 1e5) : Math.ex
  * One event per point, as PyTorch's SummaryWriter.add_scalar writes them (simple_value). The bytes
  * are laid out directly for speed; the first events are checked against the test writer's.
  */
-function writeEventFile(file: string): void {
+export function writeEventFile(file: string): void {
   const fd = openSync(file, 'w');
   const head = eventFile([], T0);
   writeSync(fd, head);
@@ -114,21 +114,34 @@ export async function benchImport(report: Report): Promise<void> {
   });
   db.close();
 
-  const store = Store.open(join(dir, 'store'));
-  const t = process.hrtime.bigint(), cpu = process.cpuUsage();
-  const r = await importTensorBoard(store, join(dir, 'logs'));
-  const importMs = Number(process.hrtime.bigint() - t) / 1e6;
-  const spent = process.cpuUsage(cpu), importCpuMs = (spent.user + spent.system) / 1000;
-  if (r.points !== POINTS || r.runs !== 1) throw new Error(`imported ${r.points} points in ${r.runs} runs, expected ${POINTS} in 1`);
-  const run = store.runs.list({})[0]!;
-  const loss = store.metrics.summaries(run.id).find((m) => m.key === 'loss');
-  if (loss?.count !== POINTS / 2 || store.metrics.valueAt(run.id, 'loss', 7) !== Math.fround(valueOf(14))) throw new Error('imported points differ');
-  store.close();
+  // As the product imports: in the task worker, which reads the file in a worker of its own while it stores;
+  // and all on one thread, for the line below the figure.
+  const one = async (name: string, script?: URL) => {
+    const store = Store.open(join(dir, name));
+    const t = process.hrtime.bigint(), cpu = process.cpuUsage();
+    const r = await importTensorBoard(store, join(dir, 'logs'), { script });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    const spent = process.cpuUsage(cpu), cpuMs = (spent.user + spent.system) / 1000;
+    if (r.points !== POINTS || r.runs !== 1) throw new Error(`imported ${r.points} points in ${r.runs} runs, expected ${POINTS} in 1`);
+    const run = store.runs.list({})[0]!;
+    const loss = store.metrics.summaries(run.id).find((m) => m.key === 'loss');
+    if (loss?.count !== POINTS / 2 || store.metrics.valueAt(run.id, 'loss', 7) !== Math.fround(valueOf(14))) throw new Error('imported points differ');
+    store.close();
+    return { ms, cpuMs };
+  };
+  // Two rounds of each, in turn, the best of each: the first import in the process also compiles the store's code.
+  const worker = new URL('../../src/core/tasks/taskWorker.ts', import.meta.url);
+  const best = (a: { ms: number; cpuMs: number }, b: { ms: number; cpuMs: number }) => (a.ms <= b.ms ? a : b);
+  let piped = await one('store-0', worker), alone = await one('store-one-thread-0');
+  piped = best(piped, await one('store-1', worker));
+  alone = best(alone, await one('store-one-thread-1'));
+  const { ms: importMs, cpuMs: importCpuMs } = piped;
 
   const rate = (ms: number) => POINTS / (ms / 1000);
   report(`import a ${POINTS.toLocaleString('en')}-point TensorBoard event file -> store`, rate(importMs), 'points/s', [
     ['reading the file + checking both CRCs of every record (no decoding, no store)', rate(crcMs)],
     ['raw better-sqlite3 inserts, one row per point (values already in memory)', rate(sqlMs)],
   ], { higherIsBetter: true, target: '>= 5,000,000 points/s, >= 0.3x reading + checking the CRCs alone, >= 2x raw inserts' });
+  console.log(`  all on one thread (no reader worker): ${(rate(alone.ms) / 1e6).toFixed(2)} M points/s, ${(rate(importMs) / rate(alone.ms)).toFixed(2)}x slower than with it; CPU time ${alone.cpuMs.toFixed(0)} ms`);
   console.log(`  CPU time of the import: ${importCpuMs.toFixed(0)} ms (${(rate(importCpuMs) / 1e6).toFixed(2)} M points/s of CPU time); wall ${importMs.toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 }

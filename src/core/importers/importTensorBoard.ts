@@ -7,16 +7,16 @@
  * Files are read a slice at a time; each slice's points are committed with the file's new position,
  * so importing again reads only what the files gained since (nothing, when they are unchanged).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { Columns } from '../store/chunks.ts';
 import type { ParamValue, Run } from '../types.ts';
 import { readDvcLiveParams } from '../formats/dvclive.ts';
 import { countPoints } from '../capture/columns.ts';
-import { EventDecoder } from '../capture/eventColumns.ts';
+import { EventReader } from '../capture/eventReader.ts';
 import { discover } from '../capture/discover.ts';
-import { SLICE_BYTES, isSplitDir, readEventSlice, tagPrefix } from '../capture/eventFiles.ts';
+import { SLICE_BYTES, isSplitDir, tagPrefix } from '../capture/eventFiles.ts';
 import { FileShrank } from '../ingest/tail.ts';
 import { ORIGIN_TAG } from './importMlflow.ts';
 import { type ImportOptions, type ImportReport, breathe, emptyReport } from './report.ts';
@@ -40,6 +40,15 @@ export function tensorBoardRuns(dir: string): { runs: Map<string, string[]>; tru
 }
 
 export async function importTensorBoard(store: Store, dir: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const reader = new EventReader(options.script);
+  try {
+    return await importFrom(store, dir, reader, options);
+  } finally {
+    reader.close();
+  }
+}
+
+async function importFrom(store: Store, dir: string, reader: EventReader, options: ImportOptions): Promise<ImportReport> {
   const report = emptyReport();
   const root = resolve(dir);
   const { runs, truncated } = tensorBoardRuns(root);
@@ -74,12 +83,15 @@ export async function importTensorBoard(store: Store, dir: string, options: Impo
     let lo = run?.startedAt ?? Infinity, hi = run?.endedAt ?? -Infinity, added = 0;
     for (const file of files) {
       const source = `import:${relative(runDir, file).split(sep).join('/')}`;
-      const decoder = new EventDecoder(tagPrefix(file), { lend: true }); // each slice is stored before the next is read
       let offset = run ? store.offset(run.id, source) : 0;
+      // each slice is stored before the next is taken (those read on this thread lend `buffer`)
+      const slices = reader.slices(file, offset, tagPrefix(file), fileSize(file), buffer);
       for (;;) {
         let slice;
         try {
-          slice = readEventSlice(file, offset, decoder, SLICE_BYTES, buffer);
+          const next = await slices.next();
+          if (next.done) break;
+          slice = next.value;
         } catch (err) {
           const why = (err as Error).message;
           report.skipped.push({ what: file, why: err instanceof FileShrank ? `${why} since it was imported; not read again` : why });
@@ -98,8 +110,9 @@ export async function importTensorBoard(store: Store, dir: string, options: Impo
         offset = slice.end;
         if (slice.broken) break;
         await breathe();
-        if (options.signal?.aborted) { report.cancelled = true; report.points += added; return report; }
+        if (options.signal?.aborted) { report.cancelled = true; report.points += added; await slices.return(undefined); return report; }
       }
+      await slices.return(undefined);
     }
     options.onProgress?.(++done, runs.size);
     const got = run as Run | undefined;
@@ -123,4 +136,13 @@ function hparams(runDir: string, report: ImportReport): { [k: string]: ParamValu
   const r = readDvcLiveParams(readFileSync(file, 'utf8'));
   for (const p of r.problems) report.skipped.push({ what: file, why: p });
   return r.params;
+}
+
+/** The size of a file, or 0 when it cannot be read now (reading it then says why). */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }

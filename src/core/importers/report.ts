@@ -6,6 +6,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Called after each run with how many are done. */
   onProgress?(done: number, total: number): void;
+  /** The task worker's script (taskScript): a TensorBoard import reads big event files in a worker of it. */
+  script?: string | URL;
 }
 
 export interface ImportReport {

@@ -10,6 +10,8 @@ export interface JobOptions {
   onProgress?: (done: number, total: number) => void;
   /** A dataset file that got no profile, and why. */
   warn?: (message: string) => void;
+  /** The task worker's script: an import reads big event files in a worker of it (capture/eventReader.ts). */
+  script?: string;
 }
 
 /** Runs a job on `store`: what the task worker does, and what the window does when the worker cannot start. */

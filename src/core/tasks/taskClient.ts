@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../store/store.ts';
 import { type JobOptions, runJob } from './jobs.ts';
@@ -65,7 +66,7 @@ export function runTask<J extends Job>(script: string | URL | undefined, store: 
     });
     worker.on('error', (err) => stopped(message(err)));
     worker.on('exit', (code) => stopped(`it exited with code ${code}`));
-    send({ type: 'run', storeDir: store.dir, job });
+    send({ type: 'run', storeDir: store.dir, job, script: script instanceof URL ? fileURLToPath(script) : script });
     signal?.addEventListener('abort', cancel, { once: true });
     if (signal?.aborted) cancel();
   });

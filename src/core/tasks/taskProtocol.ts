@@ -11,7 +11,8 @@ export type Job =
 export type JobResult<J extends Job> = J extends { kind: 'hash' } ? StoredDataset[] : ImportReport;
 
 export type ToTask =
-  | { type: 'run'; storeDir: string; job: Job }
+  /** `script`: the worker's own script, for the readers an import starts. */
+  | { type: 'run'; storeDir: string; job: Job; script: string }
   /** Aborts the job's signal: hashing throws an AbortError, an import stops and reports `cancelled`. */
   | { type: 'cancel' };
 

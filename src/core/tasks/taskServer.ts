@@ -15,10 +15,10 @@ export function serveTask(port: MessagePort): void {
   const post = (m: FromTask) => port.postMessage(m);
   port.on('message', (m: ToTask) => {
     if (m.type === 'cancel') abort.abort();
-    else void run(m.storeDir, m.job);
+    else void run(m.storeDir, m.job, m.script);
   });
 
-  async function run(storeDir: string, job: Extract<ToTask, { type: 'run' }>['job']): Promise<void> {
+  async function run(storeDir: string, job: Extract<ToTask, { type: 'run' }>['job'], script: string): Promise<void> {
     let store: Store;
     try {
       store = Store.open(storeDir, { alreadyOpen: true });
@@ -32,6 +32,7 @@ export function serveTask(port: MessagePort): void {
     try {
       const result = await runJob(store, job, {
         signal: abort.signal,
+        script,
         onProgress: (done, total) => post({ type: 'progress', done, total }),
         warn: (message) => post({ type: 'warn', message }),
       });
