@@ -9,6 +9,7 @@ import { CompareFeed } from '../core/compare/compareFeed.ts';
 import { comparePage } from '../core/compare/page.ts';
 import { showRunCommit, showRunPatch } from '../runs/provenanceDocs.ts';
 import type { WorkspaceStore } from '../workspaceStore.ts';
+import { taskScript } from '../core/tasks/taskClient.ts';
 
 export const COMPARE_VIEW_TYPE = 'runlens.compare';
 /** Live points reach the webview at most this often. */
@@ -42,6 +43,7 @@ export class ComparePanel implements vscode.Disposable {
     this.deps = deps;
     this.feed = new CompareFeed({
       store: () => deps.store.get(), primaryMetric: deps.primaryMetric, post: (m) => this.post(m), later: (fn) => setTimeout(fn, 0),
+      script: taskScript(deps.extensionUri.fsPath), warn: (m) => deps.log.warn(m),
     });
     this.disposables.push(this.posted, deps.store.onChange(['runs', 'metrics'], (c) => {
       this.feed.note(c);
@@ -118,7 +120,7 @@ export class ComparePanel implements vscode.Disposable {
         this.sendModel();
         return;
       case 'query':
-        this.feed.query(message);
+        await this.feed.query(message);
         return;
       case 'exportCsv': {
         const store = this.deps.store.require();
@@ -240,6 +242,7 @@ export class ComparePanel implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.feed.dispose();
     this.panel?.dispose();
     for (const d of this.disposables) d.dispose();
   }

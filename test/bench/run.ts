@@ -22,7 +22,7 @@ if (!only || only === 'hash') await benchHash(printReport);
 if (!only || only === 'runsview') benchRunsView(printReport);
 if (!only || only === 'import') await benchImport(printReport);
 if (!only || only === 'lenses') benchLenses(printReport);
-if (!only || only === 'compare') (await import('./compareQuery.bench.ts')).benchCompare(printReport);
+if (!only || only === 'compare') await (await import('./compareQuery.bench.ts')).benchCompare(printReport);
 if (!only || only === 'eventloop') await (await import('./eventLoop.bench.ts')).benchEventLoop(printReport);
 if (!only || only === 'profile') await (await import('./profile.bench.ts')).benchProfile(printReport);
 if (!only || only === 'rules') (await import('./rules.bench.ts')).benchRules(printReport);

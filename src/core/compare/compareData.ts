@@ -3,7 +3,7 @@
  * the downsampled series of one metric key. Nothing here touches the UI thread's DOM or vscode.
  */
 import type { Store } from '../store/store.ts';
-import type { Downsampled } from '../store/metricRepository.ts';
+import type { DownsampleRequest, Downsampled } from '../store/metricRepository.ts';
 import type { Run } from '../types.ts';
 import { type CsvCell, csvText } from '../csvWriter.ts';
 import { runColor } from './colors.ts';
@@ -107,17 +107,36 @@ export function domainOf(store: Store, runs: Run[], key: string, axis: XAxis, ex
  * so buckets line up across runs.
  */
 export function querySeries(store: Store, runs: Run[], req: SeriesRequest, extents = new Extents()): SeriesAnswer {
+  const p = plan(store, runs, req, extents);
+  // one batched read for every run's buckets (the store checks all their chunk summaries at once)
+  return p.asks.length ? answer(runs, p, store.metrics.downsampleMany(req.key, p.asks)) : { domain: p.domain, series: [] };
+}
+
+/** querySeries() with the buckets from `downsample` (the query workers), or from the store when it gives undefined. */
+export async function querySeriesBy(
+  store: Store, runs: Run[], req: SeriesRequest, extents: Extents,
+  downsample: (key: string, asks: [number, DownsampleRequest][]) => Promise<Downsampled[] | undefined>,
+): Promise<SeriesAnswer> {
+  const p = plan(store, runs, req, extents);
+  if (!p.asks.length) return { domain: p.domain, series: [] };
+  return answer(runs, p, (await downsample(req.key, p.asks)) ?? store.metrics.downsampleMany(req.key, p.asks));
+}
+
+/** The chart's domain, and what to ask the store for each run (none when no run has the key). */
+function plan(store: Store, runs: Run[], req: SeriesRequest, extents: Extents) {
   const domain = domainOf(store, runs, req.key, req.axis, extents);
   const [lo, hi] = req.range ?? domain ?? [0, 0];
-  const series: SeriesData[] = [];
-  if (!domain) return { domain, series };
-  // one batched read for every run's buckets (the store checks all their chunk summaries at once)
-  const shifts = runs.map((run) => (req.axis === 'relative' ? origin(store, run, req.key) : 0));
-  const answers = store.metrics.downsampleMany(req.key, runs.map((run, i) => [run.id, {
+  const shifts = runs.map((run) => (domain && req.axis === 'relative' ? origin(store, run, req.key) : 0));
+  const asks: [number, DownsampleRequest][] = domain ? runs.map((run, i) => [run.id, {
     axis: req.axis === 'step' ? 'step' : 'time', lo: lo + shifts[i]!, hi: hi + shifts[i]!, buckets: req.buckets,
-  }]));
-  answers.forEach((d, i) => { if (d.x.length) series.push(toSeries(runs[i]!.id, d, shifts[i]!)); });
-  return { domain, series };
+  }]) : [];
+  return { domain, shifts, asks };
+}
+
+function answer(runs: Run[], p: { domain: [number, number] | null; shifts: number[] }, answers: Downsampled[]): SeriesAnswer {
+  const series: SeriesData[] = [];
+  answers.forEach((d, i) => { if (d.x.length) series.push(toSeries(runs[i]!.id, d, p.shifts[i]!)); });
+  return { domain: p.domain, series };
 }
 
 export function toSeries(runId: number, d: Downsampled, shift = 0): SeriesData {

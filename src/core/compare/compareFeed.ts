@@ -4,8 +4,10 @@
  * The panel (src/compare/comparePanel.ts) owns the webview and hands messages through `post`.
  */
 import type { Store } from '../store/store.ts';
+import type { DownsampleRequest, Downsampled } from '../store/metricRepository.ts';
 import type { StoreChange } from '../store/storeWrites.ts';
-import { Extents, loadRuns, querySeries } from './compareData.ts';
+import { Extents, loadRuns, querySeries, querySeriesBy } from './compareData.ts';
+import { QueryWorkers } from './queryWorkers.ts';
 import { LiveTail } from './liveTail.ts';
 import { ModelCache } from './modelCache.ts';
 import { NO_PACKAGES } from './packageRows.ts';
@@ -17,7 +19,14 @@ export interface CompareFeedDeps {
   post: (message: HostMessage) => void;
   /** Runs fn soon, after what is waiting on the event loop (the panel: setTimeout). */
   later: (fn: () => void) => void;
+  /** The task worker's script (taskScript): charts of many ended runs are answered in query workers of it. */
+  script?: string;
+  /** Told once when the query workers fail (charts are then answered on this thread). */
+  warn?: (message: string) => void;
 }
+
+/** Charts of at least this many runs, all ended, are answered in the query workers. */
+export const WORKER_RUNS = 64;
 
 /** The longest the model's best-step values are read for at a time, between other work. */
 const FILL_SLICE_MS = 40;
@@ -34,13 +43,18 @@ export class CompareFeed {
   private readonly tail = new LiveTail();
   private extents = new Extents();
   private readonly deps: CompareFeedDeps;
+  private readonly workers: QueryWorkers;
+  /** Counts resets: an answer from the workers for a webview that started over is dropped. */
+  private epoch = 0;
 
   constructor(deps: CompareFeedDeps) {
     this.deps = deps;
+    this.workers = new QueryWorkers(deps.script);
   }
 
   /** The webview starts over (new, reloaded or shown again, or other runs): forget what it was sent. */
   reset(): void {
+    this.epoch++;
     this.cache = undefined;
     this.extents = new Extents();
     this.tail.clear();
@@ -75,14 +89,21 @@ export class CompareFeed {
     });
   }
 
-  /** A chart's query: its answer, and live points from then on when it asked for everything. */
-  query(message: Query): void {
+  /**
+   * A chart's query: its answer, and live points from then on when it asked for everything. Many ended
+   * runs (which no longer change) are bucketed in the query workers, while this thread goes on.
+   */
+  async query(message: Query): Promise<void> {
     const store = this.deps.store();
     const base = { type: 'series', requestId: message.requestId, key: message.key, axis: message.axis, range: message.range } as const;
     if (!store) return this.deps.post({ ...base, domain: null, series: [] });
     const wanted = message.runIds ? new Set(message.runIds) : undefined;
     const runs = loadRuns(store, wanted ? this.runIds.filter((id) => wanted.has(id)) : this.runIds);
-    const answer = querySeries(store, runs, message, this.extents);
+    const epoch = this.epoch;
+    const answer = runs.length >= WORKER_RUNS && runs.every((r) => r.status !== 'running' && r.status !== 'queued')
+      ? await querySeriesBy(store, runs, message, this.extents, (key, asks) => this.askWorkers(store, key, asks))
+      : querySeries(store, runs, message, this.extents);
+    if (epoch !== this.epoch || store !== this.deps.store()) return; // the webview started over meanwhile
     if (message.range === null) this.tail.follow(message.key, message.axis, answer, runs, store);
     else this.tail.unfollow(message.key);
     this.deps.post({ ...base, ...answer });
@@ -120,5 +141,17 @@ export class CompareFeed {
     if (delta === 'rebuild') return this.sendModel();
     this.liveIds = new Set(this.cache.liveRuns());
     if (delta) this.deps.post({ type: 'modelDelta', delta });
+  }
+
+  private async askWorkers(store: Store, key: string, asks: [number, DownsampleRequest][]): Promise<Downsampled[] | undefined> {
+    const told = this.workers.failure !== undefined;
+    const answers = await this.workers.downsample(store, key, asks);
+    if (!told && this.workers.failure !== undefined) this.deps.warn?.(`Compare: the query workers stopped (${this.workers.failure}); charts are answered on the editor's thread.`);
+    return answers;
+  }
+
+  /** Ends the query workers. */
+  dispose(): void {
+    this.workers.dispose();
   }
 }
