@@ -80,7 +80,8 @@ if (!fatal) {
       '--test-reporter=tap', `--test-reporter-destination=${tap}`, glob], { cwd: root, stdio: 'inherit' });
     const text = readFileSync(tap, 'utf8');
     const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
-    const passed = count('pass'), failed = count('fail');
+    // a test that timed out is reported as cancelled, not failed: it counts as failed here
+    const passed = count('pass'), failed = count('fail') + (count('cancelled') || 0);
     if (Number.isNaN(passed) || Number.isNaN(failed)) throw new Error(`the ${name} test report has no totals`);
     for (const m of text.matchAll(/^\s*not ok \d+ - (.*)$/gm)) failures.push(`${name}: ${m[1]}`);
     return { passed, failed };

@@ -31,10 +31,13 @@ export class QueryWorkers {
   /** Why the workers are not used, once they failed. */
   failure: string | undefined;
 
+  private readonly idleMs: number;
+
   /** `script`: the task worker's script (taskScript); undefined: never used. */
-  constructor(script: string | URL | undefined, size = Math.min(2, availableParallelism())) {
+  constructor(script: string | URL | undefined, size = Math.min(2, availableParallelism()), idleMs = IDLE_MS) {
     this.script = script instanceof URL ? fileURLToPath(script) : script;
     this.size = Math.max(1, size);
+    this.idleMs = idleMs;
   }
 
   /** store.metrics.downsampleMany(key, asks), split between the workers; undefined when they cannot answer. */
@@ -51,16 +54,24 @@ export class QueryWorkers {
       this.fail(err instanceof Error ? err.message : String(err));
       return undefined;
     } finally {
-      this.idle = setTimeout(() => this.dispose(), IDLE_MS);
-      this.idle.unref();
+      this.armIdle();
     }
     return answers.flat();
   }
 
+  /** Ends the workers; a query still waiting gets undefined (and the store answers it). */
   dispose(): void {
     clearTimeout(this.idle);
     for (const w of this.workers) void w.terminate();
     this.workers = [];
+    for (const tell of [...this.waiting.values()]) tell(new Error('the query workers were ended'));
+  }
+
+  /** The workers end idleMs after the last answer, never while a query waits. */
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => (this.waiting.size ? this.armIdle() : this.dispose()), this.idleMs);
+    this.idle.unref();
   }
 
   private ask(w: Worker, m: ToQuery): Promise<Downsampled[]> {
@@ -95,8 +106,8 @@ export class QueryWorkers {
   private fail(why: string): void {
     this.broken = true;
     this.failure ??= why;
-    this.dispose();
     for (const tell of [...this.waiting.values()]) tell(new Error(why));
+    this.dispose();
   }
 }
 

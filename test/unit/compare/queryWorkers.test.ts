@@ -95,3 +95,18 @@ test("the panel's feed answers many ended runs in the workers and running ones h
   assert.deepEqual((await answers(TASK_WORKER, ids.slice(0, WORKER_RUNS - 1).slice(1))).here, true, 'fewer runs: here');
   store.close();
 });
+
+test('idle workers end and start again for the next query; ending them while a query waits answers it here, never leaves it waiting', { timeout: 20_000 }, async () => {
+  const { store, ids } = sweep(8);
+  const asks = ids.map((id) => [id, { axis: 'step', lo: 0, hi: 4000, buckets: 100 }] as [number, { axis: 'step'; lo: number; hi: number; buckets: number }]);
+  const want = plain(store.metrics.downsampleMany('loss', asks));
+  const workers = new QueryWorkers(TASK_WORKER, 2, 50);
+  assert.deepEqual(plain((await workers.downsample(store, 'loss', asks))!), want);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(workers['workers'].length, 0, 'ended after 50 ms without a query');
+  assert.deepEqual(plain((await workers.downsample(store, 'loss', asks))!), want, 'started again');
+  const waiting = workers.downsample(store, 'loss', asks);
+  workers.dispose();
+  assert.equal(await waiting, undefined);
+  store.close();
+});
